@@ -1,0 +1,53 @@
+"""Helhed: integrated programmes for vulnerable families, evaluated across municipalities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import PROJECT_ROOT, load_config
+
+__version__ = "0.1.0"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: configuration, extensions, then blueprints."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(load_config(Path(app.instance_path), config))
+
+    from app import cli, extensions, i18n
+    from app.core import templating
+    from app.core.views import register_error_pages
+    from app.tenancy import scoping
+
+    extensions.init_app(app)
+    scoping.init_app(app)
+    i18n.init_app(app)
+    templating.init_app(app)
+    register_error_pages(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+    from app.operator.views import bp as operator_bp
+    from app.tenancy.request import register_tenant_blueprint
+    from app.tenancy.views import bp as tenancy_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(operator_bp, url_prefix="/operator")
+    # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the
+    # list top to bottom shows the platform routes before the per-municipality ones.
+    register_tenant_blueprint(app, tenancy_bp)

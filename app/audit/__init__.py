@@ -1,0 +1,1 @@
+"""Append-only audit trail of logins, reads and changes of personal data, and settings."""

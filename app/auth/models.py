@@ -1,0 +1,70 @@
+"""Accounts: users, their platform role, and their membership of municipalities."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import UTCDateTime, db, utcnow
+from app.tenancy.models import Municipality
+
+#: Roles inside one municipality, from most to least access.
+MEMBERSHIP_ROLES = ("admin", "lead", "staff", "external")
+#: Roles on the installation as a whole; they give no access to any municipality's data.
+PLATFORM_ROLES = ("operator", "researcher")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Login name; stored lower-case so look-ups need no case folding.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: werkzeug hash string (scrypt by default), never the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: "operator" or "researcher", or None for municipal users.
+    platform_role: Mapped[str | None] = mapped_column(String(20), default=None)
+    #: Interface language the user last chose ("da" or "en"); None means the default.
+    language: Mapped[str | None] = mapped_column(String(5), default=None)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", order_by="Membership.id"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(db.Model):
+    """A user's role in one municipality.
+
+    It carries ``municipality_id`` like every tenant-owned row, but its scoping rule is
+    wider: a user always sees their own memberships (that is how they switch municipality).
+    """
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "municipality_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: The municipality this membership gives access to.
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+    #: One of MEMBERSHIP_ROLES.
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    municipality: Mapped[Municipality] = relationship()

@@ -1,0 +1,151 @@
+"""Account writes and sign-in checks. Each function flushes; the caller commits once."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.audit.services import record
+from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES, Membership, User
+from app.core.db import db, utcnow
+from app.tenancy.models import Municipality
+from app.tenancy.scoping import OWN_MEMBERSHIPS, tenant_scope
+
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(ValueError):
+    """A request about an account that cannot be carried out; the message says why."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def create_user(email: str, name: str, password: str, *, platform_role: str | None = None) -> User:
+    email = normalise_email(email)
+    if "@" not in email:
+        raise AccountError(f"{email!r} is not an e-mail address")
+    if platform_role is not None and platform_role not in PLATFORM_ROLES:
+        raise AccountError(f"unknown platform role {platform_role!r}")
+    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
+        raise AccountError(f"a user with e-mail {email} already exists")
+    check_new_password(password)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        platform_role=platform_role,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record(
+        "user.created",
+        object_type="user",
+        object_id=user.id,
+        details={"email": email, "platform_role": platform_role},
+    )
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    record("user.password_set", object_type="user", object_id=user.id)
+
+
+def grant_membership(user: User, municipality: Municipality, role: str) -> Membership:
+    """Give *user* a role in *municipality* (or change the role they have)."""
+    if role not in MEMBERSHIP_ROLES:
+        raise AccountError(f"unknown role {role!r}; use one of: {', '.join(MEMBERSHIP_ROLES)}")
+    with tenant_scope(municipality, user.id):
+        membership = db.session.scalar(
+            select(Membership).where(
+                Membership.user_id == user.id, Membership.municipality_id == municipality.id
+            )
+        )
+        old_role = membership.role if membership else None
+        if membership is None:
+            membership = Membership(user=user, municipality_id=municipality.id, role=role)
+            db.session.add(membership)
+        membership.role = role
+        if old_role != role:
+            record(
+                "membership.role_set",
+                municipality_id=municipality.id,
+                object_type="user",
+                object_id=user.id,
+                details={"old_role": old_role, "new_role": role},
+            )
+        db.session.flush()
+    return membership
+
+
+# A valid hash to compare against when the e-mail is unknown, so that a failed login
+# takes the same time whether or not the account exists.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def authenticate(email: str, password: str, *, remote_addr: str | None) -> User | None:
+    """Return the user if the credentials are right; audit the attempt either way."""
+    email = normalise_email(email)
+    user = find_user(email)
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        dummy = _DUMMY_HASHES.setdefault(method, generate_password_hash("x", method=method))
+        check_password_hash(dummy, password)
+        ok = False
+        reason = "credentials"
+    else:
+        password_ok = check_password_hash(user.password_hash, password)
+        reason = "credentials" if not password_ok else "inactive"
+        ok = password_ok and user.active
+    if not ok:
+        record(
+            "auth.login_failed",
+            actor_id=user.id if user else None,
+            object_type="user",
+            object_id=user.id if user else None,
+            details={"email": email, "remote_addr": remote_addr, "reason": reason},
+        )
+        return None
+    user.last_login_at = utcnow()
+    record(
+        "auth.login",
+        actor_id=user.id,
+        object_type="user",
+        object_id=user.id,
+        details={"remote_addr": remote_addr},
+    )
+    return user
+
+
+def own_memberships(user: User) -> list[Membership]:
+    """The user's memberships in every municipality, for the municipality switcher.
+
+    Memberships are tenant-scoped like everything else; this is the one read that widens
+    the rule, and only to the user's own rows.
+    """
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Membership.municipality)
+            .where(Membership.user_id == user.id)
+            .order_by(Municipality.name_da)
+            .execution_options(**{OWN_MEMBERSHIPS: True})
+        )
+    )

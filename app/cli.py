@@ -1,0 +1,14 @@
+"""Registers each feature's command group with ``flask``."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from app.auth.cli import users
+    from app.demo.cli import demo
+    from app.tenancy.cli import municipalities
+
+    for group in (municipalities, users, demo):
+        app.cli.add_command(group)

@@ -1,0 +1,144 @@
+"""Configuration: defaults, then the environment, then an explicit mapping; validated at start.
+
+Every setting has one place to be read from. A setting that cannot be right (an unknown
+environment, a database URL we do not support, a production start without a secret key)
+stops the application with a message that says what to change, instead of failing later
+on the first request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+#: The project root: the folder that holds ``app/``, ``forms/``, ``municipalities/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+ENVIRONMENTS = ("development", "production", "testing")
+LANGUAGES = ("da", "en")
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting and why."""
+
+
+def _defaults(instance_path: Path) -> dict[str, Any]:
+    return {
+        "HELHED_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{instance_path / 'helhed.sqlite3'}",
+        "SECRET_KEY": None,
+        "MUNICIPALITIES_DIR": str(PROJECT_ROOT / "municipalities"),
+        "FORMS_DIR": str(PROJECT_ROOT / "forms"),
+        "BABEL_DEFAULT_LOCALE": "da",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
+        "LANGUAGES": LANGUAGES,
+        # werkzeug's scrypt; tests lower the cost so the suite stays fast.
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "SQLITE_BUSY_TIMEOUT_MS": 5000,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+#: Settings that may come from the environment, with how to read them.
+_FROM_ENVIRONMENT: dict[str, Any] = {
+    "HELHED_ENV": str,
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "MUNICIPALITIES_DIR": str,
+    "FORMS_DIR": str,
+    "SQLITE_BUSY_TIMEOUT_MS": int,
+}
+
+
+def load_config(
+    instance_path: Path,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the validated configuration mapping for one application."""
+    environ = os.environ if environ is None else environ
+    config = _defaults(instance_path)
+    for key, convert in _FROM_ENVIRONMENT.items():
+        raw = environ.get(key)
+        if raw is None or raw == "":
+            continue
+        try:
+            config[key] = convert(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{key}={raw!r} is not a valid {convert.__name__}") from exc
+    if overrides:
+        config.update(overrides)
+    return _validate(config, instance_path)
+
+
+def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
+    env = config["HELHED_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"HELHED_ENV={env!r} is not known; use one of: {', '.join(ENVIRONMENTS)}")
+    config["TESTING"] = env == "testing" or bool(config.get("TESTING"))
+
+    config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
+    config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+
+    if not config.get("SECRET_KEY"):
+        if env == "production":
+            raise ConfigError(
+                "SECRET_KEY is not set. In production Helhed refuses to start without it: "
+                "set SECRET_KEY to a long random value (e.g. `python -c "
+                '"import secrets; print(secrets.token_urlsafe(48))"`).'
+            )
+        if env == "development":
+            config["SECRET_KEY"] = _development_secret(instance_path)
+        else:
+            config["SECRET_KEY"] = secrets.token_urlsafe(32)
+    elif env == "production" and len(config["SECRET_KEY"]) < 32:
+        raise ConfigError("SECRET_KEY is too short for production: use at least 32 characters.")
+
+    if env == "production":
+        config["SESSION_COOKIE_SECURE"] = True
+    for key in ("MUNICIPALITIES_DIR", "FORMS_DIR"):
+        config[key] = str(Path(config[key]))
+    return config
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste and name the one driver per database we support."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL={url!r} is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        # psycopg 3 is the one PostgreSQL driver we install and test.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    else:
+        raise ConfigError(
+            f"DATABASE_URL uses {backend!r}; Helhed supports sqlite:/// and postgresql:// URLs"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _development_secret(instance_path: Path) -> str:
+    """Generate a development secret once and keep it, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Created with owner-only permissions: it signs sessions.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

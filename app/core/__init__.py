@@ -1,0 +1,1 @@
+"""Pieces every feature shares: the database handle, the start page, error pages."""

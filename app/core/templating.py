@@ -1,0 +1,73 @@
+"""What every template can use: labels for codes, the switcher, dates in the user's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import Flask, g
+from flask_babel import format_date as babel_format_date
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+ROLE_LABELS = {
+    "admin": _l("administrator"),
+    "lead": _l("lead"),
+    "staff": _l("staff member"),
+    "external": _l("external contact person"),
+    "operator": _l("operator"),
+    "researcher": _l("researcher"),
+}
+
+TEAM_MODEL_LABELS = {
+    "coordinator": _l("Family coordinator"),
+    "family_team": _l("Cross-disciplinary family team"),
+    "single_entry": _l("Single entry"),
+}
+
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That action is not possible here"),
+    413: _l("The upload is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong"),
+}
+
+ERROR_TEXTS = {
+    400: _l("Check what you entered and try again."),
+    403: _l("Your role does not give access to this page. Ask your administrator if you need it."),
+    404: _l("The page does not exist, or you do not have access to it."),
+    405: _l("Go back and use the buttons on the page."),
+    413: _l("Choose a smaller file."),
+    429: _l("Wait a little and try again."),
+    500: _l("The error has been logged. Try again in a moment."),
+}
+
+
+def init_app(app: Flask) -> None:
+    from app import __version__
+    from app.auth.forms import EmptyForm
+    from app.auth.services import own_memberships
+
+    @app.context_processor
+    def shared_context() -> dict[str, Any]:
+        return {
+            "municipality": g.get("municipality"),
+            "helhed_version": __version__,
+            "empty_form": EmptyForm,
+            "role_label": lambda code: ROLE_LABELS.get(code, code),
+            "team_model_label": lambda code: TEAM_MODEL_LABELS.get(code, code),
+            "error_title": lambda code: ERROR_TITLES.get(code, ERROR_TITLES[500]),
+            "error_text": lambda code: ERROR_TEXTS.get(code, ERROR_TEXTS[500]),
+            "switcher_memberships": lambda: (
+                own_memberships(current_user) if current_user.is_authenticated else []
+            ),
+        }
+
+    @app.template_filter("format_date")
+    def format_date(value: date | datetime | None, format: str = "long") -> str:
+        if value is None:
+            return ""
+        return babel_format_date(value, format=format)

@@ -1,0 +1,44 @@
+"""The start page after login and the error pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, redirect, render_template, session, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from app.auth.services import own_memberships
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+def index() -> str | Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return _start_page()
+
+
+@login_required
+def _start_page() -> str | Response:
+    memberships = own_memberships(current_user)
+    slugs = {m.municipality.slug for m in memberships}
+    last = session.get("last_municipality")
+    if last in slugs:
+        return redirect(url_for("tenancy.home", slug=last))
+    if len(memberships) == 1 and not current_user.platform_role:
+        return redirect(url_for("tenancy.home", slug=memberships[0].municipality.slug))
+    return render_template("core/index.html", memberships=memberships)
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        if error.code in (400, 403, 404, 405, 413, 429, 500):
+            return render_template("errors/error.html", error=error), error.code or 500
+        return error

@@ -1,0 +1,52 @@
+"""Demo accounts for every role in every seed municipality."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.auth.services import create_user, find_user, grant_membership, hash_password
+from app.core.db import db
+from app.tenancy.config_files import MunicipalityConfig
+from app.tenancy.models import Municipality
+from app.tenancy.services import sync_municipalities
+
+DEFAULT_PASSWORD = "helhed-demo-2026"
+
+_ROLE_NAMES = {"admin": "Administrator", "lead": "Leder", "staff": "Medarbejder"}
+
+
+def seed_demo(configs: list[MunicipalityConfig], password: str) -> list[tuple[str, str]]:
+    """Sync the municipalities and create (or reset) the demo logins; idempotent."""
+    sync_municipalities(configs)
+    logins: list[tuple[str, str]] = []
+    for config in configs:
+        municipality = db.session.scalar(select(Municipality).filter_by(slug=config.slug))
+        assert municipality is not None
+        for role in ("admin", "lead", "staff"):
+            email = f"{role}@{config.slug}.example"
+            user = _user(email, f"{_ROLE_NAMES[role]} {config.name_da}", password)
+            grant_membership(user, municipality, role)
+            logins.append((email, f"{role} in {config.name_en}"))
+        if config.settings["access"]["external_contacts"]:
+            email = f"external@{config.slug}.example"
+            user = _user(email, f"Ekstern kontaktperson {config.name_da}", password)
+            grant_membership(user, municipality, "external")
+            logins.append((email, f"external contact in {config.name_en}"))
+    for email, role, name in (
+        ("researcher@example.org", "researcher", "Forsker"),
+        ("operator@example.org", "operator", "Driftsoperatør"),
+    ):
+        _user(email, name, password, platform_role=role)
+        logins.append((email, role))
+    return logins
+
+
+def _user(email: str, name: str, password: str, platform_role: str | None = None) -> User:
+    user = find_user(email)
+    if user is None:
+        return create_user(email, name, password, platform_role=platform_role)
+    # Re-seeding resets the demo password, so the printed one always works.
+    user.password_hash = hash_password(password)
+    user.platform_role = platform_role
+    return user

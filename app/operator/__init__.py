@@ -1,0 +1,1 @@
+"""The platform operator's pages: the municipalities hosted on this installation."""

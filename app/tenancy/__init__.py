@@ -1,0 +1,1 @@
+"""Municipalities as tenants: configuration files, the tenant boundary, per-municipality pages."""

@@ -1,0 +1,60 @@
+"""``flask municipalities check|sync``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.core.db import db
+from app.tenancy.config_files import ConfigFileError, MunicipalityConfig, load_directory
+from app.tenancy.services import sync_municipalities
+
+
+@click.group(help="Municipalities as configuration files (municipalities/*.toml).")
+def municipalities() -> None:
+    pass
+
+
+def _load(directory: str | None) -> list[MunicipalityConfig]:
+    path = Path(directory or current_app.config["MUNICIPALITIES_DIR"])
+    try:
+        return load_directory(path)
+    except ConfigFileError as exc:
+        for problem in exc.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.exceptions.Exit(1) from exc
+
+
+@municipalities.command("check", help="Validate every municipality file; change nothing.")
+@click.option("--dir", "directory", help="Folder of *.toml files (default: municipalities/).")
+@with_appcontext
+def check(directory: str | None) -> None:
+    configs = _load(directory)
+    for config in configs:
+        click.echo(f"ok: {config.source} ({config.code} {config.name_da}, {config.team_model})")
+
+
+@municipalities.command(
+    "sync", help="Validate, then create or update municipalities; report what changed."
+)
+@click.option("--dir", "directory", help="Folder of *.toml files (default: municipalities/).")
+@with_appcontext
+def sync(directory: str | None) -> None:
+    configs = _load(directory)
+    try:
+        results = sync_municipalities(configs)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    changed = [r for r in results if r.changed]
+    for result in changed:
+        for line in result.describe():
+            click.echo(line)
+    if not changed:
+        click.echo(f"no changes ({len(results)} municipalities up to date)")
+    else:
+        click.echo(f"{len(changed)} of {len(results)} municipalities changed")

@@ -1,0 +1,252 @@
+"""Municipalities as reviewable configuration: reading and checking ``municipalities/*.toml``.
+
+A file is checked completely before anything is written; every problem is reported with
+the file, the key and the reason, so a reviewer can fix a pull request without running it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.tenancy.models import TEAM_MODELS
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
+CODE_RE = re.compile(r"^[0-9]{4}$")
+DEPARTMENT_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+LOCAL_FORM_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.reason}"
+
+
+class ConfigFileError(Exception):
+    def __init__(self, problems: list[ConfigProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class DepartmentConfig:
+    code: str
+    name_da: str
+    name_en: str
+
+
+@dataclass
+class MunicipalityConfig:
+    """One municipality as its file describes it, checked."""
+
+    source: str
+    code: str
+    slug: str
+    name_da: str
+    name_en: str
+    programme_name: str
+    team_model: str
+    departments: list[DepartmentConfig]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+# Each optional table: key -> (type, default, check, description of what is allowed).
+_SETTINGS_SPEC: dict[str, dict[str, tuple[type, Any, Any, str]]] = {
+    "follow_up": {
+        "interval_months": (int, 6, lambda v: 1 <= v <= 24, "a whole number of months, 1-24"),
+        "window_days": (int, 30, lambda v: 0 <= v <= 180, "a whole number of days, 0-180"),
+    },
+    "joint_plan": {
+        "phases": (int, 1, lambda v: 1 <= v <= 12, "a whole number of phases, 1-12"),
+        "phase_months": (int, 6, lambda v: 1 <= v <= 36, "a whole number of months, 1-36"),
+    },
+    "access": {
+        "external_contacts": (bool, False, None, "true or false"),
+        "joint_team_sees_all": (bool, False, None, "true or false"),
+    },
+}
+_TOP_LEVEL = {
+    "code",
+    "slug",
+    "name_da",
+    "name_en",
+    "programme",
+    "team_model",
+    "departments",
+    "forms",
+    *_SETTINGS_SPEC,
+}
+
+
+def load_directory(directory: Path) -> list[MunicipalityConfig]:
+    """Read and check every ``*.toml`` in *directory*; raise with all problems at once."""
+    files = sorted(directory.glob("*.toml"))
+    problems: list[ConfigProblem] = []
+    configs: list[MunicipalityConfig] = []
+    if not files:
+        problems.append(ConfigProblem(str(directory), "-", "no municipality files (*.toml)"))
+    for path in files:
+        try:
+            configs.append(load_file(path))
+        except ConfigFileError as exc:
+            problems.extend(exc.problems)
+    for key in ("code", "slug"):
+        seen: dict[str, str] = {}
+        for config in configs:
+            value = getattr(config, key)
+            if value in seen:
+                problems.append(
+                    ConfigProblem(config.source, key, f"{value!r} is also used by {seen[value]}")
+                )
+            seen[value] = config.source
+    if problems:
+        raise ConfigFileError(problems)
+    return configs
+
+
+def load_file(path: Path) -> MunicipalityConfig:
+    source = _display_name(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError([ConfigProblem(source, "-", f"not valid TOML: {exc}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError([ConfigProblem(source, "-", "not UTF-8 text")]) from exc
+    return parse(data, source=source, expected_slug=path.stem)
+
+
+def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> MunicipalityConfig:
+    problems: list[ConfigProblem] = []
+
+    def problem(key: str, reason: str) -> None:
+        problems.append(ConfigProblem(source, key, reason))
+
+    for key in sorted(set(data) - _TOP_LEVEL):
+        problem(key, "unknown key")
+
+    def text(key: str, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
+        value = data.get(key)
+        if value is None:
+            problem(key, "missing")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            problem(key, "must be a non-empty string")
+            return ""
+        if pattern and not pattern.match(value):
+            problem(key, f"{value!r} is not {what}")
+        return value.strip()
+
+    code = text("code", CODE_RE, "a 4-digit Danmarks Statistik municipality code")
+    slug = text("slug", SLUG_RE, "an ASCII slug (a-z, 0-9, -)")
+    if slug and expected_slug and slug != expected_slug:
+        problem("slug", f"{slug!r} does not match the file name {expected_slug!r}")
+    name_da = text("name_da")
+    name_en = text("name_en")
+    programme = text("programme")
+    team_model = text("team_model")
+    if team_model and team_model not in TEAM_MODELS:
+        problem(
+            "team_model",
+            f"unknown team model {team_model!r}; use one of: {', '.join(TEAM_MODELS)}",
+        )
+
+    settings: dict[str, Any] = {}
+    for table, spec in _SETTINGS_SPEC.items():
+        raw = data.get(table, {})
+        if not isinstance(raw, dict):
+            problem(table, "must be a table")
+            raw = {}
+        for key in sorted(set(raw) - set(spec)):
+            problem(f"{table}.{key}", "unknown key")
+        values: dict[str, Any] = {}
+        for key, (kind, default, check, allowed) in spec.items():
+            value = raw.get(key, default)
+            # bool is a subclass of int in Python; TOML true must not pass as 1.
+            if type(value) is not kind or (check and not check(value)):
+                problem(f"{table}.{key}", f"{value!r} is not allowed; expected {allowed}")
+            values[key] = value
+        settings[table] = values
+
+    departments = _departments(data.get("departments"), problem)
+
+    forms = data.get("forms", {})
+    local_forms: list[str] = []
+    if not isinstance(forms, dict):
+        problem("forms", "must be a table")
+    else:
+        for key in sorted(set(forms) - {"local"}):
+            problem(f"forms.{key}", "unknown key")
+        local_forms = forms.get("local", [])
+        if not isinstance(local_forms, list) or not all(isinstance(f, str) for f in local_forms):
+            problem("forms.local", "must be a list of form ids")
+            local_forms = []
+        for form_id in local_forms:
+            if not LOCAL_FORM_RE.match(form_id) or form_id.split(".", 1)[0] != slug:
+                problem(
+                    "forms.local",
+                    f"{form_id!r} is not a local form of this municipality "
+                    f"(expected '{slug}.<name>')",
+                )
+    settings["local_forms"] = sorted(set(local_forms))
+
+    if problems:
+        raise ConfigFileError(problems)
+    return MunicipalityConfig(
+        source=source,
+        code=code,
+        slug=slug,
+        name_da=name_da,
+        name_en=name_en,
+        programme_name=programme,
+        team_model=team_model,
+        departments=departments,
+        settings=settings,
+    )
+
+
+def _departments(raw: Any, problem: Any) -> list[DepartmentConfig]:
+    if raw is None:
+        problem("departments", "missing; list at least one [[departments]]")
+        return []
+    if not isinstance(raw, list) or not raw:
+        problem("departments", "must be a non-empty list of [[departments]] tables")
+        return []
+    result: list[DepartmentConfig] = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw):
+        where = f"departments[{index}]"
+        if not isinstance(item, dict):
+            problem(where, "must be a table")
+            continue
+        for key in sorted(set(item) - {"code", "name_da", "name_en"}):
+            problem(f"{where}.{key}", "unknown key")
+        values = {}
+        for key in ("code", "name_da", "name_en"):
+            value = item.get(key)
+            if not isinstance(value, str) or not value.strip():
+                problem(f"{where}.{key}", "missing or empty")
+                value = ""
+            values[key] = value.strip()
+        if values["code"] and not DEPARTMENT_CODE_RE.match(values["code"]):
+            problem(f"{where}.code", f"{values['code']!r} is not a code (a-z, 0-9, _)")
+        if values["code"] in seen:
+            problem(f"{where}.code", f"{values['code']!r} is listed twice")
+        seen.add(values["code"])
+        result.append(DepartmentConfig(**values))
+    return result
+
+
+def _display_name(path: Path) -> str:
+    """The file as a reviewer knows it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

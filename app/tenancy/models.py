@@ -1,0 +1,78 @@
+"""The tenant: a municipality, its departments, and the mixin every tenant-owned table uses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import JSONType, UTCDateTime, db, utcnow
+
+TEAM_MODELS = ("coordinator", "family_team", "single_entry")
+
+
+class Municipality(db.Model):
+    """A participating municipality: one tenant of the installation."""
+
+    __tablename__ = "municipality"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Danmarks Statistik's 4-digit municipality code, e.g. "0153" for Brøndby.
+    code: Mapped[str] = mapped_column(String(4), unique=True)
+    #: ASCII name used in URLs and file names, e.g. "brondby".
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name_da: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    #: The local name of the programme, e.g. "Familier i forandring".
+    programme_name: Mapped[str] = mapped_column(String(200))
+    #: Team model for families enrolled from now on; each family keeps its own copy.
+    team_model: Mapped[str] = mapped_column(String(20))
+    #: Follow-up schedule, joint-plan phases, access switches and local forms (see the TOML files).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="municipality", order_by="Department.id"
+    )
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_da
+
+    def __repr__(self) -> str:
+        return f"<Municipality {self.slug} {self.code}>"
+
+
+class TenantOwned:
+    """Mixin for every row that belongs to one municipality.
+
+    Queries on these classes are filtered to the current municipality by the session
+    (see :mod:`app.tenancy.scoping`), so a view cannot forget the filter.
+    """
+
+    #: The municipality that owns this row.
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+
+
+class Department(TenantOwned, db.Model):
+    """A department of the municipality (employment unit, children and family, ...)."""
+
+    __tablename__ = "department"
+    __table_args__ = (UniqueConstraint("municipality_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable short code from the municipality's configuration file.
+    code: Mapped[str] = mapped_column(String(40))
+    name_da: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    #: Departments removed from the configuration are kept (rows may refer to them) but closed.
+    active: Mapped[bool] = mapped_column(default=True)
+
+    municipality: Mapped[Municipality] = relationship(back_populates="departments")
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_da

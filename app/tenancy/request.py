@@ -1,0 +1,110 @@
+"""Resolving the municipality once per request from the ``/<slug>/`` URL prefix.
+
+Order for every tenant route, as in the house style: load the municipality and the user's
+membership, refuse (404) if there is none, set the scope that every query below obeys,
+then the view runs. Views never filter by municipality themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, abort, g, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.models import Membership
+from app.core.db import db
+from app.tenancy.models import Municipality
+from app.tenancy.scoping import set_request_scope
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Blueprints whose routes live under /<slug>/ and are resolved here.
+TENANT_PREFIX = "/<slug>"
+
+
+def register_tenant_blueprint(app: Flask, blueprint: Blueprint) -> None:
+    """Mount *blueprint* under ``/<slug>`` with the tenant resolution in front of it."""
+    blueprint.url_value_preprocessor(_pop_slug)
+    blueprint.url_defaults(_add_slug)
+    blueprint.before_request(_resolve_municipality)
+    app.register_blueprint(blueprint, url_prefix=TENANT_PREFIX + (blueprint.url_prefix or ""))
+
+
+def _pop_slug(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.municipality_slug = values.pop("slug", None) if values else None
+
+
+def _add_slug(endpoint: str, values: dict[str, Any]) -> None:
+    municipality = g.get("municipality")
+    if "slug" not in values and municipality is not None:
+        values["slug"] = municipality.slug
+
+
+@login_required
+def _resolve_municipality() -> None:
+    # login_required runs first: an anonymous visitor is sent to the login page without
+    # learning whether the slug exists.
+    slug = g.get("municipality_slug")
+    municipality = db.session.scalar(select(Municipality).filter_by(slug=slug)) if slug else None
+    if municipality is None:
+        abort(404)
+    set_request_scope(municipality, current_user.id)
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.municipality_id == municipality.id,
+            Membership.user_id == current_user.id,
+        )
+    )
+    if membership is None:
+        # Not "forbidden": a non-member must not learn that the municipality has data here.
+        abort(404)
+    g.municipality = municipality
+    g.membership = membership
+    if request.method == "GET":
+        # Remembered so that "/" takes the user back to where they last worked.
+        from flask import session
+
+        session["last_municipality"] = municipality.slug
+
+
+def current_municipality() -> Municipality:
+    return g.municipality
+
+
+def current_role() -> str:
+    return g.membership.role
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow a tenant view only to members with one of *roles* (others get 403)."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if current_role() not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+ModelT = TypeVar("ModelT")
+
+
+def get_or_404(model: type[ModelT], object_id: int) -> ModelT:
+    """Load one row of the current municipality by id; another municipality's id is 404.
+
+    A ``select`` (not ``Session.get``) so the tenant criteria always apply, even when a
+    row of the same id sits in the identity map.
+    """
+    statement = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
+    obj = db.session.scalar(statement.execution_options(populate_existing=True))
+    if obj is None:
+        abort(404)
+    return obj

@@ -1,0 +1,195 @@
+"""The tenant boundary, kept in one place.
+
+Every ORM statement executed through the application's session is given a criterion that
+limits tenant-owned rows to the *current* municipality; every new or changed tenant-owned
+row is checked against it before it is flushed. The current municipality is set once per
+request (from the URL prefix, see :mod:`app.tenancy.request`) or explicitly with
+:func:`tenant_scope` in commands. With no municipality set, tenant-owned rows are invisible:
+the boundary fails closed.
+
+The single way out is :func:`unscoped`, which names its reason and writes an audit event.
+Raw SQL (``text()``) and Core table statements are not ORM statements and are not
+filtered here; on PostgreSQL row-level security is the second line for those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, has_app_context
+from sqlalchemy import event, or_
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+
+from app.core.db import TenantSession
+from app.tenancy.models import Municipality, TenantOwned
+
+#: No municipality has this id; scoping to it hides every tenant-owned row.
+_NOBODY = -1
+
+
+@dataclass(frozen=True)
+class Scope:
+    #: The municipality whose rows are visible; None hides all tenant-owned rows.
+    municipality_id: int | None = None
+    #: The signed-in user, for rules such as "a user sees their own memberships".
+    user_id: int | None = None
+    #: Set only inside :func:`unscoped`.
+    crosses_tenants: bool = False
+
+
+_NO_SCOPE = Scope()
+
+
+class TenantBoundaryError(RuntimeError):
+    """A write would put or move a row outside the current municipality."""
+
+
+def current_scope() -> Scope:
+    if not has_app_context():
+        return _NO_SCOPE
+    stack: list[Scope] = g.get("_tenant_scopes") or []
+    return stack[-1] if stack else _NO_SCOPE
+
+
+def _push(scope: Scope) -> None:
+    if "_tenant_scopes" not in g:
+        g._tenant_scopes = []
+    g._tenant_scopes.append(scope)
+
+
+def _pop() -> None:
+    g._tenant_scopes.pop()
+
+
+def set_request_scope(municipality: Municipality | None, user_id: int | None) -> None:
+    """Set the scope for the rest of this request (called once, by the request hook)."""
+    g._tenant_scopes = [Scope(municipality.id if municipality else None, user_id)]
+
+
+@contextmanager
+def tenant_scope(municipality: Municipality, user_id: int | None = None) -> Iterator[None]:
+    """Work inside one municipality, e.g. in a command or a test."""
+    _push(Scope(municipality.id, user_id))
+    try:
+        yield
+    finally:
+        _pop()
+
+
+@contextmanager
+def unscoped(reason: str, *, actor_id: int | None = None, **details: Any) -> Iterator[None]:
+    """The one explicit way across the tenant boundary; every use leaves an audit event.
+
+    Use it for platform work that must see several municipalities (research exports,
+    the operator's overview). The caller's transaction commits the audit event.
+    """
+    from app.audit.services import record
+
+    if not reason:
+        raise ValueError("crossing the tenant boundary needs a reason")
+    record("tenant.unscoped_access", actor_id=actor_id, details={"reason": reason, **details})
+    _push(Scope(user_id=actor_id, crosses_tenants=True))
+    try:
+        yield
+    finally:
+        _pop()
+
+
+# -- the rules -----------------------------------------------------------------------------
+
+#: (entity, criterion factory). Each factory takes (municipality_id, user_id) and returns
+#: the lambda given to ``with_loader_criteria``; closures over plain ints are cached by
+#: SQLAlchemy as bound parameters, so one compiled statement serves every municipality.
+_RULES: list[tuple[type, Callable[..., Callable[[Any], Any]]]] = []
+
+
+def scoping_rule(entity: type) -> Callable[[Callable[..., Callable[[Any], Any]]], Any]:
+    """Register the visibility rule of an entity that is tenant-owned in a special way."""
+
+    def register(factory: Callable[..., Callable[[Any], Any]]) -> Any:
+        _RULES.append((entity, factory))
+        return factory
+
+    return register
+
+
+@scoping_rule(TenantOwned)
+def _owned_by_current(
+    municipality_id: int, user_id: int, *, own: bool = False
+) -> Callable[[Any], Any]:
+    return lambda cls: cls.municipality_id == municipality_id
+
+
+#: Execution option that widens the membership rule to "and my own memberships anywhere".
+OWN_MEMBERSHIPS = "helhed_own_memberships"
+
+
+def _register_special_rules() -> None:
+    from app.audit.models import AuditEvent
+    from app.auth.models import Membership
+
+    @scoping_rule(Membership)
+    def _membership(
+        municipality_id: int, user_id: int, *, own: bool = False
+    ) -> Callable[[Any], Any]:
+        if own:
+            # Only the municipality switcher asks for this (app.auth.services.own_memberships).
+            return lambda cls: or_(cls.municipality_id == municipality_id, cls.user_id == user_id)
+        return lambda cls: cls.municipality_id == municipality_id
+
+    @scoping_rule(AuditEvent)
+    def _audit(municipality_id: int, user_id: int, *, own: bool = False) -> Callable[[Any], Any]:
+        return lambda cls: cls.municipality_id == municipality_id
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
+        return
+    scope = current_scope()
+    if scope.crosses_tenants:
+        return
+    municipality_id = scope.municipality_id if scope.municipality_id is not None else _NOBODY
+    user_id = scope.user_id if scope.user_id is not None else _NOBODY
+    own = bool(state.execution_options.get(OWN_MEMBERSHIPS))
+    state.statement = state.statement.options(
+        *(
+            with_loader_criteria(
+                entity, factory(municipality_id, user_id, own=own), include_aliases=True
+            )
+            for entity, factory in _RULES
+        )
+    )
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _check_tenant_writes(session: Any, flush_context: Any, instances: Any) -> None:
+    scope = current_scope()
+    if scope.crosses_tenants:
+        return
+    for obj in list(session.new) + list(session.dirty):
+        municipality_id = getattr(obj, "municipality_id", None)
+        if isinstance(obj, Municipality) or municipality_id is None:
+            # Municipality rows are the tenants themselves; a None here is either a
+            # platform-level audit event or a NOT NULL column the database will refuse.
+            continue
+        if municipality_id != scope.municipality_id:
+            raise TenantBoundaryError(
+                f"{type(obj).__name__} of municipality {municipality_id} written while "
+                f"scoped to {scope.municipality_id}"
+            )
+    for obj in session.deleted:
+        municipality_id = getattr(obj, "municipality_id", None)
+        if municipality_id is not None and municipality_id != scope.municipality_id:
+            raise TenantBoundaryError(
+                f"{type(obj).__name__} of municipality {municipality_id} deleted while "
+                f"scoped to {scope.municipality_id}"
+            )
+
+
+def init_app(app: Any) -> None:
+    if not any(entity is not TenantOwned for entity, _ in _RULES):
+        _register_special_rules()

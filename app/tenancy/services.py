@@ -1,0 +1,120 @@
+"""Writes to municipalities: syncing the configuration files into the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.core.db import db
+from app.tenancy.config_files import MunicipalityConfig
+from app.tenancy.models import Department, Municipality
+from app.tenancy.scoping import tenant_scope
+
+#: Municipality columns that the configuration file owns.
+_FIELDS = ("code", "name_da", "name_en", "programme_name", "team_model", "settings")
+
+
+@dataclass
+class SyncChange:
+    slug: str
+    created: bool = False
+    #: field -> (old, new)
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.created or bool(self.changes)
+
+    def describe(self) -> list[str]:
+        if self.created:
+            return [f"{self.slug}: created"]
+        return [
+            f"{self.slug}: {name}: {old!r} -> {new!r}" for name, (old, new) in self.changes.items()
+        ]
+
+
+def sync_municipalities(configs: list[MunicipalityConfig]) -> list[SyncChange]:
+    """Upsert every municipality from its checked configuration; return what changed.
+
+    Idempotent: a second run with the same files changes nothing and reports nothing.
+    Departments no longer in a file are closed, not deleted, since rows may refer to them.
+    The caller commits (or rolls back) the whole sync as one transaction.
+    """
+    results: list[SyncChange] = []
+    for config in configs:
+        municipality = db.session.scalar(select(Municipality).filter_by(slug=config.slug))
+        result = SyncChange(config.slug)
+        if municipality is None:
+            municipality = Municipality(slug=config.slug)
+            db.session.add(municipality)
+            result.created = True
+        for name in _FIELDS:
+            new = getattr(config, name)
+            old = getattr(municipality, name, None)
+            if old != new:
+                if not result.created:
+                    result.changes[name] = (old, new)
+                setattr(municipality, name, new)
+        db.session.flush()
+        with tenant_scope(municipality):
+            result.changes.update(_sync_departments(municipality, config))
+            if result.changed:
+                record(
+                    "municipality.created" if result.created else "municipality.updated",
+                    municipality_id=municipality.id,
+                    object_type="municipality",
+                    object_id=municipality.id,
+                    details={
+                        "source": config.source,
+                        "changes": {
+                            k: [_plain(o), _plain(n)] for k, (o, n) in result.changes.items()
+                        },
+                    },
+                )
+                db.session.flush()
+        results.append(result)
+    return results
+
+
+def _sync_departments(
+    municipality: Municipality, config: MunicipalityConfig
+) -> dict[str, tuple[Any, Any]]:
+    changes: dict[str, tuple[Any, Any]] = {}
+    existing = {d.code: d for d in db.session.scalars(select(Department))}
+    wanted = {d.code: d for d in config.departments}
+    for code, wanted_department in wanted.items():
+        department = existing.get(code)
+        if department is None:
+            db.session.add(
+                Department(
+                    municipality_id=municipality.id,
+                    code=code,
+                    name_da=wanted_department.name_da,
+                    name_en=wanted_department.name_en,
+                )
+            )
+            changes[f"department {code}"] = (None, "added")
+            continue
+        for attr in ("name_da", "name_en"):
+            new = getattr(wanted_department, attr)
+            if getattr(department, attr) != new:
+                changes[f"department {code}.{attr}"] = (getattr(department, attr), new)
+                setattr(department, attr, new)
+        if not department.active:
+            department.active = True
+            changes[f"department {code}"] = ("closed", "reopened")
+    for code, department in existing.items():
+        if code not in wanted and department.active:
+            department.active = False
+            changes[f"department {code}"] = ("active", "closed")
+    db.session.flush()
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return (
+        value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
+    )

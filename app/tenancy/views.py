@@ -1,0 +1,42 @@
+"""A municipality's own pages: its home page and the people who work in it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.auth.models import Membership
+from app.core.db import db
+from app.tenancy.models import Department
+from app.tenancy.request import current_municipality, get_or_404, roles_required
+
+bp = Blueprint("tenancy", __name__)
+
+
+@bp.route("/")
+def home() -> str:
+    departments = db.session.scalars(
+        select(Department).where(Department.active).order_by(Department.id)
+    ).all()
+    return render_template(
+        "tenancy/home.html", municipality=current_municipality(), departments=departments
+    )
+
+
+@bp.route("/people")
+@roles_required("admin", "lead")
+def people() -> str:
+    memberships = db.session.scalars(
+        select(Membership)
+        .options(joinedload(Membership.user))
+        .order_by(Membership.role, Membership.id)
+    ).all()
+    return render_template("tenancy/people.html", memberships=memberships)
+
+
+@bp.route("/people/<int:membership_id>")
+@roles_required("admin", "lead")
+def person(membership_id: int) -> str:
+    membership = get_or_404(Membership, membership_id)
+    return render_template("tenancy/person.html", membership=membership)
