@@ -26,11 +26,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 TENANT_PREFIX = "/<slug>"
 
 
-def register_tenant_blueprint(app: Flask, blueprint: Blueprint) -> None:
-    """Mount *blueprint* under ``/<slug>`` with the tenant resolution in front of it."""
-    blueprint.url_value_preprocessor(_pop_slug)
-    blueprint.url_defaults(_add_slug)
-    blueprint.before_request(_resolve_municipality)
+class TenantBlueprint(Blueprint):
+    """A blueprint of per-municipality pages: the tenant is resolved before any of its views."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.url_value_preprocessor(_pop_slug)
+        self.url_defaults(_add_slug)
+        self.before_request(_resolve_municipality)
+
+
+def register_tenant_blueprint(app: Flask, blueprint: TenantBlueprint) -> None:
+    """Mount *blueprint* under ``/<slug>``."""
+    if not isinstance(blueprint, TenantBlueprint):
+        raise TypeError(f"{blueprint.name} must be a TenantBlueprint to live under /<slug>/")
     app.register_blueprint(blueprint, url_prefix=TENANT_PREFIX + (blueprint.url_prefix or ""))
 
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.auth.models import Membership
 from app.core.db import db
 from app.tenancy.models import Department
-from app.tenancy.request import current_municipality, get_or_404, roles_required
+from app.tenancy.request import (
+    TenantBlueprint,
+    current_municipality,
+    get_or_404,
+    roles_required,
+)
 
-bp = Blueprint("tenancy", __name__)
+bp = TenantBlueprint("tenancy", __name__)
 
 
 @bp.route("/")

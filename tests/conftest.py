@@ -1,0 +1,221 @@
+"""Test harness: one app per database backend per session, factories, and an auth helper.
+
+Every test that touches data runs twice, on SQLite and on PostgreSQL (test ids end in
+``[sqlite]`` / ``[postgresql]``). PostgreSQL comes from ``TEST_DATABASE_URL``; each session
+creates a scratch database next to it and drops it at the end. Without PostgreSQL those
+tests skip with a message, except in CI (``CI=true``), where a missing service fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.auth.models import User
+from app.auth.services import create_user, grant_membership
+from app.config import PROJECT_ROOT
+from app.core.db import db
+from app.tenancy.config_files import load_directory
+from app.tenancy.models import Municipality
+from app.tenancy.services import sync_municipalities
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PASSWORD = "correct horse battery"
+
+#: Cheap hashing in tests; production uses scrypt (tested separately).
+TEST_CONFIG = {
+    "HELHED_ENV": "testing",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    "WTF_CSRF_ENABLED": False,
+}
+
+
+def missing_service(message: str) -> None:
+    """Skip on a developer machine without the service; fail in CI, where it must exist."""
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: a missing service is an error, not a skip)")
+    pytest.skip(message)
+
+
+# -- databases ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    import psycopg
+
+    base = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)).set(
+        drivername="postgresql+psycopg"
+    )
+    name = f"helhed_test_{uuid.uuid4().hex[:10]}"
+    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        admin = psycopg.connect(admin_dsn, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        missing_service(f"PostgreSQL not reachable at {base.render_as_string()}: {exc}")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def build_app(database_url: str, **overrides: Any) -> Flask:
+    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'helhed.sqlite3'}"
+    application = build_app(url)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+def _empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        # Core statements: the ORM tenant rules do not apply to them, which is what a
+        # clean-up between tests needs.
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    """An app context on a clean database, emptied again afterwards."""
+    _empty_all_tables(app)
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+    _empty_all_tables(app)
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own application context.
+
+    Flask reuses an already pushed app context for a request; tests push one for their
+    factories, so without this ``g`` and the database session would leak from the test
+    into requests and between requests, which never happens in production.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context():
+            # Publish the test's set-up and end its read snapshot before the request.
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app_ctx: Flask) -> FlaskClient:
+    app_ctx.test_client_class = IsolatedClient
+    return app_ctx.test_client()
+
+
+# -- factories ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def municipalities(app_ctx: Flask) -> dict[str, Municipality]:
+    """The five seed municipalities, synced from the repository's files."""
+    sync_municipalities(load_directory(PROJECT_ROOT / "municipalities"))
+    db.session.commit()
+    return {m.slug: m for m in db.session.scalars(select(Municipality))}
+
+
+class UserFactory:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(
+        self,
+        municipality: Municipality | None = None,
+        role: str | None = None,
+        *,
+        email: str | None = None,
+        platform_role: str | None = None,
+        password: str = PASSWORD,
+    ) -> User:
+        self.count += 1
+        email = email or f"user{self.count}-{role or platform_role or 'none'}@example.test"
+        user = create_user(email, f"Test User {self.count}", password, platform_role=platform_role)
+        if municipality is not None and role is not None:
+            grant_membership(user, municipality, role)
+        db.session.commit()
+        return user
+
+
+@pytest.fixture
+def make_user(app_ctx: Flask) -> UserFactory:
+    return UserFactory()
+
+
+class AuthActions:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self) -> Any:
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def count_rows(app_ctx: Flask) -> Any:
+    def count(table: str) -> int:
+        with db.engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    return count
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return PROJECT_ROOT
