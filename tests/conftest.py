@@ -104,12 +104,11 @@ def backend(app: Flask) -> str:
 
 
 def _empty_all_tables(app: Flask) -> None:
-    with app.app_context():
-        # Core statements: the ORM tenant rules do not apply to them, which is what a
-        # clean-up between tests needs.
-        with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+    # Core statements: the ORM tenant rules do not apply to them, which is what a
+    # clean-up between tests needs.
+    with app.app_context(), db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
 
 
 @pytest.fixture

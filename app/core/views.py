@@ -42,3 +42,9 @@ def register_error_pages(app: Flask) -> None:
         if error.code in (400, 403, 404, 405, 413, 429, 500):
             return render_template("errors/error.html", error=error), error.code or 500
         return error
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for it whatever the page says; without this it would look like a slug.
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

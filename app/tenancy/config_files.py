@@ -18,6 +18,22 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 CODE_RE = re.compile(r"^[0-9]{4}$")
 DEPARTMENT_CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 LOCAL_FORM_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9_]*$")
+#: First URL segments the platform uses itself; a municipality slug must not shadow them.
+RESERVED_SLUGS = frozenset(
+    {
+        "login",
+        "logout",
+        "language",
+        "operator",
+        "research",
+        "api",
+        "static",
+        "healthz",
+        "admin",
+        "favicon.ico",
+        "robots.txt",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +162,8 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
 
     code = text("code", CODE_RE, "a 4-digit Danmarks Statistik municipality code")
     slug = text("slug", SLUG_RE, "an ASCII slug (a-z, 0-9, -)")
+    if slug in RESERVED_SLUGS:
+        problem("slug", f"{slug!r} is reserved for the platform's own pages")
     if slug and expected_slug and slug != expected_slug:
         problem("slug", f"{slug!r} does not match the file name {expected_slug!r}")
     name_da = text("name_da")

@@ -88,14 +88,23 @@ def current_role() -> str:
     return g.membership.role
 
 
+def require_role(*roles: str) -> None:
+    """403 unless the member has one of *roles*.
+
+    Views that take an object id call this *after* loading the object, so that another
+    municipality's id answers 404 whatever the role (load, check owner, check access).
+    """
+    if current_role() not in roles:
+        abort(403)
+
+
 def roles_required(*roles: str) -> Callable[[F], F]:
-    """Allow a tenant view only to members with one of *roles* (others get 403)."""
+    """Decorator form of :func:`require_role` for views without object ids."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if current_role() not in roles:
-                abort(403)
+            require_role(*roles)
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

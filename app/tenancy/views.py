@@ -13,6 +13,7 @@ from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
     get_or_404,
+    require_role,
     roles_required,
 )
 
@@ -41,7 +42,7 @@ def people() -> str:
 
 
 @bp.route("/people/<int:membership_id>")
-@roles_required("admin", "lead")
 def person(membership_id: int) -> str:
     membership = get_or_404(Membership, membership_id)
+    require_role("admin", "lead")
     return render_template("tenancy/person.html", membership=membership)

@@ -1,0 +1,81 @@
+"""A live Helhed server and a real Chromium driven by Playwright.
+
+Chromium is the system's (``/usr/bin/chromium`` or ``HELHED_CHROMIUM``), launched by path:
+no browser is downloaded. Without it these tests skip, except in CI where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.core.db import db
+from app.demo.services import seed_demo
+from app.tenancy.config_files import load_directory
+from tests.conftest import build_app, missing_service
+
+DEMO_PASSWORD = "browser demo password"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str | None:
+    candidate = os.environ.get("HELHED_CHROMIUM") or "/usr/bin/chromium"
+    return candidate if Path(candidate).exists() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    database = tmp_path_factory.mktemp("live") / "helhed.sqlite3"
+    app = build_app(f"sqlite:///{database}", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        seed_demo(load_directory(Path(app.config["MUNICIPALITIES_DIR"])), DEMO_PASSWORD)
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    executable = chromium_path()
+    if executable is None:
+        missing_service(
+            "Chromium not found (install the 'chromium' package or set HELHED_CHROMIUM)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    context = browser.new_context(base_url=live_server, locale="da-DK")
+    page = context.new_page()
+    yield page
+    context.close()
