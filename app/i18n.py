@@ -62,5 +62,4 @@ def init_app(app: Flask) -> None:
     def language_context() -> dict[str, object]:
         return {
             "current_language": current_language,
-            "language_form": LanguageForm,
         }

@@ -24,6 +24,21 @@ def test_login_page_has_an_accessible_frame(client):
     assert "http://" not in html.replace("http://127.0.0.1", "") and "https://" not in html
 
 
+def assert_unique_ids(html: str) -> None:
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+
+
+def test_pages_have_unique_element_ids(client, auth, municipalities, make_user):
+    assert_unique_ids(client.get("/login").get_data(as_text=True))
+    user = make_user(municipalities["vejle"], "admin")
+    auth.login(user.email)
+    for url in ("/", "/vejle/", "/vejle/people"):
+        response = client.get(url, follow_redirects=True)
+        assert response.status_code == 200
+        assert_unique_ids(response.get_data(as_text=True))
+
+
 def test_language_is_danish_by_default_and_english_is_remembered(
     client, auth, municipalities, make_user
 ):

@@ -48,7 +48,6 @@ ERROR_TEXTS = {
 
 def init_app(app: Flask) -> None:
     from app import __version__
-    from app.auth.forms import EmptyForm
     from app.auth.services import own_memberships
 
     @app.context_processor
@@ -56,7 +55,6 @@ def init_app(app: Flask) -> None:
         return {
             "municipality": g.get("municipality"),
             "helhed_version": __version__,
-            "empty_form": EmptyForm,
             "role_label": lambda code: ROLE_LABELS.get(code, code),
             "team_model_label": lambda code: TEAM_MODEL_LABELS.get(code, code),
             "error_title": lambda code: ERROR_TITLES.get(code, ERROR_TITLES[500]),
