@@ -218,3 +218,35 @@ def count_rows(app_ctx: Flask) -> Any:
 @pytest.fixture
 def project_root() -> Path:
     return PROJECT_ROOT
+
+
+# -- what ran where ---------------------------------------------------------------------------
+
+_BACKEND_ID = re.compile(r"\[(sqlite|postgresql)[\]-]")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how many tests ran on each database and in the browser, so CI logs show it."""
+    from collections import Counter
+
+    counts: Counter[tuple[str, str]] = Counter()
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if outcome == "passed" and getattr(report, "when", "call") != "call":
+                continue
+            match = _BACKEND_ID.search(nodeid)
+            if match:
+                counts[(match.group(1), outcome)] += 1
+            if "tests/browser/" in nodeid:
+                counts[("browser (Chromium)", outcome)] += 1
+    if not counts:
+        return
+    terminalreporter.section("where the tests ran")
+    for target in ("sqlite", "postgresql", "browser (Chromium)"):
+        parts = [
+            f"{counts[(target, o)]} {o}"
+            for o in ("passed", "failed", "skipped", "error")
+            if counts[(target, o)]
+        ]
+        terminalreporter.write_line(f"{target}: {', '.join(parts) or 'none'}")
