@@ -1,0 +1,1 @@
+"""Form definitions and code lists as data: format, checker, versions, compilation."""

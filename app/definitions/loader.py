@@ -1,0 +1,506 @@
+"""Reading and checking ``forms/``: code lists, the core instruments and local extensions.
+
+Layout::
+
+    forms/codelists/<name>.yaml
+    forms/core/<form_id>/v<N>.yaml
+    forms/local/<slug>/<name>/v<N>.yaml      (form id "<slug>.<name>")
+
+Every problem has a stable code and its exact place, so a reviewer (or a test) can tell
+them apart: ``F015 forms/core/child_intake/v1.yaml [child_intake v1 / case_start_date]:
+show_if names unknown field 'x'``. Nothing is published unless the whole folder checks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from app.definitions import conditions
+from app.definitions.compute import COMPUTATIONS
+from app.definitions.model import FIELD_TYPES, LANGUAGES, LEVELS, WAVES, FormDef
+
+#: The core instruments of the harmonised dataset; their ids never change meaning.
+CORE_FORMS = (
+    "family_intake",
+    "adult_intake",
+    "child_intake",
+    "family_follow_up",
+    "adult_follow_up",
+    "child_follow_up",
+    "family_exit",
+)
+
+#: A bound that moves with the calendar, e.g. ``max: current_year`` for a year of birth.
+CURRENT_YEAR = "current_year"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+VERSION_FILE_RE = re.compile(r"^v([1-9][0-9]*)\.ya?ml$")
+
+#: Every problem code, with what it means. The codes are stable: tests and people rely on them.
+PROBLEM_CODES = {
+    "C001": "code list file is not valid YAML or not a mapping",
+    "C002": "code list is missing a required key",
+    "C003": "code is listed twice",
+    "C004": "validity dates are not dates, or end before they start",
+    "C005": "label is missing Danish or English",
+    "C006": "unknown key in a code list",
+    "C007": "code list name does not match its file name",
+    "F001": "form file is not valid YAML or not a mapping",
+    "F002": "form is missing a required key",
+    "F003": "unknown key",
+    "F004": "form id does not match the folder it is in",
+    "F005": "version does not match the file name (vN.yaml)",
+    "F006": "unknown level",
+    "F007": "unknown wave",
+    "F008": "text is missing Danish or English",
+    "F010": "unknown field type",
+    "F011": "field name used twice in the form",
+    "F012": "choice field without a code list",
+    "F013": "unknown code list",
+    "F014": "show_if cannot be parsed",
+    "F015": "show_if names a field that is not in the form",
+    "F016": "local form redefines a core variable name",
+    "F017": "an answered version was changed in place",
+    "F018": "min/max do not fit the field",
+    "F019": "pattern is not a valid regular expression",
+    "F020": "computed field names an unknown computation",
+    "F021": "computed field needs a field that is not in the form",
+    "F022": "local form is not namespaced under its municipality",
+    "F023": "field or section name is not a lower-case identifier",
+    "F024": "scale needs whole-number min and max, and anchors inside them",
+    "F025": "attribute has the wrong type",
+    "F026": "unknown core form id",
+    "F027": "show_if refers to its own field",
+}
+
+_FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections"}
+_SECTION_KEYS = {"id", "title", "fields"}
+_FIELD_KEYS = {
+    "name", "type", "label", "help", "required", "min", "max", "pattern", "codelist",
+    "show_if", "identifying", "free_text", "unit", "compute", "anchors", "decimals",
+}  # fmt: skip
+_CODELIST_KEYS = {"codelist", "title", "codes"}
+_CODE_KEYS = {"code", "label", "valid_from", "valid_to", "attributes"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    file: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        place = f" [{self.where}]" if self.where else ""
+        return f"{self.code} {self.file}{place}: {self.message}"
+
+
+class DefinitionError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Catalogue:
+    """Every checked definition in a ``forms/`` folder."""
+
+    codelists: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forms: dict[tuple[str, int], FormDef] = field(default_factory=dict)
+    sources: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def latest(self, form_id: str) -> FormDef | None:
+        versions = [v for (f, v) in self.forms if f == form_id]
+        return self.forms[(form_id, max(versions))] if versions else None
+
+    def form_ids(self) -> list[str]:
+        return sorted({f for f, _ in self.forms})
+
+
+@dataclass
+class _Checker:
+    root: Path
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, path: Path | str, where: str, message: str) -> None:
+        self.problems.append(Problem(code, self.display(path), where, message))
+
+    def display(self, path: Path | str) -> str:
+        path = Path(path)
+        try:
+            return str(Path(self.root.name) / path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def load_catalogue(
+    root: Path, published: dict[tuple[str, int], tuple[str, bool]] | None = None
+) -> Catalogue:
+    """Read and check everything under *root*; raise :class:`DefinitionError` with all problems.
+
+    *published* maps (form id, version) to (content hash, answered?) from the database; an
+    answered version whose file now hashes differently is reported as F017.
+    """
+    checker = _Checker(root)
+    catalogue = Catalogue()
+    for path in sorted((root / "codelists").glob("*.y*ml")):
+        data = _codelist(checker, path)
+        if data is not None:
+            catalogue.codelists[data["codelist"]] = data
+
+    core_names: set[str] = set()
+    raw_forms: list[tuple[Path, dict[str, Any], str | None]] = []
+    for path in sorted((root / "core").glob("*/*.y*ml")):
+        raw = _read_yaml(checker, path, "F001")
+        if raw is not None:
+            raw_forms.append((path, raw, None))
+    for path in sorted((root / "local").glob("*/*/*.y*ml")):
+        raw = _read_yaml(checker, path, "F001")
+        if raw is not None:
+            raw_forms.append((path, raw, path.parent.parent.name))
+
+    for path, raw, _slug in raw_forms:
+        if _slug is None:
+            for section in raw.get("sections") or []:
+                for f in (section.get("fields") or []) if isinstance(section, dict) else []:
+                    if isinstance(f, dict) and isinstance(f.get("name"), str):
+                        core_names.add(f["name"])
+
+    for path, raw, slug in raw_forms:
+        normalised = _form(checker, path, raw, slug, catalogue.codelists, core_names)
+        if normalised is None:
+            continue
+        key = (normalised["form"], normalised["version"])
+        form = FormDef.from_dict(normalised)
+        catalogue.forms[key] = form
+        catalogue.sources[key] = checker.display(path)
+        if published and key in published:
+            stored_hash, answered = published[key]
+            if answered and stored_hash != form.content_hash:
+                checker.add(
+                    "F017",
+                    path,
+                    f"{key[0]} v{key[1]}",
+                    "this version has answers and was changed in place; "
+                    f"put the change in v{key[1] + 1}.yaml instead",
+                )
+    if checker.problems:
+        raise DefinitionError(checker.problems)
+    return catalogue
+
+
+# -- code lists -------------------------------------------------------------------------------
+
+
+def _read_yaml(checker: _Checker, path: Path, code: str) -> dict[str, Any] | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        checker.add(code, path, where, f"not valid YAML: {getattr(exc, 'problem', exc)}")
+        return None
+    if not isinstance(data, dict):
+        checker.add(code, path, "", "must be a mapping at the top level")
+        return None
+    return data
+
+
+def _text_ok(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(value.get(lang), str) and value[lang].strip() for lang in LANGUAGES
+    )
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return date.fromisoformat(str(value)).isoformat()
+
+
+def _codelist(checker: _Checker, path: Path) -> dict[str, Any] | None:
+    raw = _read_yaml(checker, path, "C001")
+    if raw is None:
+        return None
+    before = len(checker.problems)
+    name = raw.get("codelist")
+    where = str(name or path.stem)
+    for key in sorted(set(raw) - _CODELIST_KEYS):
+        checker.add("C006", path, where, f"unknown key {key!r}")
+    for key in ("codelist", "title", "codes"):
+        if key not in raw:
+            checker.add("C002", path, where, f"missing {key!r}")
+    if name is not None and name != path.stem:
+        checker.add("C007", path, where, f"codelist {name!r} is in file {path.name}")
+    if "title" in raw and not _text_ok(raw["title"]):
+        checker.add("C005", path, where, "title needs da and en")
+    codes = raw.get("codes")
+    normalised_codes = []
+    if "codes" in raw and (not isinstance(codes, list) or not codes):
+        checker.add("C002", path, where, "codes must be a non-empty list")
+        codes = []
+    seen: set[str] = set()
+    for index, item in enumerate(codes or []):
+        spot = f"{where} / codes[{index}]"
+        if not isinstance(item, dict) or "code" not in item:
+            checker.add("C002", path, spot, "each code needs 'code' and 'label'")
+            continue
+        code = str(item["code"])
+        spot = f"{where} / {code}"
+        for key in sorted(set(item) - _CODE_KEYS):
+            checker.add("C006", path, spot, f"unknown key {key!r}")
+        if code in seen:
+            checker.add("C003", path, spot, f"code {code!r} is listed twice")
+        seen.add(code)
+        if not _text_ok(item.get("label")):
+            checker.add("C005", path, spot, "label needs da and en")
+        try:
+            valid_from, valid_to = _iso(item.get("valid_from")), _iso(item.get("valid_to"))
+        except ValueError:
+            checker.add("C004", path, spot, "valid_from/valid_to must be dates (YYYY-MM-DD)")
+            continue
+        if valid_from and valid_to and valid_to < valid_from:
+            checker.add(
+                "C004", path, spot, f"valid_to {valid_to} is before valid_from {valid_from}"
+            )
+        attributes = item.get("attributes", {})
+        if not isinstance(attributes, dict):
+            checker.add("C006", path, spot, "attributes must be a mapping")
+            attributes = {}
+        normalised = {"code": code, "label": item.get("label")}
+        if valid_from:
+            normalised["valid_from"] = valid_from
+        if valid_to:
+            normalised["valid_to"] = valid_to
+        if attributes:
+            normalised["attributes"] = attributes
+        normalised_codes.append(normalised)
+    if len(checker.problems) > before:
+        return None
+    return {"codelist": name, "title": raw["title"], "codes": normalised_codes}
+
+
+# -- forms -------------------------------------------------------------------------------------
+
+
+def _form(
+    checker: _Checker,
+    path: Path,
+    raw: dict[str, Any],
+    slug: str | None,
+    codelists: dict[str, dict[str, Any]],
+    core_names: set[str],
+) -> dict[str, Any] | None:
+    before = len(checker.problems)
+    form_id = raw.get("form")
+    version = raw.get("version")
+    where = f"{form_id} v{version}"
+
+    def add(code: str, message: str, field_name: str | None = None) -> None:
+        checker.add(code, path, f"{where} / {field_name}" if field_name else where, message)
+
+    for key in sorted(set(raw) - _FORM_KEYS):
+        add("F003", f"unknown key {key!r}")
+    for key in ("form", "version", "level", "waves", "title", "sections"):
+        if key not in raw:
+            add("F002", f"missing {key!r}")
+
+    expected_id = f"{slug}.{path.parent.name}" if slug else path.parent.name
+    if isinstance(form_id, str):
+        if slug is not None and not form_id.startswith(f"{slug}."):
+            add("F022", f"local form {form_id!r} must be named '{slug}.<name>'")
+        elif form_id != expected_id:
+            add("F004", f"form {form_id!r} is in the folder for {expected_id!r}")
+        if slug is None and form_id not in CORE_FORMS:
+            add("F026", f"{form_id!r} is not a core form ({', '.join(CORE_FORMS)})")
+    match = VERSION_FILE_RE.match(path.name)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        add("F005", f"version must be a positive whole number, not {version!r}")
+    elif not match or int(match.group(1)) != version:
+        add("F005", f"version {version} is in file {path.name}")
+
+    if "level" in raw and raw["level"] not in LEVELS:
+        add("F006", f"unknown level {raw['level']!r}; use one of {', '.join(LEVELS)}")
+    waves = raw.get("waves")
+    if "waves" in raw and (not isinstance(waves, list) or not waves):
+        add("F025", "waves must be a non-empty list")
+        waves = []
+    for wave in waves or []:
+        if wave not in WAVES:
+            add("F007", f"unknown wave {wave!r}; use one of {', '.join(WAVES)}")
+    if "title" in raw and not _text_ok(raw["title"]):
+        add("F008", "title needs da and en")
+    if "help" in raw and not _text_ok(raw["help"]):
+        add("F008", "help needs da and en")
+
+    sections = raw.get("sections")
+    if "sections" in raw and (not isinstance(sections, list) or not sections):
+        add("F025", "sections must be a non-empty list")
+        sections = []
+    fields: list[tuple[dict[str, Any], str]] = []
+    section_ids: set[str] = set()
+    for index, section in enumerate(sections or []):
+        if not isinstance(section, dict):
+            add("F025", f"sections[{index}] must be a mapping")
+            continue
+        for key in sorted(set(section) - _SECTION_KEYS):
+            add("F003", f"unknown key {key!r} in section {section.get('id', index)}")
+        sid = section.get("id")
+        if not isinstance(sid, str) or not NAME_RE.match(sid):
+            add("F023", f"section id {sid!r} is not a lower-case identifier")
+        elif sid in section_ids:
+            add("F011", f"section id {sid!r} used twice")
+        section_ids.add(str(sid))
+        if "title" in section and not _text_ok(section["title"]):
+            add("F008", f"title of section {sid} needs da and en")
+        section_fields = section.get("fields")
+        if not isinstance(section_fields, list) or not section_fields:
+            add("F025", f"section {sid} needs a non-empty list of fields")
+            continue
+        for item in section_fields:
+            if not isinstance(item, dict):
+                add("F025", f"a field in section {sid} is not a mapping")
+                continue
+            fields.append((item, str(sid)))
+
+    names: list[str] = [f.get("name") for f, _ in fields if isinstance(f.get("name"), str)]
+    for duplicate in sorted({n for n in names if names.count(n) > 1}):
+        add("F011", f"field name {duplicate!r} is used {names.count(duplicate)} times", duplicate)
+    used_codelists: dict[str, dict[str, Any]] = {}
+    for item, _sid in fields:
+        _check_field(item, names, slug, codelists, core_names, used_codelists, add)
+
+    if len(checker.problems) > before:
+        return None
+    normalised = {
+        "form": form_id,
+        "version": version,
+        "level": raw["level"],
+        "waves": list(raw["waves"]),
+        "title": raw["title"],
+        "sections": [
+            {
+                "id": s["id"],
+                **({"title": s["title"]} if "title" in s else {}),
+                "fields": [_normalise_field(f) for f in s["fields"]],
+            }
+            for s in raw["sections"]
+        ],
+        "codelists": used_codelists,
+    }
+    if "help" in raw:
+        normalised["help"] = raw["help"]
+    return normalised
+
+
+def _check_field(
+    item: dict[str, Any],
+    names: list[str],
+    slug: str | None,
+    codelists: dict[str, dict[str, Any]],
+    core_names: set[str],
+    used_codelists: dict[str, dict[str, Any]],
+    add: Any,
+) -> None:
+    name = item.get("name")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        add("F023", f"field name {name!r} is not a lower-case identifier", str(name))
+        return
+    for key in sorted(set(item) - _FIELD_KEYS):
+        add("F003", f"unknown key {key!r}", name)
+    if slug is not None and name in core_names:
+        add("F016", f"{name!r} is a core variable; a local form must use another name", name)
+    kind = item.get("type")
+    if kind not in FIELD_TYPES:
+        add("F010", f"unknown type {kind!r}; use one of {', '.join(FIELD_TYPES)}", name)
+        return
+    field_type = FIELD_TYPES[kind]
+    if not _text_ok(item.get("label")):
+        add("F008", "label needs da and en", name)
+    for key in ("help", "unit"):
+        if key in item and not _text_ok(item[key]):
+            add("F008", f"{key} needs da and en", name)
+    for key in ("required", "identifying", "free_text"):
+        if key in item and not isinstance(item[key], bool):
+            add("F025", f"{key} must be true or false", name)
+
+    codelist = item.get("codelist")
+    if field_type.needs_codelist and not codelist:
+        add("F012", f"a {kind} field needs a codelist", name)
+    if codelist is not None:
+        if codelist not in codelists:
+            add("F013", f"unknown code list {codelist!r}", name)
+        else:
+            used_codelists[codelist] = codelists[codelist]
+
+    low, high = item.get("min"), item.get("max")
+    for key, value in (("min", low), ("max", high)):
+        if value == CURRENT_YEAR:
+            continue
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
+            add("F018", f"{key} must be a number or {CURRENT_YEAR!r}", name)
+            return
+    low = date.today().year if low == CURRENT_YEAR else low
+    high = date.today().year if high == CURRENT_YEAR else high
+    if (low is not None or high is not None) and not (field_type.numeric or kind == "text"):
+        add("F018", f"min/max do not apply to a {kind} field", name)
+    if low is not None and high is not None and low > high:
+        add("F018", f"min {low} is greater than max {high}", name)
+    if kind == "scale":
+        if not isinstance(low, int) or not isinstance(high, int):
+            add("F024", "a scale needs whole-number min and max", name)
+        anchors = item.get("anchors", {})
+        if not isinstance(anchors, dict):
+            add("F024", "anchors must map scale points to labels", name)
+        else:
+            for point, label in anchors.items():
+                if not isinstance(point, int) or (
+                    isinstance(low, int) and isinstance(high, int) and not low <= point <= high
+                ):
+                    add("F024", f"anchor {point!r} is outside {low}-{high}", name)
+                elif not _text_ok(label):
+                    add("F008", f"anchor {point} needs da and en", name)
+    if "decimals" in item and (not isinstance(item["decimals"], int) or item["decimals"] < 0):
+        add("F025", "decimals must be a whole number of 0 or more", name)
+    if "pattern" in item:
+        try:
+            re.compile(str(item["pattern"]))
+        except re.error as exc:
+            add("F019", f"pattern {item['pattern']!r} is not valid: {exc}", name)
+
+    if kind == "computed":
+        compute = item.get("compute")
+        if compute not in COMPUTATIONS:
+            add("F020", f"unknown computation {compute!r}", name)
+        else:
+            for needed in COMPUTATIONS[compute].inputs:
+                if needed not in names:
+                    add("F021", f"{compute} needs field {needed!r}", name)
+
+    show_if = item.get("show_if")
+    if show_if is not None:
+        try:
+            tree = conditions.parse(show_if)
+        except conditions.ConditionError as exc:
+            add("F014", f"show_if: {exc}", name)
+        else:
+            for used in sorted(conditions.fields_used(tree)):
+                if used == name:
+                    add("F027", "show_if refers to the field itself", name)
+                elif used not in names:
+                    add("F015", f"show_if names unknown field {used!r}", name)
+
+
+def _normalise_field(item: dict[str, Any]) -> dict[str, Any]:
+    """Drop defaults so that adding ``required: false`` does not change the content hash."""
+    result = {k: v for k, v in item.items() if v not in (None, False, {}, [])}
+    if "anchors" in result:
+        result["anchors"] = {str(k): v for k, v in sorted(result["anchors"].items())}
+    return result
