@@ -7,8 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from app.auth.cli import users
+    from app.definitions.cli import forms
     from app.demo.cli import demo
     from app.tenancy.cli import municipalities
 
-    for group in (municipalities, users, demo):
+    for group in (municipalities, forms, users, demo):
         app.cli.add_command(group)

@@ -8,6 +8,7 @@ on the first request.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "HELHED_ENV": "development",
         "DATABASE_URL": f"sqlite:///{instance_path / 'helhed.sqlite3'}",
         "SECRET_KEY": None,
+        "FIELD_ENCRYPTION_KEY": None,
         "MUNICIPALITIES_DIR": str(PROJECT_ROOT / "municipalities"),
         "FORMS_DIR": str(PROJECT_ROOT / "forms"),
         "BABEL_DEFAULT_LOCALE": "da",
@@ -52,6 +54,7 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "HELHED_ENV": str,
     "DATABASE_URL": str,
     "SECRET_KEY": str,
+    "FIELD_ENCRYPTION_KEY": str,
     "MUNICIPALITIES_DIR": str,
     "FORMS_DIR": str,
     "SQLITE_BUSY_TIMEOUT_MS": int,
@@ -102,6 +105,8 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     elif env == "production" and len(config["SECRET_KEY"]) < 32:
         raise ConfigError("SECRET_KEY is too short for production: use at least 32 characters.")
 
+    config["FIELD_ENCRYPTION_KEY"] = _field_key(config, env, instance_path)
+
     if env == "production":
         config["SESSION_COOKIE_SECURE"] = True
     for key in ("MUNICIPALITIES_DIR", "FORMS_DIR"):
@@ -130,13 +135,39 @@ def normalise_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _development_secret(instance_path: Path) -> str:
-    """Generate a development secret once and keep it, so sessions survive restarts."""
-    path = instance_path / "secret_key"
+def _field_key(config: dict[str, Any], env: str, instance_path: Path) -> str:
+    """The key that encrypts protected columns (CPR numbers); see app.core.crypto."""
+    from app.core.crypto import new_key
+
+    key = config.get("FIELD_ENCRYPTION_KEY")
+    if key:
+        try:
+            if len(base64.urlsafe_b64decode(key)) != 32:
+                raise ValueError
+        except ValueError as exc:
+            raise ConfigError(
+                "FIELD_ENCRYPTION_KEY must be 32 bytes in URL-safe base64 (make one with "
+                '`python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32))'
+                '.decode())"`)'
+            ) from exc
+        return str(key)
+    if env == "production":
+        raise ConfigError(
+            "FIELD_ENCRYPTION_KEY is not set. In production Helhed refuses to start without "
+            "it: it encrypts CPR numbers. Keep it safe and separate from database backups."
+        )
+    if env == "development":
+        return _development_secret(instance_path, "field_key", new_key)
+    return new_key()
+
+
+def _development_secret(instance_path: Path, name: str = "secret_key", make: Any = None) -> str:
+    """Generate a development secret once and keep it, so it survives restarts."""
+    path = instance_path / name
     if path.exists():
         return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
+    key = make() if make else secrets.token_urlsafe(48)
     # Created with owner-only permissions: it signs sessions.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:

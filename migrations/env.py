@@ -62,10 +62,13 @@ def run_migrations_offline():
 
 
 def render_item(type_, obj, autogen_context):
+    from app.core.crypto import EncryptedString
     from app.core.db import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, EncryptedString):
+        return "sa.String(length=255)"
     return False
 
 

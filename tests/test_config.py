@@ -8,6 +8,9 @@ import pytest
 
 from app import create_app
 from app.config import ConfigError, load_config
+from app.core.crypto import new_key
+
+KEY = new_key()
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path: Path) -> None:
@@ -21,9 +24,26 @@ def test_production_refuses_a_short_secret_key(tmp_path: Path) -> None:
 
 
 def test_production_sets_secure_cookies(tmp_path: Path) -> None:
-    config = load_config(tmp_path, environ={"HELHED_ENV": "production", "SECRET_KEY": "k" * 40})
+    config = load_config(
+        tmp_path,
+        environ={"HELHED_ENV": "production", "SECRET_KEY": "k" * 40, "FIELD_ENCRYPTION_KEY": KEY},
+    )
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_production_refuses_to_start_without_a_field_encryption_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="FIELD_ENCRYPTION_KEY is not set"):
+        load_config(tmp_path, environ={"HELHED_ENV": "production", "SECRET_KEY": "k" * 40})
+    with pytest.raises(ConfigError, match="must be 32 bytes"):
+        load_config(
+            tmp_path,
+            environ={
+                "HELHED_ENV": "production",
+                "SECRET_KEY": "k" * 40,
+                "FIELD_ENCRYPTION_KEY": "short",
+            },
+        )
 
 
 def test_development_generates_a_secret_once_and_keeps_it(tmp_path: Path) -> None:
@@ -31,6 +51,9 @@ def test_development_generates_a_secret_once_and_keeps_it(tmp_path: Path) -> Non
     second = load_config(tmp_path, environ={})["SECRET_KEY"]
     assert first == second and len(first) >= 32
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    field_key = load_config(tmp_path, environ={})["FIELD_ENCRYPTION_KEY"]
+    assert field_key == load_config(tmp_path, environ={})["FIELD_ENCRYPTION_KEY"]
+    assert field_key != first
 
 
 def test_environment_overrides_defaults(tmp_path: Path) -> None:

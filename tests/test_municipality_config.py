@@ -63,6 +63,7 @@ def test_sync_creates_the_five_seed_municipalities_and_is_idempotent(
     assert stored == SEEDS
     vejle = db.session.scalar(select(Municipality).filter_by(slug="vejle"))
     assert vejle.settings["joint_plan"] == {"phases": 3, "phase_months": 6}
+    assert vejle.settings["follow_up"] == {"interval_months": 6, "window_days": 30, "count": 3}
     jammerbugt = db.session.scalar(select(Municipality).filter_by(slug="jammerbugt"))
     assert jammerbugt.settings["access"]["external_contacts"] is True
     assert jammerbugt.settings["local_forms"] == ["jammerbugt.bip"]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.core.db import db
+from app.core.crypto import new_key
 from tests.conftest import PASSWORD, build_app
 
 
@@ -120,7 +121,10 @@ def test_demo_seed_creates_working_logins_for_every_role(app_ctx: Flask):
 
 def test_demo_seed_is_refused_in_production(tmp_path: Path):
     app = build_app(
-        f"sqlite:///{tmp_path / 'prod.sqlite3'}", HELHED_ENV="production", SECRET_KEY="s" * 40
+        f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        HELHED_ENV="production",
+        SECRET_KEY="s" * 40,
+        FIELD_ENCRYPTION_KEY=new_key(),
     )
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code != 0

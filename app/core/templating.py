@@ -25,6 +25,34 @@ TEAM_MODEL_LABELS = {
     "single_entry": _l("Single entry"),
 }
 
+MEMBER_ROLE_LABELS = {"adult": _l("adult"), "child": _l("child")}
+FAMILY_STATUS_LABELS = {"active": _l("in the programme"), "exited": _l("left the programme")}
+SUBMISSION_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
+WAVE_STATUS_LABELS = {
+    "upcoming": _l("upcoming"),
+    "due": _l("due"),
+    "overdue": _l("overdue"),
+    "completed": _l("completed"),
+    "missed": _l("missed"),
+}
+
+
+def wave_label(wave: Any) -> str:
+    if wave.kind == "intake":
+        return str(_l("Intake"))
+    if wave.kind == "exit":
+        return str(_l("Exit"))
+    return str(_l("Follow-up after %(months)s months", months=wave.month))
+
+
+def form_errors(form: Any) -> dict[str, list[str]]:
+    return {name: list(errors) for name, errors in form.errors.items() if name != "csrf_token"}
+
+
+def form_labels(form: Any) -> dict[str, str]:
+    return {field.name: field.label.text for field in form}
+
+
 ERROR_TITLES = {
     400: _l("The request could not be understood"),
     403: _l("You do not have access to this page"),
@@ -48,6 +76,7 @@ ERROR_TEXTS = {
 
 def init_app(app: Flask) -> None:
     from app import __version__
+    from app.definitions.compile import condition_attribute, describe_condition
     from app.auth.services import own_memberships
 
     @app.context_processor
@@ -56,6 +85,15 @@ def init_app(app: Flask) -> None:
             "municipality": g.get("municipality"),
             "helhed_version": __version__,
             "role_label": lambda code: ROLE_LABELS.get(code, code),
+            "member_role_label": lambda code: MEMBER_ROLE_LABELS.get(code, code),
+            "family_status_label": lambda code: FAMILY_STATUS_LABELS.get(code, code),
+            "submission_status_label": lambda code: SUBMISSION_STATUS_LABELS.get(code, code),
+            "wave_status_label": lambda code: WAVE_STATUS_LABELS.get(code, code),
+            "wave_label": wave_label,
+            "form_errors": form_errors,
+            "form_labels": form_labels,
+            "condition_attribute": condition_attribute,
+            "describe_condition": describe_condition,
             "team_model_label": lambda code: TEAM_MODEL_LABELS.get(code, code),
             "error_title": lambda code: ERROR_TITLES.get(code, ERROR_TITLES[500]),
             "error_text": lambda code: ERROR_TEXTS.get(code, ERROR_TEXTS[500]),

@@ -81,9 +81,23 @@ PROBLEM_CODES = {
 _FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections"}
 _SECTION_KEYS = {"id", "title", "fields"}
 _FIELD_KEYS = {
-    "name", "type", "label", "help", "required", "min", "max", "pattern", "codelist",
-    "show_if", "identifying", "free_text", "unit", "compute", "anchors", "decimals",
-}  # fmt: skip
+    "name",
+    "type",
+    "label",
+    "help",
+    "required",
+    "min",
+    "max",
+    "pattern",
+    "codelist",
+    "show_if",
+    "identifying",
+    "free_text",
+    "unit",
+    "compute",
+    "anchors",
+    "decimals",
+}
 _CODELIST_KEYS = {"codelist", "title", "codes"}
 _CODE_KEYS = {"code", "label", "valid_from", "valid_to", "attributes"}
 
@@ -164,8 +178,8 @@ def load_catalogue(
         if raw is not None:
             raw_forms.append((path, raw, path.parent.parent.name))
 
-    for path, raw, _slug in raw_forms:
-        if _slug is None:
+    for _path, raw, slug in raw_forms:
+        if slug is None:
             for section in raw.get("sections") or []:
                 for f in (section.get("fields") or []) if isinstance(section, dict) else []:
                     if isinstance(f, dict) and isinstance(f.get("name"), str):

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.core.db import db
+from app.definitions.cli import load_checked
 from app.demo.services import DEFAULT_PASSWORD, seed_demo
 from app.tenancy.cli import _load
 
@@ -26,8 +27,9 @@ def seed(password: str) -> None:
         click.echo("error: demo data is refused in production (HELHED_ENV=production)", err=True)
         raise click.exceptions.Exit(1)
     configs = _load(None)
+    catalogue = load_checked(None)
     try:
-        logins = seed_demo(configs, password)
+        logins = seed_demo(configs, password, catalogue)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -6,7 +6,9 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.services import create_user, find_user, grant_membership, hash_password
+from app.collection.services import publish_catalogue
 from app.core.db import db
+from app.definitions.loader import Catalogue
 from app.tenancy.config_files import MunicipalityConfig
 from app.tenancy.models import Municipality
 from app.tenancy.services import sync_municipalities
@@ -16,9 +18,16 @@ DEFAULT_PASSWORD = "helhed-demo-2026"
 _ROLE_NAMES = {"admin": "Administrator", "lead": "Leder", "staff": "Medarbejder"}
 
 
-def seed_demo(configs: list[MunicipalityConfig], password: str) -> list[tuple[str, str]]:
-    """Sync the municipalities and create (or reset) the demo logins; idempotent."""
+def seed_demo(
+    configs: list[MunicipalityConfig], password: str, catalogue: Catalogue | None = None
+) -> list[tuple[str, str]]:
+    """Sync the municipalities, publish the forms and create (or reset) the demo logins.
+
+    Idempotent: run it again and the same logins work with the given password.
+    """
     sync_municipalities(configs)
+    if catalogue is not None:
+        publish_catalogue(catalogue)
     logins: list[tuple[str, str]] = []
     for config in configs:
         municipality = db.session.scalar(select(Municipality).filter_by(slug=config.slug))

@@ -79,6 +79,7 @@ _SETTINGS_SPEC: dict[str, dict[str, tuple[type, Any, Any, str]]] = {
     "follow_up": {
         "interval_months": (int, 6, lambda v: 1 <= v <= 24, "a whole number of months, 1-24"),
         "window_days": (int, 30, lambda v: 0 <= v <= 180, "a whole number of days, 0-180"),
+        "count": (int, 4, lambda v: 1 <= v <= 40, "a whole number of follow-ups, 1-40"),
     },
     "joint_plan": {
         "phases": (int, 1, lambda v: 1 <= v <= 12, "a whole number of phases, 1-12"),

@@ -1,0 +1,1 @@
+"""Collecting answers: published form versions, submissions, drafts and conflicts."""

@@ -1,0 +1,119 @@
+"""Published form versions and the submissions that answer them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.db import JSONType, UTCDateTime, db, utcnow
+from app.definitions.model import FormDef
+from app.families.models import Family, Member, Wave
+from app.tenancy.models import TenantOwned
+
+SUBMISSION_STATUSES = ("draft", "submitted")
+
+
+class FormVersion(db.Model):
+    """An immutable snapshot of one version of a form definition, with its code lists.
+
+    Shared by every municipality (the core instruments are identical everywhere); a local
+    form's id carries its municipality's namespace.
+    """
+
+    __tablename__ = "form_version"
+    __table_args__ = (UniqueConstraint("form_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: e.g. "adult_intake" or "jammerbugt.bip".
+    form_id: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int]
+    level: Mapped[str] = mapped_column(String(10))
+    #: SHA-256 of the canonical definition; a changed definition needs a new version.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def form(self) -> FormDef:
+        # Snapshots never change, so the parsed form is cached by its content hash.
+        parsed = _PARSED.get(self.content_hash)
+        if parsed is None:
+            parsed = _PARSED[self.content_hash] = FormDef.from_dict(self.definition)
+        return parsed
+
+
+_PARSED: dict[str, FormDef] = {}
+
+
+class Submission(TenantOwned, db.Model):
+    """The answers to one form, for one family (or one of its members), in one wave."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["family_id", "municipality_id"], ["family.id", "family.municipality_id"]
+        ),
+        ForeignKeyConstraint(["wave_id", "municipality_id"], ["wave.id", "wave.municipality_id"]),
+        ForeignKeyConstraint(
+            ["member_id", "municipality_id"],
+            ["family_member.id", "family_member.municipality_id"],
+        ),
+        CheckConstraint("status IN ('draft', 'submitted')", name="status"),
+        # One submission per (wave, form) for the family, and per (wave, form, member).
+        Index(
+            "uq_submission_family_form",
+            "wave_id",
+            "form_id",
+            unique=True,
+            sqlite_where=text("member_id IS NULL"),
+            postgresql_where=text("member_id IS NULL"),
+        ),
+        Index(
+            "uq_submission_member_form",
+            "wave_id",
+            "form_id",
+            "member_id",
+            unique=True,
+            sqlite_where=text("member_id IS NOT NULL"),
+            postgresql_where=text("member_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(index=True)
+    wave_id: Mapped[int] = mapped_column(index=True)
+    #: None for family-level forms.
+    member_id: Mapped[int | None] = mapped_column(default=None, index=True)
+    #: Denormalised from the version so uniqueness holds across versions.
+    form_id: Mapped[str] = mapped_column(String(80))
+    #: The immutable snapshot these answers were given to.
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"))
+    #: field name -> stored value (codes for choices, ISO dates, numbers, booleans).
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    #: Optimistic lock: every save increments it; a save based on an older one is a conflict.
+    lock_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    form_version: Mapped[FormVersion] = relationship()
+    family: Mapped[Family] = relationship(overlaps="wave,member")
+    wave: Mapped[Wave] = relationship(overlaps="family,member")
+    member: Mapped[Member | None] = relationship(overlaps="family,wave")
+    updated_by = relationship("User", foreign_keys=[updated_by_id])

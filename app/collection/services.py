@@ -1,0 +1,224 @@
+"""Publishing form versions and saving submissions. Each function flushes and audits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.collection.models import FormVersion, Submission
+from app.core.db import db, utcnow
+from app.definitions.loader import CORE_FORMS, Catalogue
+from app.definitions.model import FormDef
+from app.definitions.validation import Result, validate_answers
+from app.families.models import Member, Wave
+from app.families.services import refresh_completion
+from app.tenancy.models import Municipality
+from app.tenancy.scoping import unscoped
+
+
+class PublishError(ValueError):
+    """A published version that has answers would change in place."""
+
+
+@dataclass
+class PublishReport:
+    created: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def publish_catalogue(catalogue: Catalogue) -> PublishReport:
+    """Store a snapshot of every checked definition version.
+
+    A version nobody has answered yet may be replaced; an answered one never is: its
+    change belongs in a new version (and ``forms check`` says so as F017).
+    """
+    report = PublishReport()
+    existing = {(v.form_id, v.version): v for v in db.session.scalars(select(FormVersion))}
+    answered = answered_versions()
+    for (form_id, version), form in sorted(catalogue.forms.items()):
+        key = f"{form_id} v{version}"
+        stored = existing.get((form_id, version))
+        if stored is None:
+            db.session.add(
+                FormVersion(
+                    form_id=form_id,
+                    version=version,
+                    level=form.level,
+                    content_hash=form.content_hash,
+                    definition=form.data,
+                )
+            )
+            report.created.append(key)
+        elif stored.content_hash == form.content_hash:
+            report.unchanged.append(key)
+        elif stored.id in answered:
+            raise PublishError(
+                f"{key} has answers and cannot change in place; publish the change as "
+                f"v{version + 1}"
+            )
+        else:
+            stored.definition = form.data
+            stored.content_hash = form.content_hash
+            stored.level = form.level
+            report.replaced.append(key)
+    db.session.flush()
+    if report.created or report.replaced:
+        record("forms.published", details={"created": report.created, "replaced": report.replaced})
+    return report
+
+
+def answered_versions() -> set[int]:
+    """Ids of form versions with at least one submission, in any municipality."""
+    with unscoped("publishing forms: which versions have answers"):
+        return set(db.session.scalars(select(Submission.form_version_id).distinct()))
+
+
+def published_state() -> dict[tuple[str, int], tuple[str, bool]]:
+    """(form id, version) -> (content hash, answered?) for ``forms check``."""
+    answered = answered_versions()
+    return {
+        (v.form_id, v.version): (v.content_hash, v.id in answered)
+        for v in db.session.scalars(select(FormVersion))
+    }
+
+
+def latest_versions(form_ids: list[str] | None = None) -> dict[str, FormVersion]:
+    """The newest published version of each form (new answers use it)."""
+    newest = (
+        select(FormVersion.form_id, func.max(FormVersion.version).label("version"))
+        .group_by(FormVersion.form_id)
+        .subquery()
+    )
+    statement = select(FormVersion).join(
+        newest,
+        (FormVersion.form_id == newest.c.form_id) & (FormVersion.version == newest.c.version),
+    )
+    if form_ids is not None:
+        statement = statement.where(FormVersion.form_id.in_(form_ids))
+    return {v.form_id: v for v in db.session.scalars(statement)}
+
+
+def forms_for_wave(municipality: Municipality, wave: Wave) -> list[FormVersion]:
+    """Core forms for the wave's kind, then the municipality's enabled local forms."""
+    local = list(municipality.settings.get("local_forms", []))
+    versions = latest_versions([*CORE_FORMS, *local])
+    core = [versions[f] for f in CORE_FORMS if f in versions]
+    extra = [versions[f] for f in local if f in versions]
+    return [v for v in core + extra if wave.kind in v.form.waves]
+
+
+def core_form_levels(municipality: Municipality, wave: Wave) -> list[tuple[str, str]]:
+    return [(v.form_id, v.level) for v in forms_for_wave(municipality, wave) if not v.form.is_local]
+
+
+class Conflict(Exception):
+    """The submission changed since the user opened it; nothing was written."""
+
+    def __init__(self, current: Submission):
+        self.current = current
+        super().__init__(f"submission {current.id} is at version {current.lock_version}")
+
+
+class Invalid(Exception):
+    def __init__(self, result: Result):
+        self.result = result
+        super().__init__(", ".join(result.errors))
+
+
+def find_submission(wave: Wave, form_id: str, member: Member | None) -> Submission | None:
+    subject = Submission.member_id == member.id if member else Submission.member_id.is_(None)
+    return db.session.scalar(
+        select(Submission).where(
+            Submission.wave_id == wave.id, Submission.form_id == form_id, subject
+        )
+    )
+
+
+def save_submission(
+    municipality: Municipality,
+    wave: Wave,
+    version: FormVersion,
+    member: Member | None,
+    raw: dict[str, Any],
+    *,
+    submit: bool,
+    seen_lock_version: int | None,
+    actor_id: int | None,
+    today: date,
+) -> Submission:
+    """Create or update the submission of *version* for *member* (or the family) in *wave*.
+
+    *seen_lock_version* is the version the user's form was opened at (None for a new one).
+    A different current version raises :class:`Conflict` and writes nothing; the database
+    repeats the check in the UPDATE itself, so two requests racing cannot both win.
+    """
+    form: FormDef = version.form
+    submission = find_submission(wave, version.form_id, member)
+    if submission is not None and seen_lock_version != submission.lock_version:
+        raise Conflict(submission)
+    if submission is None and seen_lock_version not in (None, 0):
+        raise Conflict(Submission(form_id=version.form_id, answers={}, lock_version=0))
+    previous = submission.answers if submission else {}
+    if submission is not None and submission.form_version_id != version.id:
+        form = submission.form_version.form  # a draft stays on the version it started on
+    result = validate_answers(form, raw, complete=submit, today=today, previous=previous)
+    if not result.ok:
+        raise Invalid(result)
+
+    now = utcnow()
+    if submission is None:
+        submission = Submission(
+            municipality_id=municipality.id,
+            family_id=wave.family_id,
+            wave_id=wave.id,
+            member_id=member.id if member else None,
+            form_id=version.form_id,
+            form_version_id=version.id,
+            created_by_id=actor_id,
+            created_at=now,
+        )
+        db.session.add(submission)
+    changed = sorted(
+        name
+        for name in set(previous) | set(result.answers)
+        if previous.get(name) != result.answers.get(name)
+    )
+    was_submitted = submission.status == "submitted"
+    submission.answers = result.answers
+    submission.updated_at = now
+    submission.updated_by_id = actor_id
+    if submit:
+        submission.status = "submitted"
+        submission.submitted_at = submission.submitted_at or now
+    db.session.flush()
+    if version.form_id == "family_exit" and submit:
+        _apply_exit(wave, result.answers)
+    refresh_completion(wave, core_form_levels(municipality, wave))
+    action = "submission.submitted" if submit and not was_submitted else "submission.saved"
+    # Field names only: the values are personal data and stay in the submission.
+    record(
+        action,
+        municipality_id=municipality.id,
+        object_type="submission",
+        object_id=submission.id,
+        details={
+            "form": version.form_id,
+            "wave": wave.key,
+            "changed_fields": changed,
+            "status": submission.status,
+        },
+    )
+    return submission
+
+
+def _apply_exit(wave: Wave, answers: dict[str, Any]) -> None:
+    family = wave.family
+    exit_date = answers.get("exit_date")
+    if exit_date:
+        family.exit_date = date.fromisoformat(exit_date)
+        family.status = "exited"

@@ -1,0 +1,226 @@
+"""Filling in a form for a family or one of its members, and reading a submission."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from app.audit.services import record
+from app.collection.models import FormVersion, Submission
+from app.collection.services import (
+    Conflict,
+    Invalid,
+    find_submission,
+    forms_for_wave,
+    save_submission,
+)
+from app.core.db import db
+from app.definitions.compile import answers_to_formdata, build_form_class, display_value
+from app.families.access import FAMILY_ROLES, member_or_404, wave_or_404
+from app.families.models import Member, Wave
+from app.i18n import current_language
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404, require_role
+
+bp = TenantBlueprint("collection", __name__)
+
+
+def _version_for(wave: Wave, form_id: str, member: Member | None) -> FormVersion:
+    """The form version to show: the one already answered, else the newest published."""
+    existing = find_submission(wave, form_id, member)
+    if existing is not None:
+        return existing.form_version
+    level = member.role if member else "family"
+    for version in forms_for_wave(current_municipality(), wave):
+        if version.form_id == form_id and version.level == level:
+            return version
+    abort(404)
+
+
+@bp.route("/waves/<int:wave_id>/forms/<form_id>", methods=["GET", "POST"])
+def fill_family(wave_id: int, form_id: str) -> str | Response:
+    wave = wave_or_404(wave_id)
+    return _fill(wave, form_id, None)
+
+
+@bp.route("/waves/<int:wave_id>/members/<int:member_id>/forms/<form_id>", methods=["GET", "POST"])
+def fill_member(wave_id: int, member_id: int, form_id: str) -> str | Response:
+    wave = wave_or_404(wave_id)
+    member = member_or_404(wave.family, member_id)
+    return _fill(wave, form_id, member)
+
+
+def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
+    version = _version_for(wave, form_id, member)
+    submission = find_submission(wave, form_id, member)
+    language = current_language()
+    today = date.today()
+    previous = submission.answers if submission else {}
+    form_class = build_form_class(version.form, language, today, previous)
+
+    if request.method == "GET":
+        data = answers_to_formdata(version.form, previous, language)
+        form = form_class(
+            formdata=None, data=data, lock_version=submission.lock_version if submission else 0
+        )
+        return _render_fill(form, wave, member, version, submission)
+
+    form = form_class()
+    submit = "submit" in request.form
+    result = form.check(complete=submit)
+    if "csrf_token" in result.errors:
+        abort(400)
+    if not result.ok:
+        flash(_("The form has errors. Correct the fields marked below."), "error")
+        return _render_fill(form, wave, member, version, submission), 422
+    seen = int(form.lock_version.data or 0) or None
+    try:
+        save_submission(
+            current_municipality(),
+            wave,
+            version,
+            member,
+            form.raw_answers(),
+            submit=submit,
+            seen_lock_version=seen,
+            actor_id=current_user.id,
+            today=today,
+        )
+        db.session.commit()
+    except Invalid as exc:  # pragma: no cover - form.check ran the same validation
+        db.session.rollback()
+        for name, message in exc.result.errors.items():
+            if name in form:
+                form[name].errors = [message]
+        return _render_fill(form, wave, member, version, submission), 422
+    except Conflict as exc:
+        db.session.rollback()
+        return _conflict(form, wave, member, version, exc.current)
+    except (IntegrityError, StaleDataError):
+        # Someone saved between our check and our write; the database refused ours.
+        db.session.rollback()
+        current = find_submission(wave, form_id, member)
+        if current is None:
+            raise
+        return _conflict(form, wave, member, version, current)
+    if submit:
+        flash(_("The form is submitted."), "success")
+        return redirect(url_for("families.detail", family_id=wave.family_id) + f"#wave-{wave.id}")
+    flash(_("The draft is saved."), "success")
+    return redirect(_fill_url(wave, form_id, member))
+
+
+def _fill_url(wave: Wave, form_id: str, member: Member | None) -> str:
+    if member is None:
+        return url_for("collection.fill_family", wave_id=wave.id, form_id=form_id)
+    return url_for("collection.fill_member", wave_id=wave.id, member_id=member.id, form_id=form_id)
+
+
+def _render_fill(
+    form: Any,
+    wave: Wave,
+    member: Member | None,
+    version: FormVersion,
+    submission: Submission | None,
+) -> str:
+    return render_template(
+        "collection/fill.html",
+        form=form,
+        definition=version.form,
+        version=version,
+        wave=wave,
+        family=wave.family,
+        member=member,
+        submission=submission,
+        action=_fill_url(wave, version.form_id, member),
+        language=current_language(),
+    )
+
+
+def _conflict(
+    form: Any, wave: Wave, member: Member | None, version: FormVersion, current: Submission
+) -> tuple[str, int]:
+    """Show both versions side by side; nothing of the user's was written."""
+    language = current_language()
+    definition = version.form
+    mine = form.raw_answers()
+    rows = []
+    for field in definition.fields:
+        if not field.kind.input:
+            continue
+        theirs_value = current.answers.get(field.name)
+        my_value = mine.get(field.name)
+        theirs = display_value(definition, field, theirs_value, language)
+        mine_text = ", ".join(my_value) if isinstance(my_value, list) else (my_value or "")
+        if field.codelist and my_value:
+            codes = my_value if isinstance(my_value, list) else [my_value]
+            mine_text = "; ".join(
+                definition.codelists[field.codelist].label(c, language) for c in codes
+            )
+        elif field.type == "boolean" and my_value in ("true", "false"):
+            mine_text = display_value(definition, field, my_value == "true", language)
+        rows.append(
+            {
+                "field": field,
+                "theirs": theirs,
+                "mine": mine_text,
+                "differs": (theirs or "") != (mine_text or ""),
+            }
+        )
+    # The user's own input, to send again on purpose with the current version number.
+    resend = MultiDict(
+        [
+            (k, v)
+            for k, v in request.form.items(multi=True)
+            if k not in ("csrf_token", "lock_version")
+        ]
+    )
+    record(
+        "submission.conflict",
+        municipality_id=current.municipality_id,
+        object_type="submission",
+        object_id=current.id,
+        details={"form": version.form_id, "wave": wave.key},
+    )
+    db.session.commit()
+    return render_template(
+        "collection/conflict.html",
+        rows=rows,
+        current=current,
+        definition=definition,
+        wave=wave,
+        family=wave.family,
+        member=member,
+        action=_fill_url(wave, version.form_id, member),
+        resend=resend,
+        language=language,
+    ), 409
+
+
+@bp.route("/submissions/<int:submission_id>")
+def view(submission_id: int) -> str:
+    submission = get_or_404(Submission, submission_id)
+    require_role(*FAMILY_ROLES)
+    record(
+        "submission.viewed",
+        municipality_id=submission.municipality_id,
+        object_type="submission",
+        object_id=submission.id,
+        details={"form": submission.form_id},
+    )
+    db.session.commit()
+    return render_template(
+        "collection/view.html",
+        submission=submission,
+        definition=submission.form_version.form,
+        family=submission.family,
+        language=current_language(),
+        display_value=display_value,
+    )

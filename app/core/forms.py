@@ -1,0 +1,43 @@
+"""Form fields shared by several features."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import ValidationError
+
+
+class DateField(StringField):
+    """A date typed as dd-mm-yyyy or picked in the browser (yyyy-mm-dd).
+
+    Bad input stays in the field, so the user sees what they typed next to the message.
+    """
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        render_kw = kwargs.pop("render_kw", {}) or {}
+        render_kw.setdefault("type", "date")
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if isinstance(self.data, date):
+            return self.data.isoformat()
+        return self.data or ""
+
+    @property
+    def date(self) -> date | None:
+        from app.definitions.validation import _date
+
+        return _date(self.data) if self.data else None
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data and self.date is None:
+            raise ValidationError(_l("Write a date as dd-mm-yyyy."))
+
+
+class RequiredDate:
+    def __call__(self, form: Any, field: DateField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Write a date."))

@@ -1,0 +1,227 @@
+"""One factory turns a form snapshot into a Flask-WTF form class in the user's language.
+
+No view adds fields by hand. The WTForms fields only carry what the browser sends and
+render it back; the checking is :func:`app.definitions.validation.validate_answers`, the
+same function the API uses.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.definitions.model import FieldDef, FormDef, pick
+from app.definitions.validation import Result, validate_answers
+
+#: Up to this many options render as radio buttons; more as a drop-down list.
+RADIO_LIMIT = 8
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DefinitionForm(FlaskForm):
+    """Base of every compiled form; subclasses are made by :func:`build_form_class`."""
+
+    definition: FormDef
+    language: str
+    today: date
+    previous: dict[str, Any]
+
+    lock_version = HiddenField()
+
+    def raw_answers(self) -> dict[str, Any]:
+        return {f.name: self[f.name].data for f in self.definition.fields if f.kind.input}
+
+    def check(self, *, complete: bool) -> Result:
+        """Validate the CSRF token and the answers; put messages on the fields."""
+        csrf_ok = True
+        if "csrf_token" in self._fields:
+            csrf_ok = self.csrf_token.validate(self)
+        result = validate_answers(
+            self.definition,
+            self.raw_answers(),
+            complete=complete,
+            today=self.today,
+            previous=self.previous,
+        )
+        for name, message in result.errors.items():
+            if name in self._fields:
+                self[name].errors = [message]
+        if not csrf_ok:
+            result.errors["csrf_token"] = str(_l("The form expired; reload the page."))
+        return result
+
+    def field_defs(self) -> list[tuple[FieldDef, Field | None]]:
+        return [(f, self._fields.get(f.name)) for f in self.definition.fields]
+
+
+def build_form_class(
+    form: FormDef, language: str, today: date, previous: dict[str, Any] | None = None
+) -> type[DefinitionForm]:
+    """A form class for *form* in *language*; codes outside their validity on *today* are
+    offered only where *previous* answers already hold them."""
+    previous = previous or {}
+    attributes: dict[str, Any] = {
+        "definition": form,
+        "language": language,
+        "today": today,
+        "previous": previous,
+    }
+    for field in form.fields:
+        if field.kind.input:
+            attributes[field.name] = _wtforms_field(field, form, language, today, previous)
+    return type(f"{form.form_id.replace('.', '_')}_v{form.version}", (DefinitionForm,), attributes)
+
+
+def _wtforms_field(
+    field: FieldDef, form: FormDef, language: str, today: date, previous: dict[str, Any]
+) -> Field:
+    label = pick(field.label, language)
+    options: dict[str, Any] = {"label": label, "render_kw": {}}
+    if field.required:
+        options["render_kw"]["aria-required"] = "true"
+    kind = field.type
+    if kind == "text":
+        return StringField(**options)
+    if kind == "textarea":
+        options["render_kw"]["rows"] = 4
+        return TextAreaField(**options)
+    if kind in ("integer", "decimal"):
+        options["render_kw"]["inputmode"] = "numeric" if kind == "integer" else "decimal"
+        return StringField(**options)
+    if kind == "date":
+        options["render_kw"]["type"] = "date"
+        return StringField(**options)
+    if kind == "boolean":
+        return RadioField(
+            choices=[("true", _l("Yes")), ("false", _l("No"))], validate_choice=False, **options
+        )
+    if kind == "scale":
+        low, high = field.bounds(today)
+        choices = []
+        for point in range(int(low or 0), int(high or 0) + 1):
+            anchor = field.anchors.get(point)
+            choices.append(
+                (str(point), f"{point} – {pick(anchor, language)}" if anchor else str(point))
+            )
+        return RadioField(choices=choices, validate_choice=False, **options)
+    codelist = form.codelists[field.codelist or ""]
+    kept = previous.get(field.name)
+    keep = kept if isinstance(kept, list) else ([kept] if isinstance(kept, str) else [])
+    choices = [(c.code, pick(c.label, language)) for c in codelist.choosable(today, keep)]
+    if kind == "multiple_choice":
+        return CheckboxesField(choices=choices, validate_choice=False, **options)
+    if len(choices) <= RADIO_LIMIT:
+        return RadioField(choices=choices, validate_choice=False, **options)
+    return SelectField(choices=[("", _l("Choose …")), *choices], validate_choice=False, **options)
+
+
+def answers_to_formdata(form: FormDef, answers: dict[str, Any], language: str) -> dict[str, Any]:
+    """Stored answers as the strings (and lists) the form fields show."""
+    data: dict[str, Any] = {}
+    for field in form.fields:
+        if not field.kind.input or field.name not in answers:
+            continue
+        value = answers[field.name]
+        if isinstance(value, bool):
+            data[field.name] = "true" if value else "false"
+        elif field.type == "decimal" and isinstance(value, (int, float)):
+            text = f"{value:g}"
+            data[field.name] = text.replace(".", ",") if language == "da" else text
+        elif field.type == "date" or isinstance(value, list):
+            data[field.name] = value
+        else:
+            data[field.name] = str(value)
+    return data
+
+
+def display_value(form: FormDef, field: FieldDef, value: Any, language: str) -> str:
+    """An answer as a person reads it, with the labels of the snapshot it was given to."""
+    from flask_babel import format_date, format_decimal
+
+    if value is None or value == [] or value == "":
+        return ""
+    if field.codelist and field.codelist in form.codelists:
+        codelist = form.codelists[field.codelist]
+        codes = value if isinstance(value, list) else [value]
+        return "; ".join(codelist.label(c, language) for c in codes)
+    if isinstance(value, bool):
+        return str(_l("Yes") if value else _l("No"))
+    if field.type == "date":
+        return format_date(date.fromisoformat(value), format="long")
+    if field.type == "decimal":
+        return format_decimal(value, locale=language)
+    if field.type == "scale" and int(value) in field.anchors:
+        return f"{value} – {pick(field.anchors[int(value)], language)}"
+    unit = pick(field.unit, language)
+    return f"{value} {unit}".strip()
+
+
+def condition_attribute(field: FieldDef) -> Markup:
+    """The parsed show_if for the browser, which evaluates the same tree as the server."""
+    if field.condition is None:
+        return Markup("")
+    return Markup(f' data-show-if="{escape(json.dumps(field.condition))}"')
+
+
+def describe_condition(form: FormDef, node: dict[str, Any], language: str) -> str:
+    """A show_if in words, for readers without JavaScript: 'only if «…» is Yes'."""
+
+    def name(field_name: str) -> str:
+        field = form.field(field_name)
+        return f"«{pick(field.label, language) if field else field_name}»"
+
+    def value(field_name: str | None, literal: Any) -> str:
+        field = form.field(field_name) if field_name else None
+        if field is not None:
+            return display_value(form, field, literal, language) or str(literal)
+        return str(literal)
+
+    def words(n: dict[str, Any]) -> str:
+        if "field" in n:
+            return str(_l("%(field)s is answered Yes", field=name(n["field"])))
+        op = n.get("op")
+        args = n.get("args", [])
+        if op == "not" and "field" in args[0]:
+            return str(_l("%(field)s is answered No", field=name(args[0]["field"])))
+        if op in ("and", "or"):
+            joiner = f" {_l('and') if op == 'and' else _l('or')} "
+            return joiner.join(words(a) for a in args)
+        if op in ("==", "!=", "<", "<=", ">", ">=", "in") and "field" in args[0]:
+            field_name = args[0]["field"]
+            right = args[1].get("value", args[1].get("list"))
+            if op == "==":
+                return str(
+                    _l(
+                        "%(field)s is %(value)s",
+                        field=name(field_name),
+                        value=value(field_name, right),
+                    )
+                )
+            if op == "in":
+                shown = ", ".join(value(field_name, v) for v in right)
+                return str(
+                    _l("%(field)s is one of: %(values)s", field=name(field_name), values=shown)
+                )
+            return f"{name(field_name)} {op} {value(field_name, right)}"
+        return json.dumps(n, ensure_ascii=False)
+
+    return str(_l("Answer only if %(condition)s.", condition=words(node)))

@@ -1,0 +1,1 @@
+"""Family records: enrolment, adults and children, and the waves of data collection."""

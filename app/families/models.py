@@ -1,0 +1,147 @@
+"""A family in the programme, its members and its waves of data collection."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.crypto import EncryptedString
+from app.core.db import UTCDateTime, db, utcnow
+from app.tenancy.models import TenantOwned
+
+MEMBER_ROLES = ("adult", "child")
+WAVE_KINDS = ("intake", "follow_up", "exit")
+FAMILY_STATUSES = ("active", "exited")
+
+
+class Family(TenantOwned, db.Model):
+    __tablename__ = "family"
+    __table_args__ = (
+        # The pair is what rows of the family point at, so they can never point across
+        # municipalities (composite foreign keys below).
+        UniqueConstraint("id", "municipality_id"),
+        CheckConstraint("status IN ('active', 'exited')", name="status"),
+        Index("ix_family_municipality_enrolment", "municipality_id", "enrolment_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: How staff recognise the family, e.g. "Familien Hansen". Identifying: never exported.
+    label: Mapped[str] = mapped_column(String(200))
+    #: Anchors every due date; may be corrected, which recomputes the waves.
+    enrolment_date: Mapped[date] = mapped_column(Date)
+    #: Copied from the municipality at enrolment and never changed afterwards.
+    team_model: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    #: Set when the family_exit form is submitted.
+    exit_date: Mapped[date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    #: Optimistic lock: a stale correction is refused instead of overwriting.
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    members: Mapped[list[Member]] = relationship(
+        back_populates="family", order_by="Member.id", overlaps="family"
+    )
+    waves: Mapped[list[Wave]] = relationship(
+        back_populates="family", order_by="Wave.due_date", overlaps="family"
+    )
+
+    def active_members(self, on: date, role: str | None = None) -> list[Member]:
+        return [m for m in self.members if m.active_on(on) and (role is None or m.role == role)]
+
+
+class Member(TenantOwned, db.Model):
+    """An adult or a child of the family, with the dates they belong to it."""
+
+    __tablename__ = "family_member"
+    __table_args__ = (
+        UniqueConstraint("id", "municipality_id"),
+        ForeignKeyConstraint(
+            ["family_id", "municipality_id"],
+            ["family.id", "family.municipality_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("role IN ('adult', 'child')", name="role"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    #: Identifying; never exported.
+    name: Mapped[str] = mapped_column(String(200))
+    #: CPR number, encrypted at rest, masked on screen, never exported. Optional.
+    cpr: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    #: The day the person joined the family's course (usually the enrolment date).
+    start_date: Mapped[date] = mapped_column(Date)
+    #: The day the person left it; None while they belong to it.
+    end_date: Mapped[date | None] = mapped_column(Date, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    family: Mapped[Family] = relationship(back_populates="members", overlaps="members")
+
+    def active_on(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+    @property
+    def masked_cpr(self) -> str:
+        if not self.cpr:
+            return ""
+        digits = self.cpr.replace("-", "")
+        return f"{digits[:6]}-••••" if len(digits) >= 6 else "••••••-••••"
+
+
+class Wave(TenantOwned, db.Model):
+    """One round of data collection for a family: intake, a follow-up, or exit."""
+
+    __tablename__ = "wave"
+    __table_args__ = (
+        UniqueConstraint("id", "municipality_id"),
+        UniqueConstraint("family_id", "key"),
+        ForeignKeyConstraint(
+            ["family_id", "municipality_id"],
+            ["family.id", "family.municipality_id"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("kind IN ('intake', 'follow_up', 'exit')", name="kind"),
+        Index("ix_wave_municipality_due", "municipality_id", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(index=True)
+    #: "intake", "follow_up_6", "follow_up_12", ... or "exit": stable across corrections.
+    key: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(10))
+    #: Months after enrolment (0 for intake; None for exit).
+    month: Mapped[int | None] = mapped_column(default=None)
+    due_date: Mapped[date] = mapped_column(Date)
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    #: When the last required form of the wave was submitted; None until then.
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    family: Mapped[Family] = relationship(back_populates="waves", overlaps="waves")
+
+    def status(self, today: date) -> str:
+        """upcoming, due, overdue, completed or missed (see docs in families.waves)."""
+        if self.completed_at is not None:
+            return "completed"
+        if today < self.window_start:
+            return "upcoming"
+        if today <= self.due_date:
+            return "due"
+        if today <= self.window_end:
+            return "overdue"
+        return "missed"

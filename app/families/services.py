@@ -1,0 +1,265 @@
+"""Writes to family records. Each function flushes and audits; the request commits once.
+
+Waves: intake (month 0) is due on the enrolment date and may be filled within the window
+after it; follow-up *k* is due ``k × interval`` months after enrolment, ± the window; exit is
+added when the family starts leaving. A wave is
+
+- ``upcoming`` before its window opens,
+- ``due`` from the window's start to the due date,
+- ``overdue`` after the due date but inside the window,
+- ``missed`` after the window closed without being completed,
+- ``completed`` once every core form of the wave is submitted for the family and for each
+  member who belonged to it on the due date.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.core.db import db, utcnow
+from app.families.models import MEMBER_ROLES, Family, Member, Wave
+from app.tenancy.models import Municipality
+
+
+class FamilyError(ValueError):
+    """A change to a family record that cannot be made; the message says why."""
+
+
+class StaleFamily(FamilyError):
+    """Someone else changed the family since the form was opened."""
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later, on the same day or the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _follow_up(municipality: Municipality) -> dict[str, int]:
+    settings = municipality.settings.get("follow_up", {})
+    return {
+        "interval_months": int(settings.get("interval_months", 6)),
+        "window_days": int(settings.get("window_days", 30)),
+        "count": int(settings.get("count", 4)),
+    }
+
+
+def _place(wave: Wave, enrolment: date, window_days: int) -> None:
+    if wave.kind == "intake":
+        wave.due_date = enrolment
+        wave.window_start = enrolment
+        wave.window_end = enrolment + timedelta(days=window_days)
+    elif wave.kind == "follow_up":
+        wave.due_date = add_months(enrolment, wave.month or 0)
+        wave.window_start = wave.due_date - timedelta(days=window_days)
+        wave.window_end = wave.due_date + timedelta(days=window_days)
+
+
+def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
+    label = label.strip()
+    if not label:
+        raise FamilyError("the family needs a name staff can recognise")
+    family = Family(
+        municipality_id=municipality.id,
+        label=label,
+        enrolment_date=enrolment_date,
+        team_model=municipality.team_model,
+    )
+    db.session.add(family)
+    db.session.flush()
+    schedule = _follow_up(municipality)
+    waves = [Wave(key="intake", kind="intake", month=0)]
+    waves += [
+        Wave(
+            key=f"follow_up_{k * schedule['interval_months']}",
+            kind="follow_up",
+            month=k * schedule["interval_months"],
+        )
+        for k in range(1, schedule["count"] + 1)
+    ]
+    for wave in waves:
+        wave.family_id = family.id
+        wave.municipality_id = municipality.id
+        _place(wave, enrolment_date, schedule["window_days"])
+        db.session.add(wave)
+    db.session.flush()
+    record(
+        "family.enrolled",
+        municipality_id=municipality.id,
+        object_type="family",
+        object_id=family.id,
+        details={"enrolment_date": enrolment_date.isoformat(), "team_model": family.team_model},
+    )
+    return family
+
+
+def correct_enrolment_date(
+    municipality: Municipality, family: Family, new_date: date, seen_lock_version: int
+) -> None:
+    """Move the enrolment date and every due date with it (waves keep their identity)."""
+    if family.lock_version != seen_lock_version:
+        raise StaleFamily("the family was changed by someone else; reload and try again")
+    old = family.enrolment_date
+    if old == new_date:
+        return
+    for member in family.members:
+        if member.end_date is not None and member.end_date < new_date:
+            raise FamilyError("a member left before the corrected enrolment date")
+    family.enrolment_date = new_date
+    window = _follow_up(municipality)["window_days"]
+    for wave in family.waves:
+        _place(wave, new_date, window)
+    for member in family.members:
+        # Members who joined at enrolment move with it; nobody joins before enrolment.
+        if member.start_date == old or member.start_date < new_date:
+            member.start_date = new_date
+    db.session.flush()
+    record(
+        "family.enrolment_corrected",
+        municipality_id=municipality.id,
+        object_type="family",
+        object_id=family.id,
+        details={"old": old.isoformat(), "new": new_date.isoformat()},
+    )
+
+
+def add_member(
+    family: Family, role: str, name: str, start_date: date, cpr: str | None = None
+) -> Member:
+    if role not in MEMBER_ROLES:
+        raise FamilyError(f"unknown member role {role!r}")
+    if not name.strip():
+        raise FamilyError("the member needs a name")
+    if start_date < family.enrolment_date:
+        start_date = family.enrolment_date
+    member = Member(
+        municipality_id=family.municipality_id,
+        family_id=family.id,
+        role=role,
+        name=name.strip(),
+        cpr=normalise_cpr(cpr),
+        start_date=start_date,
+    )
+    db.session.add(member)
+    db.session.flush()
+    # Never the name or CPR: the audit trail says what happened, not who the person is.
+    record(
+        "member.added",
+        municipality_id=family.municipality_id,
+        object_type="member",
+        object_id=member.id,
+        details={"family_id": family.id, "role": role, "start_date": start_date.isoformat()},
+    )
+    return member
+
+
+def end_member(member: Member, end_date: date) -> None:
+    if end_date < member.start_date:
+        raise FamilyError("the end date is before the person joined")
+    member.end_date = end_date
+    db.session.flush()
+    record(
+        "member.ended",
+        municipality_id=member.municipality_id,
+        object_type="member",
+        object_id=member.id,
+        details={"family_id": member.family_id, "end_date": end_date.isoformat()},
+    )
+
+
+def normalise_cpr(cpr: str | None) -> str | None:
+    """DDMMYY-SSSS. Ten digits are all we check: valid numbers without modulus 11 exist."""
+    if cpr is None or not cpr.strip():
+        return None
+    digits = "".join(ch for ch in cpr if ch.isdigit())
+    if len(digits) != 10 or len(cpr.strip()) > 11:
+        raise FamilyError("a CPR number has ten digits (DDMMYY-SSSS)")
+    return f"{digits[:6]}-{digits[6:]}"
+
+
+def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wave:
+    """Open the exit wave; unanswered follow-ups due after it are no longer expected."""
+    existing = next((w for w in family.waves if w.kind == "exit"), None)
+    if existing is not None:
+        return existing
+    if exit_due < family.enrolment_date:
+        raise FamilyError("the exit date is before enrolment")
+    from app.collection.models import Submission
+
+    answered = set(
+        db.session.scalars(select(Submission.wave_id).where(Submission.family_id == family.id))
+    )
+    for wave in list(family.waves):
+        if wave.kind == "follow_up" and wave.due_date > exit_due and wave.id not in answered:
+            db.session.delete(wave)
+    window = _follow_up(municipality)["window_days"]
+    wave = Wave(
+        municipality_id=family.municipality_id,
+        family_id=family.id,
+        key="exit",
+        kind="exit",
+        month=None,
+        due_date=exit_due,
+        window_start=exit_due - timedelta(days=window),
+        window_end=exit_due + timedelta(days=window),
+    )
+    db.session.add(wave)
+    db.session.flush()
+    db.session.expire(family, ["waves"])
+    record(
+        "family.exit_started",
+        municipality_id=family.municipality_id,
+        object_type="family",
+        object_id=family.id,
+        details={"exit_due": exit_due.isoformat()},
+    )
+    return wave
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A form the wave expects, for the family (member None) or one member."""
+
+    form_id: str
+    member: Member | None
+
+
+def expected_forms(wave: Wave, form_ids: list[tuple[str, str]]) -> list[Expected]:
+    """Which (form, subject) pairs a wave asks for, given (form id, level) pairs."""
+    family = wave.family
+    result: list[Expected] = []
+    for form_id, level in form_ids:
+        if level == "family":
+            result.append(Expected(form_id, None))
+        else:
+            for member in family.active_members(wave.due_date, level):
+                result.append(Expected(form_id, member))
+    return result
+
+
+def refresh_completion(wave: Wave, core_forms: list[tuple[str, str]]) -> None:
+    """Mark the wave completed when every expected core form is submitted (or reopen it)."""
+    from app.collection.models import Submission
+
+    submitted = {
+        (form_id, member_id)
+        for form_id, member_id in db.session.execute(
+            select(Submission.form_id, Submission.member_id).where(
+                Submission.wave_id == wave.id, Submission.status == "submitted"
+            )
+        )
+    }
+    expected = expected_forms(wave, core_forms)
+    complete = bool(expected) and all(
+        (e.form_id, e.member.id if e.member else None) in submitted for e in expected
+    )
+    if complete and wave.completed_at is None:
+        wave.completed_at = utcnow()
+    elif not complete and wave.completed_at is not None:
+        wave.completed_at = None

@@ -1,0 +1,201 @@
+"""Family pages: the list, enrolment, the family page, members, corrections and exit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from app.collection.models import Submission
+from app.collection.services import forms_for_wave
+from app.core.db import db
+from app.families.access import FAMILY_ROLES, family_or_404, member_or_404
+from app.families.forms import CorrectEnrolmentForm, EndMemberForm, EnrolForm, ExitForm, MemberForm
+from app.families.models import Family
+from app.families.services import (
+    FamilyError,
+    StaleFamily,
+    add_member,
+    correct_enrolment_date,
+    end_member,
+    enrol_family,
+    expected_forms,
+    start_exit,
+)
+from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
+
+bp = TenantBlueprint("families", __name__, url_prefix="/families")
+
+PAGE_SIZE = 50
+
+
+@bp.route("/")
+@roles_required(*FAMILY_ROLES)
+def index() -> str:
+    page = max(request.args.get("page", 1, type=int), 1)
+    query = request.args.get("q", "").strip()
+    statement = select(Family)
+    if query:
+        statement = statement.where(Family.label.ilike(f"%{query}%"))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    families = db.session.scalars(
+        statement.order_by(Family.enrolment_date.desc(), Family.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "families/index.html",
+        families=families,
+        page=page,
+        total=total,
+        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        query=query,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*FAMILY_ROLES)
+def new() -> str | Response:
+    form = EnrolForm()
+    if request.method == "GET" and not form.enrolment_date.data:
+        form.enrolment_date.data = date.today().isoformat()
+    if form.validate_on_submit():
+        family = enrol_family(
+            current_municipality(), form.label.data or "", form.enrolment_date.date
+        )  # type: ignore[arg-type]
+        db.session.commit()
+        flash(_("The family is enrolled. Add its adults and children."), "success")
+        return redirect(url_for("families.detail", family_id=family.id))
+    return render_template("families/new.html", form=form)
+
+
+@bp.route("/<int:family_id>")
+def detail(family_id: int) -> str:
+    family = family_or_404(family_id)
+    municipality = current_municipality()
+    today = date.today()
+    submissions = {
+        (s.wave_id, s.form_id, s.member_id): s
+        for s in db.session.scalars(select(Submission).where(Submission.family_id == family.id))
+    }
+    waves = []
+    for wave in family.waves:
+        versions = forms_for_wave(municipality, wave)
+        levels = {v.form_id: v for v in versions}
+        rows = []
+        for expected in expected_forms(wave, [(v.form_id, v.level) for v in versions]):
+            member_id = expected.member.id if expected.member else None
+            rows.append(
+                {
+                    "version": levels[expected.form_id],
+                    "member": expected.member,
+                    "submission": submissions.get((wave.id, expected.form_id, member_id)),
+                }
+            )
+        waves.append({"wave": wave, "status": wave.status(today), "rows": rows})
+    return render_template(
+        "families/detail.html",
+        family=family,
+        waves=waves,
+        today=today,
+        correct_form=CorrectEnrolmentForm(
+            formdata=None,
+            enrolment_date=family.enrolment_date.isoformat(),
+            lock_version=family.lock_version,
+        ),
+        exit_form=ExitForm(formdata=None, exit_date=today.isoformat()),
+        end_form=EndMemberForm(formdata=None),
+        has_exit=any(w.kind == "exit" for w in family.waves),
+    )
+
+
+@bp.route("/<int:family_id>/members/new", methods=["GET", "POST"])
+def add_member_page(family_id: int) -> str | Response:
+    family = family_or_404(family_id)
+    form = MemberForm()
+    if request.method == "GET":
+        form.role.data = request.args.get("role", "adult")
+    if form.validate_on_submit():
+        try:
+            add_member(
+                family,
+                form.role.data or "",
+                form.name.data or "",
+                form.start_date.date or family.enrolment_date,
+                form.cpr.data,
+            )
+        except FamilyError as exc:
+            form.cpr.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("%(name)s is added to the family.", name=form.name.data), "success")
+            return redirect(url_for("families.detail", family_id=family.id))
+    return render_template("families/member_new.html", family=family, form=form)
+
+
+@bp.route("/<int:family_id>/members/<int:member_id>/end", methods=["POST"])
+def end_member_page(family_id: int, member_id: int) -> Response:
+    family = family_or_404(family_id)
+    member = member_or_404(family, member_id)
+    form = EndMemberForm()
+    if form.validate_on_submit():
+        try:
+            end_member(member, form.end_date.date)  # type: ignore[arg-type]
+        except FamilyError:
+            flash(_("The end date cannot be before the person joined."), "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s has left the family's course.", name=member.name), "success")
+    else:
+        flash(_("Write the date the person left, as dd-mm-yyyy."), "error")
+    return redirect(url_for("families.detail", family_id=family.id))
+
+
+@bp.route("/<int:family_id>/enrolment", methods=["POST"])
+def correct_enrolment(family_id: int) -> Response:
+    family = family_or_404(family_id)
+    form = CorrectEnrolmentForm()
+    if not form.validate_on_submit():
+        flash(_("Write the enrolment date as dd-mm-yyyy."), "error")
+    else:
+        try:
+            correct_enrolment_date(
+                current_municipality(),
+                family,
+                form.enrolment_date.date,  # type: ignore[arg-type]
+                int(form.lock_version.data or 0),
+            )
+        except StaleFamily:
+            flash(
+                _("Someone else changed the family meanwhile. Check the dates and try again."),
+                "error",
+            )
+        except FamilyError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("The enrolment date is corrected and the due dates moved with it."), "success")
+    return redirect(url_for("families.detail", family_id=family.id))
+
+
+@bp.route("/<int:family_id>/exit", methods=["POST"])
+def exit_family(family_id: int) -> Response:
+    family = family_or_404(family_id)
+    form = ExitForm()
+    if not form.validate_on_submit():
+        flash(_("Write the exit date as dd-mm-yyyy."), "error")
+    else:
+        try:
+            start_exit(current_municipality(), family, form.exit_date.date)  # type: ignore[arg-type]
+        except FamilyError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The exit wave is open: fill in the exit form and the last follow-ups."),
+                "success",
+            )
+    return redirect(url_for("families.detail", family_id=family.id))
