@@ -250,3 +250,67 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             if counts[(target, o)]
         ]
         terminalreporter.write_line(f"{target}: {', '.join(parts) or 'none'}")
+
+
+# -- families and forms -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def forms_published(app_ctx: Flask) -> Any:
+    from app.collection.services import publish_catalogue
+    from app.definitions.loader import load_catalogue
+
+    catalogue = load_catalogue(PROJECT_ROOT / "forms")
+    publish_catalogue(catalogue)
+    db.session.commit()
+    return catalogue
+
+
+@pytest.fixture
+def make_family(municipalities: dict[str, Municipality], forms_published: Any) -> Any:
+    from datetime import date
+
+    from app.families.services import add_member, enrol_family
+    from app.tenancy.scoping import tenant_scope
+
+    def make(
+        slug: str = "brondby",
+        *,
+        adults: int = 1,
+        children: int = 1,
+        enrolment: date = date(2026, 1, 15),
+        label: str = "Familien Test",
+    ) -> Any:
+        municipality = municipalities[slug]
+        with tenant_scope(municipality):
+            family = enrol_family(municipality, label, enrolment)
+            for i in range(adults):
+                add_member(family, "adult", f"Voksen {i + 1} {label}", enrolment)
+            for i in range(children):
+                add_member(family, "child", f"Barn {i + 1} {label}", enrolment)
+            db.session.commit()
+        return family
+
+    return make
+
+
+def valid_formdata(form: Any, today: Any, *, language: str = "da") -> dict[str, Any]:
+    """Answers that satisfy *form*: every visible question, of the right type."""
+    data: dict[str, Any] = {}
+    for field in form.fields:
+        low, high = field.bounds(today)
+        kind = field.type
+        if kind in ("text", "textarea"):
+            data[field.name] = "Et svar"
+        elif kind in ("integer", "scale"):
+            data[field.name] = str(int(low if low is not None else 1))
+        elif kind == "decimal":
+            data[field.name] = "1,5" if language == "da" else "1.5"
+        elif kind == "date":
+            data[field.name] = today.isoformat()
+        elif kind == "boolean":
+            data[field.name] = "true"
+        elif kind in ("single_choice", "multiple_choice"):
+            codes = form.codelists[field.codelist].choosable(today)
+            data[field.name] = codes[0].code if kind == "single_choice" else [codes[0].code]
+    return data

@@ -76,8 +76,8 @@ ERROR_TEXTS = {
 
 def init_app(app: Flask) -> None:
     from app import __version__
-    from app.definitions.compile import condition_attribute, describe_condition
     from app.auth.services import own_memberships
+    from app.definitions.compile import condition_attribute, describe_condition
 
     @app.context_processor
     def shared_context() -> dict[str, Any]:

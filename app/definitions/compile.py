@@ -23,6 +23,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.definitions.model import FieldDef, FormDef, pick
@@ -112,26 +113,31 @@ def _wtforms_field(
         return StringField(**options)
     if kind == "boolean":
         return RadioField(
-            choices=[("true", _l("Yes")), ("false", _l("No"))], validate_choice=False, **options
+            choices=[SelectChoice("true", _l("Yes")), SelectChoice("false", _l("No"))],
+            validate_choice=False,
+            **options,
         )
     if kind == "scale":
         low, high = field.bounds(today)
         choices = []
         for point in range(int(low or 0), int(high or 0) + 1):
             anchor = field.anchors.get(point)
-            choices.append(
-                (str(point), f"{point} – {pick(anchor, language)}" if anchor else str(point))
-            )
+            text = f"{point} – {pick(anchor, language)}" if anchor else str(point)
+            choices.append(SelectChoice(str(point), text))
         return RadioField(choices=choices, validate_choice=False, **options)
     codelist = form.codelists[field.codelist or ""]
     kept = previous.get(field.name)
     keep = kept if isinstance(kept, list) else ([kept] if isinstance(kept, str) else [])
-    choices = [(c.code, pick(c.label, language)) for c in codelist.choosable(today, keep)]
+    choices = [
+        SelectChoice(c.code, pick(c.label, language)) for c in codelist.choosable(today, keep)
+    ]
     if kind == "multiple_choice":
         return CheckboxesField(choices=choices, validate_choice=False, **options)
     if len(choices) <= RADIO_LIMIT:
         return RadioField(choices=choices, validate_choice=False, **options)
-    return SelectField(choices=[("", _l("Choose …")), *choices], validate_choice=False, **options)
+    return SelectField(
+        choices=[SelectChoice("", _l("Choose …")), *choices], validate_choice=False, **options
+    )
 
 
 def answers_to_formdata(form: FormDef, answers: dict[str, Any], language: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from app.core.forms import DateField, RequiredDate
@@ -20,7 +21,7 @@ class EnrolForm(FlaskForm):
 class MemberForm(FlaskForm):
     role = RadioField(
         _l("Adult or child"),
-        choices=[("adult", _l("Adult")), ("child", _l("Child"))],
+        choices=[SelectChoice("adult", _l("Adult")), SelectChoice("child", _l("Child"))],
         validators=[DataRequired(_l("Choose adult or child."))],
     )
     name = StringField(

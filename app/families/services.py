@@ -18,6 +18,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.audit.services import record
@@ -27,7 +28,10 @@ from app.tenancy.models import Municipality
 
 
 class FamilyError(ValueError):
-    """A change to a family record that cannot be made; the message says why."""
+    """A change to a family record that cannot be made; the message says why.
+
+    Messages are translatable, since pages show them to the user as they are.
+    """
 
 
 class StaleFamily(FamilyError):
@@ -64,7 +68,7 @@ def _place(wave: Wave, enrolment: date, window_days: int) -> None:
 def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
     label = label.strip()
     if not label:
-        raise FamilyError("the family needs a name staff can recognise")
+        raise FamilyError(_l("Write a name staff can recognise."))
     family = Family(
         municipality_id=municipality.id,
         label=label,
@@ -104,13 +108,15 @@ def correct_enrolment_date(
 ) -> None:
     """Move the enrolment date and every due date with it (waves keep their identity)."""
     if family.lock_version != seen_lock_version:
-        raise StaleFamily("the family was changed by someone else; reload and try again")
+        raise StaleFamily(
+            _l("Someone else changed the family meanwhile. Check the dates and try again.")
+        )
     old = family.enrolment_date
     if old == new_date:
         return
     for member in family.members:
         if member.end_date is not None and member.end_date < new_date:
-            raise FamilyError("a member left before the corrected enrolment date")
+            raise FamilyError(_l("A person left the family before the corrected enrolment date."))
     family.enrolment_date = new_date
     window = _follow_up(municipality)["window_days"]
     for wave in family.waves:
@@ -133,9 +139,9 @@ def add_member(
     family: Family, role: str, name: str, start_date: date, cpr: str | None = None
 ) -> Member:
     if role not in MEMBER_ROLES:
-        raise FamilyError(f"unknown member role {role!r}")
+        raise FamilyError(_l("Choose adult or child."))
     if not name.strip():
-        raise FamilyError("the member needs a name")
+        raise FamilyError(_l("Write the name."))
     if start_date < family.enrolment_date:
         start_date = family.enrolment_date
     member = Member(
@@ -161,7 +167,7 @@ def add_member(
 
 def end_member(member: Member, end_date: date) -> None:
     if end_date < member.start_date:
-        raise FamilyError("the end date is before the person joined")
+        raise FamilyError(_l("The end date cannot be before the person joined."))
     member.end_date = end_date
     db.session.flush()
     record(
@@ -179,7 +185,7 @@ def normalise_cpr(cpr: str | None) -> str | None:
         return None
     digits = "".join(ch for ch in cpr if ch.isdigit())
     if len(digits) != 10 or len(cpr.strip()) > 11:
-        raise FamilyError("a CPR number has ten digits (DDMMYY-SSSS)")
+        raise FamilyError(_l("Write the CPR number as DDMMYY-SSSS."))
     return f"{digits[:6]}-{digits[6:]}"
 
 
@@ -189,7 +195,7 @@ def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wa
     if existing is not None:
         return existing
     if exit_due < family.enrolment_date:
-        raise FamilyError("the exit date is before enrolment")
+        raise FamilyError(_l("The exit date cannot be before enrolment."))
     from app.collection.models import Submission
 
     answered = set(
