@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select, text
@@ -41,8 +41,14 @@ def expected_pages(municipality, family_id: int) -> list[tuple[Wave, str, int | 
             versions = {v.form_id: v for v in forms_for_wave(municipality, wave)}
             pairs = [(v.form_id, v.level) for v in versions.values() if v.form_id in CORE_FORMS]
             for expected in expected_forms(wave, pairs):
-                result.append((wave, expected.form_id, expected.member.id if expected.member
-                               else None, versions[expected.form_id].form))  # fmt: skip
+                result.append(
+                    (
+                        wave,
+                        expected.form_id,
+                        expected.member.id if expected.member else None,
+                        versions[expected.form_id].form,
+                    )
+                )
     return result
 
 
@@ -88,8 +94,11 @@ def test_every_core_form_renders_validates_and_saves(
 
         # Wrong input: the page names the field and keeps everything that was typed.
         data = valid_formdata(definition, TODAY, language=language)
-        typed = [f.name for f in definition.fields
-                 if f.type in ("integer", "decimal", "date") and not f.condition]  # fmt: skip
+        typed = [
+            f.name
+            for f in definition.fields
+            if f.type in ("integer", "decimal", "date") and not f.condition
+        ]
         if typed:
             broken_name = typed[0]
             data[broken_name] = "not-a-number-x"
@@ -104,8 +113,11 @@ def test_every_core_form_renders_validates_and_saves(
         assert f'href="#{broken_name}"' in html  # the error summary links to the field
         if typed:
             assert 'value="not-a-number-x"' in html
-        choice = [f for f in definition.fields
-                  if f.type == "single_choice" and f.name != broken_name and not f.condition]  # fmt: skip
+        choice = [
+            f
+            for f in definition.fields
+            if f.type == "single_choice" and f.name != broken_name and not f.condition
+        ]
         for field in choice:
             code = data[field.name]
             assert re.search(
@@ -130,13 +142,14 @@ def test_every_core_form_renders_validates_and_saves(
         assert intake.completed_at is not None
 
 
-def test_required_questions_are_only_required_on_submit(client, auth, municipalities, make_user,
-                                                        make_family):  # fmt: skip
+def test_required_questions_are_only_required_on_submit(
+    client, auth, municipalities, make_user, make_family
+):
     brondby = municipalities["brondby"]
     user = make_user(brondby, "staff")
     family = make_family("brondby", adults=1, children=0)
     auth.login(user.email)
-    wave, form_id, member_id, definition = next(
+    wave, form_id, member_id, _definition = next(
         p for p in expected_pages(brondby, family.id) if p[1] == "adult_intake"
     )
     url = fill_url("brondby", wave, form_id, member_id)
@@ -145,8 +158,9 @@ def test_required_questions_are_only_required_on_submit(client, auth, municipali
     stored = submission_for(wave.id, form_id, member_id)
     assert stored.status == "draft" and stored.answers == {"birth_year": 1984}
 
-    incomplete = client.post(url, data={"birth_year": "1984", "submit": "1",
-                                        "lock_version": str(stored.lock_version)})  # fmt: skip
+    incomplete = client.post(
+        url, data={"birth_year": "1984", "submit": "1", "lock_version": str(stored.lock_version)}
+    )
     html = incomplete.get_data(as_text=True)
     assert incomplete.status_code == 422
     assert "Besvar spørgsmålet." in html and 'id="sex-error"' in html
@@ -182,8 +196,12 @@ def test_two_people_editing_the_same_submission_conflict(
     second.post("/login", data={"email": second_user.email, "password": "correct horse battery"})
 
     base = valid_formdata(definition, TODAY)
-    assert first.post(url, data={**base, "n_plans": "3", "save_draft": "1",
-                                 "lock_version": "0"}).status_code == 302  # fmt: skip
+    assert (
+        first.post(
+            url, data={**base, "n_plans": "3", "save_draft": "1", "lock_version": "0"}
+        ).status_code
+        == 302
+    )
 
     def lock_version(page: str) -> str:
         return re.search(r'name="lock_version" type="hidden" value="(\d+)"', page).group(1)
@@ -192,10 +210,15 @@ def test_two_people_editing_the_same_submission_conflict(
     seen_by_second = lock_version(second.get(url).get_data(as_text=True))
     assert seen_by_first == seen_by_second
 
-    assert first.post(url, data={**base, "n_plans": "4", "save_draft": "1",
-                                 "lock_version": seen_by_first}).status_code == 302  # fmt: skip
-    late = second.post(url, data={**base, "n_plans": "7", "save_draft": "1",
-                                  "lock_version": seen_by_second})  # fmt: skip
+    assert (
+        first.post(
+            url, data={**base, "n_plans": "4", "save_draft": "1", "lock_version": seen_by_first}
+        ).status_code
+        == 302
+    )
+    late = second.post(
+        url, data={**base, "n_plans": "7", "save_draft": "1", "lock_version": seen_by_second}
+    )
     html = late.get_data(as_text=True)
     assert late.status_code == 409
     assert "Nogen har gemt skemaet" in html
@@ -204,8 +227,9 @@ def test_two_people_editing_the_same_submission_conflict(
 
     # The second person may then choose to save theirs, knowingly, over the current version.
     current = re.search(r'name="lock_version" value="(\d+)"', html).group(1)
-    overwrite = second.post(url, data={**base, "n_plans": "7", "save_draft": "1",
-                                       "lock_version": current})  # fmt: skip
+    overwrite = second.post(
+        url, data={**base, "n_plans": "7", "save_draft": "1", "lock_version": current}
+    )
     assert overwrite.status_code == 302
     assert submission_for(wave.id, form_id, member_id).answers["n_plans"] == 7
 
@@ -264,3 +288,23 @@ def test_form_versions_are_shared_snapshots(app_ctx, forms_published):
     adult = next(v for v in versions if v.form_id == "adult_intake")
     assert adult.definition["codelists"]["income_support"]["codes"][0]["code"] == "a_dagpenge"
     assert len(adult.content_hash) == 64
+
+
+def test_local_forms_appear_only_where_switched_on(
+    client, auth, municipalities, make_user, make_family
+):
+    jammerbugt_family = make_family("jammerbugt", adults=1, children=0, label="Familien Nord")
+    brondby_family = make_family("brondby", adults=1, children=0, label="Familien Vest")
+    for slug, family, expected in (
+        ("jammerbugt", jammerbugt_family, True),
+        ("brondby", brondby_family, False),
+    ):
+        user = make_user(municipalities[slug], "staff")
+        auth.login(user.email)
+        page = client.get(f"/{slug}/families/{family.id}").get_data(as_text=True)
+        assert ("Beskæftigelsesindikatorer (Jammerbugt)" in page) is expected
+        wave_id = int(re.search(r'id="wave-(\d+)"', page).group(1))
+        member_id = int(re.search(rf"/{slug}/waves/{wave_id}/members/(\d+)/forms", page).group(1))
+        local = client.get(f"/{slug}/waves/{wave_id}/members/{member_id}/forms/jammerbugt.bip")
+        assert local.status_code == (200 if expected else 404)
+        auth.logout()

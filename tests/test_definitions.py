@@ -31,32 +31,67 @@ def test_the_repository_definitions_pass(catalogue):
 def test_core_variables_have_the_names_of_the_core_dataset(catalogue):
     names = {f: [x.name for x in catalogue.latest(f).fields] for f in CORE_FORMS}
     assert names["family_intake"] == [
-        "household_type", "referral_source", "research_consent", "n_contact_persons",
-        "n_plans", "contact_person_type",
-    ]  # fmt: skip
+        "household_type",
+        "referral_source",
+        "research_consent",
+        "n_contact_persons",
+        "n_plans",
+        "contact_person_type",
+    ]
     assert names["adult_intake"] == [
-        "birth_year", "sex", "income_support", "years_with_employment_unit",
-        "functional_level", "who5_1", "who5_2", "who5_3", "who5_4", "who5_5", "who5_score",
-        "employment_activity", "employment_activity_date",
-    ]  # fmt: skip
+        "birth_year",
+        "sex",
+        "income_support",
+        "years_with_employment_unit",
+        "functional_level",
+        "who5_1",
+        "who5_2",
+        "who5_3",
+        "who5_4",
+        "who5_5",
+        "who5_score",
+        "employment_activity",
+        "employment_activity_date",
+    ]
     assert names["child_intake"] == [
-        "birth_year", "active_case", "case_start_date", "measures", "n_interventions",
-        "attendance", "sos_scale", "functional_level",
-    ]  # fmt: skip
+        "birth_year",
+        "active_case",
+        "case_start_date",
+        "measures",
+        "n_interventions",
+        "attendance",
+        "sos_scale",
+        "functional_level",
+    ]
     assert names["family_follow_up"] == ["n_contact_persons", "n_plans", "joint_plan_in_place"]
     assert set(names["adult_follow_up"]) == {
-        "income_support", "employment_activity", "employment_activity_date",
-        "functional_level", "who5_1", "who5_2", "who5_3", "who5_4", "who5_5", "who5_score",
-    }  # fmt: skip
+        "income_support",
+        "employment_activity",
+        "employment_activity_date",
+        "functional_level",
+        "who5_1",
+        "who5_2",
+        "who5_3",
+        "who5_4",
+        "who5_5",
+        "who5_score",
+    }
     assert names["child_follow_up"] == [
-        "active_case", "case_closed_date", "measures", "n_interventions", "attendance",
-        "sos_scale", "functional_level",
-    ]  # fmt: skip
+        "active_case",
+        "case_closed_date",
+        "measures",
+        "n_interventions",
+        "attendance",
+        "sos_scale",
+        "functional_level",
+    ]
     assert names["family_exit"] == ["exit_date", "exit_reason"]
     income = catalogue.codelists["income_support"]["codes"]
     assert {c["code"] for c in income if c.get("attributes", {}).get("self_supporting")} == {
-        "ordinary_employment", "education", "self_supporting_other",
-    }  # fmt: skip
+        "ordinary_employment",
+        "education",
+        "self_supporting_other",
+    }
 
 
 def test_every_problem_code_has_a_broken_fixture():
@@ -157,21 +192,35 @@ def test_who5_score_is_computed_on_validation(catalogue):
 
 def test_hidden_conditional_fields_are_neither_required_nor_stored(catalogue):
     form = catalogue.latest("child_intake")
-    raw = {"birth_year": "2015", "active_case": "false", "case_start_date": "01-02-2024",
-           "n_interventions": "0", "attendance": "stable", "sos_scale": "8",
-           "functional_level": "B"}  # fmt: skip
+    raw = {
+        "birth_year": "2015",
+        "active_case": "false",
+        "case_start_date": "01-02-2024",
+        "n_interventions": "0",
+        "attendance": "stable",
+        "sos_scale": "8",
+        "functional_level": "B",
+    }
     result = validate_answers(form, raw, complete=True, today=date(2026, 11, 23))
     assert result.ok, result.errors
     assert "case_start_date" not in result.answers
-    shown = validate_answers(form, {**raw, "active_case": "true", "case_start_date": ""},
-                             complete=True, today=date(2026, 11, 23))  # fmt: skip
+    shown = validate_answers(
+        form,
+        {**raw, "active_case": "true", "case_start_date": ""},
+        complete=True,
+        today=date(2026, 11, 23),
+    )
     assert set(shown.errors) == {"case_start_date"}
 
 
 def test_values_are_parsed_the_danish_way_and_stored_plainly(catalogue):
     form = catalogue.latest("adult_intake")
-    raw = {"years_with_employment_unit": "4,2", "employment_activity": "true",
-           "employment_activity_date": "15-03-2026", "birth_year": " 1987 "}  # fmt: skip
+    raw = {
+        "years_with_employment_unit": "4,2",
+        "employment_activity": "true",
+        "employment_activity_date": "15-03-2026",
+        "birth_year": " 1987 ",
+    }
     result = validate_answers(form, raw, complete=False, today=date(2026, 11, 23))
     assert result.ok, result.errors
     assert result.answers["years_with_employment_unit"] == 4.2
@@ -195,8 +244,12 @@ def test_values_are_parsed_the_danish_way_and_stored_plainly(catalogue):
 )
 def test_bad_values_are_refused_even_in_drafts(catalogue, field, value):
     form = catalogue.latest("adult_intake")
-    result = validate_answers(form, {field: value, "employment_activity": "true"} | {field: value},
-                              complete=False, today=date(2026, 11, 23))  # fmt: skip
+    result = validate_answers(
+        form,
+        {field: value, "employment_activity": "true"} | {field: value},
+        complete=False,
+        today=date(2026, 11, 23),
+    )
     assert field in result.errors
     assert field not in result.answers
 
@@ -204,19 +257,27 @@ def test_bad_values_are_refused_even_in_drafts(catalogue, field, value):
 def test_codes_outside_their_validity_cannot_be_chosen_but_old_answers_keep_them(catalogue):
     form = catalogue.latest("adult_intake")
     today = date(2026, 11, 23)
-    new = validate_answers(form, {"income_support": "uddannelseshjaelp"}, complete=False,
-                           today=today)  # fmt: skip
+    new = validate_answers(
+        form, {"income_support": "uddannelseshjaelp"}, complete=False, today=today
+    )
     assert "income_support" in new.errors
-    kept = validate_answers(form, {"income_support": "uddannelseshjaelp"}, complete=False,
-                            today=today, previous={"income_support": "uddannelseshjaelp"})  # fmt: skip
+    kept = validate_answers(
+        form,
+        {"income_support": "uddannelseshjaelp"},
+        complete=False,
+        today=today,
+        previous={"income_support": "uddannelseshjaelp"},
+    )
     assert kept.ok and kept.answers["income_support"] == "uddannelseshjaelp"
-    before = validate_answers(form, {"income_support": "uddannelseshjaelp"}, complete=False,
-                              today=date(2025, 6, 30))  # fmt: skip
+    before = validate_answers(
+        form, {"income_support": "uddannelseshjaelp"}, complete=False, today=date(2025, 6, 30)
+    )
     assert before.ok
 
 
 def test_unknown_fields_are_refused(catalogue):
     form = catalogue.latest("family_exit")
-    result = validate_answers(form, {"exit_reason": "moved", "cpr": "x"}, complete=False,
-                              today=date(2026, 11, 23))  # fmt: skip
+    result = validate_answers(
+        form, {"exit_reason": "moved", "cpr": "x"}, complete=False, today=date(2026, 11, 23)
+    )
     assert "cpr" in result.errors

@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.core.db import db
 from app.core.crypto import new_key
+from app.core.db import db
 from tests.conftest import PASSWORD, build_app
 
 

@@ -41,9 +41,7 @@ def test_every_user_facing_string_has_a_danish_translation():
     untranslated = sorted(
         f"{where}: {msgid!r}"
         for msgid, where in messages.items()
-        if msgid not in catalogue
-        or not all(_strings(catalogue[msgid]))
-        or catalogue[msgid].fuzzy  # type: ignore[attr-defined]
+        if msgid not in catalogue or not all(_strings(catalogue[msgid])) or catalogue[msgid].fuzzy  # type: ignore[attr-defined]
     )
     assert not untranslated, "run `make extract-messages` and translate:\n" + "\n".join(
         untranslated

@@ -173,12 +173,10 @@ def display_value(form: FormDef, field: FieldDef, value: Any, language: str) -> 
         return str(_l("Yes") if value else _l("No"))
     if field.type == "date":
         return format_date(date.fromisoformat(value), format="long")
-    if field.type == "decimal":
-        return format_decimal(value, locale=language)
     if field.type == "scale" and int(value) in field.anchors:
         return f"{value} – {pick(field.anchors[int(value)], language)}"
-    unit = pick(field.unit, language)
-    return f"{value} {unit}".strip()
+    text = format_decimal(value) if field.type == "decimal" else str(value)
+    return f"{text} {pick(field.unit, language)}".strip()
 
 
 def condition_attribute(field: FieldDef) -> Markup:

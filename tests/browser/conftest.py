@@ -16,6 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app.core.db import db
+from app.definitions.loader import load_catalogue
 from app.demo.services import seed_demo
 from app.tenancy.config_files import load_directory
 from tests.conftest import build_app, missing_service
@@ -42,7 +43,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = tmp_path_factory.mktemp("live") / "helhed.sqlite3"
     app = build_app(f"sqlite:///{database}", WTF_CSRF_ENABLED=True)
     with app.app_context():
-        seed_demo(load_directory(Path(app.config["MUNICIPALITIES_DIR"])), DEMO_PASSWORD)
+        seed_demo(
+            load_directory(Path(app.config["MUNICIPALITIES_DIR"])),
+            DEMO_PASSWORD,
+            load_catalogue(Path(app.config["FORMS_DIR"])),
+        )
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -76,6 +81,24 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def page(browser, live_server) -> Iterator[object]:
     context = browser.new_context(base_url=live_server, locale="da-DK")
+    context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def page_without_js(browser, live_server) -> Iterator[object]:
+    context = browser.new_context(base_url=live_server, locale="da-DK", java_script_enabled=False)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Adgangskode").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(lambda url: "/login" not in url)
