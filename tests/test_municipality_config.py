@@ -172,3 +172,18 @@ def test_duplicate_codes_across_files_are_refused(
     result = run(app_ctx, "check", "--dir", str(config_dir))
     assert result.exit_code != 0
     assert "brondby.toml: code: '0153' is also used by municipalities/assens.toml" in result.output
+
+
+def test_a_local_form_without_a_definition_is_refused(
+    app_ctx: Flask, config_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = config_dir / "jammerbugt.toml"
+    path.write_text(
+        path.read_text().replace(
+            'local = ["jammerbugt.bip"]', 'local = ["jammerbugt.bip", "jammerbugt.sdq"]'
+        )
+    )
+    monkeypatch.chdir(config_dir.parent)
+    result = run(app_ctx, "check", "--dir", str(config_dir))
+    assert result.exit_code != 0
+    assert "jammerbugt.toml: forms.local: 'jammerbugt.sdq' has no definition" in result.output

@@ -9,7 +9,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.core.db import db
-from app.tenancy.config_files import ConfigFileError, MunicipalityConfig, load_directory
+from app.tenancy.config_files import (
+    ConfigFileError,
+    ConfigProblem,
+    MunicipalityConfig,
+    load_directory,
+)
 from app.tenancy.services import sync_municipalities
 
 
@@ -21,11 +26,31 @@ def municipalities() -> None:
 def _load(directory: str | None) -> list[MunicipalityConfig]:
     path = Path(directory or current_app.config["MUNICIPALITIES_DIR"])
     try:
-        return load_directory(path)
+        configs = load_directory(path)
+        _check_local_forms(configs)
     except ConfigFileError as exc:
         for problem in exc.problems:
             click.echo(f"error: {problem}", err=True)
         raise click.exceptions.Exit(1) from exc
+    return configs
+
+
+def _check_local_forms(configs: list[MunicipalityConfig]) -> None:
+    """Every local form a municipality switches on must have a definition in forms/local/."""
+    forms_dir = Path(current_app.config["FORMS_DIR"]) / "local"
+    problems = [
+        ConfigProblem(
+            config.source,
+            "forms.local",
+            f"{form_id!r} has no definition in forms/local/{config.slug}/"
+            f"{form_id.split('.', 1)[1]}/",
+        )
+        for config in configs
+        for form_id in config.settings.get("local_forms", [])
+        if not any((forms_dir / config.slug / form_id.split(".", 1)[1]).glob("v*.y*ml"))
+    ]
+    if problems:
+        raise ConfigFileError(problems)
 
 
 @municipalities.command("check", help="Validate every municipality file; change nothing.")
