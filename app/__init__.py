@@ -39,11 +39,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.families.views import bp as families_bp
     from app.operator.views import bp as operator_bp
+    from app.plans.views import bp as plans_bp
+    from app.teams.views import bp as teams_bp
     from app.tenancy.request import register_tenant_blueprint
     from app.tenancy.views import bp as tenancy_bp
 
@@ -52,5 +55,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator_bp, url_prefix="/operator")
     # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the
     # list top to bottom shows the platform routes before the per-municipality ones.
-    for blueprint in (tenancy_bp, families_bp, collection_bp):
+    for blueprint in (tenancy_bp, families_bp, teams_bp, plans_bp, collection_bp, admin_bp):
         register_tenant_blueprint(app, blueprint)

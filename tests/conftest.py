@@ -280,7 +280,14 @@ def make_family(municipalities: dict[str, Municipality], forms_published: Any) -
         children: int = 1,
         enrolment: date = date(2026, 1, 15),
         label: str = "Familien Test",
+        team: list[User] = (),  # type: ignore[assignment]
+        contact: User | None = None,
     ) -> Any:
+        """A family with members; *team* are assigned by its model, *contact* as contact
+        person (an external, in a family-team municipality that allows it)."""
+        from app.auth.models import Membership
+        from app.teams.services import assign
+
         municipality = municipalities[slug]
         with tenant_scope(municipality):
             family = enrol_family(municipality, label, enrolment)
@@ -288,6 +295,11 @@ def make_family(municipalities: dict[str, Municipality], forms_published: Any) -
                 add_member(family, "adult", f"Voksen {i + 1} {label}", enrolment)
             for i in range(children):
                 add_member(family, "child", f"Barn {i + 1} {label}", enrolment)
+            for user in [*team, *([contact] if contact else [])]:
+                membership = db.session.scalar(
+                    select(Membership).where(Membership.user_id == user.id)
+                )
+                assign(municipality, family, membership, contact_person=user is contact)
             db.session.commit()
         return family
 

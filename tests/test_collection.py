@@ -72,7 +72,7 @@ def test_every_core_form_renders_validates_and_saves(
 ):
     brondby = municipalities["brondby"]
     user = make_user(brondby, "staff")
-    family = make_family("brondby", adults=1, children=1)
+    family = make_family("brondby", adults=1, children=1, team=[user])
     with tenant_scope(brondby):
         start_exit(brondby, db.session.get(Family, family.id), TODAY)
         db.session.commit()
@@ -147,7 +147,7 @@ def test_required_questions_are_only_required_on_submit(
 ):
     brondby = municipalities["brondby"]
     user = make_user(brondby, "staff")
-    family = make_family("brondby", adults=1, children=0)
+    family = make_family("brondby", adults=1, children=0, team=[user])
     auth.login(user.email)
     wave, form_id, member_id, _definition = next(
         p for p in expected_pages(brondby, family.id) if p[1] == "adult_intake"
@@ -184,8 +184,8 @@ def test_two_people_editing_the_same_submission_conflict(
 ):
     brondby = municipalities["brondby"]
     first_user = make_user(brondby, "staff")
-    second_user = make_user(brondby, "staff")
-    family = make_family("brondby", adults=0, children=0)
+    second_user = make_user(brondby, "lead")
+    family = make_family("brondby", adults=0, children=0, team=[first_user])
     wave, form_id, member_id, definition = next(
         p for p in expected_pages(brondby, family.id) if p[1] == "family_intake"
     )
@@ -239,7 +239,7 @@ def test_a_submission_renders_with_the_labels_of_its_version(
 ):
     brondby = municipalities["brondby"]
     user = make_user(brondby, "staff")
-    family = make_family("brondby", adults=0, children=0)
+    family = make_family("brondby", adults=0, children=0, team=[user])
     auth.login(user.email)
     wave, form_id, member_id, definition = next(
         p for p in expected_pages(brondby, family.id) if p[1] == "family_intake"
@@ -257,7 +257,7 @@ def test_cpr_is_encrypted_masked_and_not_checked_with_modulus_11(
 ):
     brondby = municipalities["brondby"]
     user = make_user(brondby, "staff")
-    family = make_family("brondby", adults=0, children=0)
+    family = make_family("brondby", adults=0, children=0, team=[user])
     auth.login(user.email)
     url = f"/brondby/families/{family.id}/members/new"
     bad = client.post(url, data={"role": "adult", "name": "Anna", "cpr": "12345"})
@@ -276,10 +276,15 @@ def test_cpr_is_encrypted_masked_and_not_checked_with_modulus_11(
 def test_only_family_roles_open_forms(client, auth, municipalities, make_user, make_family):
     jammerbugt = municipalities["jammerbugt"]
     external = make_user(jammerbugt, "external")
-    family = make_family("jammerbugt")
+    own = make_family("jammerbugt", label="Familien Egen", contact=external)
+    other = make_family("jammerbugt", label="Familien Anden")
     auth.login(external.email)
-    assert client.get(f"/jammerbugt/families/{family.id}").status_code == 403
-    assert client.get("/jammerbugt/families/").status_code == 403
+    for family in (own, other):
+        assert client.get(f"/jammerbugt/families/{family.id}").status_code == 403
+    listing = client.get("/jammerbugt/families/").get_data(as_text=True)
+    assert "Familien Egen" in listing and "Familien Anden" not in listing
+    assert client.get(f"/jammerbugt/families/{own.id}/plan").status_code == 200
+    assert client.get(f"/jammerbugt/families/{other.id}/plan").status_code == 403
 
 
 def test_form_versions_are_shared_snapshots(app_ctx, forms_published):
@@ -299,7 +304,7 @@ def test_local_forms_appear_only_where_switched_on(
         ("jammerbugt", jammerbugt_family, True),
         ("brondby", brondby_family, False),
     ):
-        user = make_user(municipalities[slug], "staff")
+        user = make_user(municipalities[slug], "lead")
         auth.login(user.email)
         page = client.get(f"/{slug}/families/{family.id}").get_data(as_text=True)
         assert ("Beskæftigelsesindikatorer (Jammerbugt)" in page) is expected

@@ -83,7 +83,7 @@ def test_a_bumped_version_serves_new_answers_and_old_ones_keep_their_labels(
         versions = {s.id: s.form_version.version for s in db.session.scalars(select(Submission))}
     assert versions == {old.id: 1, new.id: 2}
 
-    user = make_user(brondby, "staff")
+    user = make_user(brondby, "lead")
     auth.login(user.email)
     old_page = client.get(f"/brondby/submissions/{old.id}").get_data(as_text=True)
     new_page = client.get(f"/brondby/submissions/{new.id}").get_data(as_text=True)

@@ -16,8 +16,10 @@ from app.auth.models import Membership, User
 from app.collection.models import Submission
 from app.core.db import db
 from app.families.models import Family, Member, Wave
+from app.plans.models import Goal
+from app.teams.models import Assignment
 from app.tenancy.config_files import RESERVED_SLUGS
-from app.tenancy.models import Municipality
+from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope
 
 MEMBER_ROLES = ("admin", "lead", "staff", "external")
@@ -36,6 +38,11 @@ def _submit_intake(municipality: Municipality, family_id: int) -> None:
         adult = family.active_members(wave.due_date, "adult")[0]
         version = next(v for v in forms_for_wave(municipality, wave) if v.form_id == "adult_intake")
         raw = valid_formdata(version.form, date.today())
+        from app.plans.models import Plan
+        from app.plans.services import add_goal
+
+        plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
+        add_goal(plan, 1, "housing", "Et hjem", None)
         save_submission(
             municipality,
             wave,
@@ -72,6 +79,9 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "member_id": _first(Member),
     "wave_id": _first(Wave),
     "submission_id": _first(Submission),
+    "assignment_id": _first(Assignment),
+    "goal_id": _first(Goal),
+    "department_id": _first(Department),
 }
 
 
@@ -110,7 +120,8 @@ def world(municipalities, make_user, make_family):
     """Brøndby users of every role, and data in Vejle that they must never reach."""
     brondby, vejle = municipalities["brondby"], municipalities["vejle"]
     for slug in ("brondby", "vejle"):
-        family = make_family(slug, adults=1, children=1, label=f"Familien {slug}")
+        staff = make_user(municipalities[slug], "staff")
+        family = make_family(slug, adults=1, children=1, label=f"Familien {slug}", team=[staff])
         _submit_intake(municipalities[slug], family.id)
     users = {role: make_user(brondby, role, email=f"{role}@brondby.test") for role in MEMBER_ROLES}
     for role in PLATFORM_ROLES:

@@ -9,12 +9,14 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, db, utcnow
-from app.tenancy.models import Municipality
+from app.tenancy.models import Department, Municipality
 
 #: Roles inside one municipality, from most to least access.
 MEMBERSHIP_ROLES = ("admin", "lead", "staff", "external")
 #: Roles on the installation as a whole; they give no access to any municipality's data.
 PLATFORM_ROLES = ("operator", "researcher")
+#: Kinds of organisation an external contact person may come from.
+ORGANISATION_TYPES = ("social_enterprise", "association", "other")
 
 
 class User(UserMixin, db.Model):
@@ -64,7 +66,17 @@ class Membership(db.Model):
     )
     #: One of MEMBERSHIP_ROLES.
     role: Mapped[str] = mapped_column(String(20))
+    #: The staff member's home department (a family coordinator's, for instance).
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL"), default=None
+    )
+    #: Part of the programme's joint team (single-entry model).
+    joint_team: Mapped[bool] = mapped_column(default=False)
+    #: For external contact persons: the organisation they come from, and its kind.
+    organisation_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    organisation_type: Mapped[str | None] = mapped_column(String(30), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     municipality: Mapped[Municipality] = relationship()
+    department: Mapped[Department | None] = relationship()

@@ -24,10 +24,10 @@ from app.collection.services import (
 )
 from app.core.db import db
 from app.definitions.compile import answers_to_formdata, build_form_class, display_value
-from app.families.access import FAMILY_ROLES, member_or_404, wave_or_404
+from app.families.access import member_or_404, owned_by_family_or_404, wave_or_404
 from app.families.models import Member, Wave
 from app.i18n import current_language
-from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404, require_role
+from app.tenancy.request import TenantBlueprint, current_municipality
 
 bp = TenantBlueprint("collection", __name__)
 
@@ -206,8 +206,7 @@ def _conflict(
 
 @bp.route("/submissions/<int:submission_id>")
 def view(submission_id: int) -> str:
-    submission = get_or_404(Submission, submission_id)
-    require_role(*FAMILY_ROLES)
+    submission = owned_by_family_or_404(Submission, submission_id)
     record(
         "submission.viewed",
         municipality_id=submission.municipality_id,

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, g
 from flask_babel import format_date as babel_format_date
+from flask_babel import format_percent
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -25,6 +26,24 @@ TEAM_MODEL_LABELS = {
     "single_entry": _l("Single entry"),
 }
 
+TEAM_MODEL_HELP = {
+    "coordinator": _l("One family coordinator, from a home department, accompanies the family."),
+    "family_team": _l(
+        "A cross-disciplinary team is put together for the family; the family chooses its "
+        "contact person."
+    ),
+    "single_entry": _l("One way in: an entry caseworker from the programme's joint team."),
+}
+ASSIGN_HEADINGS = {
+    "coordinator": _l("Choose the family coordinator"),
+    "family_team": _l("Add to the family's team"),
+    "single_entry": _l("Choose the entry caseworker"),
+}
+ASSIGNMENT_KIND_LABELS = {
+    "coordinator": _l("family coordinator"),
+    "entry_caseworker": _l("entry caseworker"),
+    "team_member": _l("team member"),
+}
 MEMBER_ROLE_LABELS = {"adult": _l("adult"), "child": _l("child")}
 FAMILY_STATUS_LABELS = {"active": _l("in the programme"), "exited": _l("left the programme")}
 SUBMISSION_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
@@ -43,6 +62,12 @@ def wave_label(wave: Any) -> str:
     if wave.kind == "exit":
         return str(_l("Exit"))
     return str(_l("Follow-up after %(months)s months", months=wave.month))
+
+
+def wave_key_label(key: str) -> str:
+    if key.startswith("follow_up_"):
+        return str(_l("Follow-up after %(months)s months", months=key.rsplit("_", 1)[1]))
+    return str(_l("Intake") if key == "intake" else _l("Exit"))
 
 
 def form_errors(form: Any) -> dict[str, list[str]]:
@@ -90,6 +115,12 @@ def init_app(app: Flask) -> None:
             "submission_status_label": lambda code: SUBMISSION_STATUS_LABELS.get(code, code),
             "wave_status_label": lambda code: WAVE_STATUS_LABELS.get(code, code),
             "wave_label": wave_label,
+            "wave_key_label": wave_key_label,
+            "team_model_help": lambda code: TEAM_MODEL_HELP.get(code, ""),
+            "assign_heading": lambda code: ASSIGN_HEADINGS.get(code, ""),
+            "assignment_kind_label": lambda code: ASSIGNMENT_KIND_LABELS.get(code, code),
+            "format_percent": format_percent,
+            "today": date.today,
             "form_errors": form_errors,
             "form_labels": form_labels,
             "condition_attribute": condition_attribute,

@@ -10,7 +10,8 @@ from app.collection.services import publish_catalogue
 from app.core.db import db
 from app.definitions.loader import Catalogue
 from app.tenancy.config_files import MunicipalityConfig
-from app.tenancy.models import Municipality
+from app.tenancy.models import Department, Municipality
+from app.tenancy.scoping import tenant_scope
 from app.tenancy.services import sync_municipalities
 
 DEFAULT_PASSWORD = "helhed-demo-2026"
@@ -32,16 +33,8 @@ def seed_demo(
     for config in configs:
         municipality = db.session.scalar(select(Municipality).filter_by(slug=config.slug))
         assert municipality is not None
-        for role in ("admin", "lead", "staff"):
-            email = f"{role}@{config.slug}.example"
-            user = _user(email, f"{_ROLE_NAMES[role]} {config.name_da}", password)
-            grant_membership(user, municipality, role)
-            logins.append((email, f"{role} in {config.name_en}"))
-        if config.settings["access"]["external_contacts"]:
-            email = f"external@{config.slug}.example"
-            user = _user(email, f"Ekstern kontaktperson {config.name_da}", password)
-            grant_membership(user, municipality, "external")
-            logins.append((email, f"external contact in {config.name_en}"))
+        with tenant_scope(municipality):
+            logins += _municipality_logins(config, municipality, password)
     for email, role, name in (
         ("researcher@example.org", "researcher", "Forsker"),
         ("operator@example.org", "operator", "Driftsoperatør"),
@@ -59,3 +52,27 @@ def _user(email: str, name: str, password: str, platform_role: str | None = None
     user.password_hash = hash_password(password)
     user.platform_role = platform_role
     return user
+
+
+def _municipality_logins(
+    config: MunicipalityConfig, municipality: Municipality, password: str
+) -> list[tuple[str, str]]:
+    logins = []
+    home = db.session.scalars(select(Department).order_by(Department.id)).first()
+    for role in ("admin", "lead", "staff"):
+        email = f"{role}@{config.slug}.example"
+        user = _user(email, f"{_ROLE_NAMES[role]} {config.name_da}", password)
+        membership = grant_membership(user, municipality, role)
+        # Demo staff belong to the first department and to the joint team.
+        membership.department_id = home.id if home else None
+        membership.joint_team = True
+        logins.append((email, f"{role} in {config.name_en}"))
+    if config.settings["access"]["external_contacts"]:
+        email = f"external@{config.slug}.example"
+        user = _user(email, f"Ekstern kontaktperson {config.name_da}", password)
+        membership = grant_membership(user, municipality, "external")
+        membership.organisation_name = "Idrætsforeningen Nord"
+        membership.organisation_type = "association"
+        logins.append((email, f"external contact in {config.name_en}"))
+    db.session.flush()
+    return logins

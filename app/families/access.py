@@ -1,30 +1,82 @@
-"""Who may open which family: the one place views ask.
+"""Who may open which family: the one place pages (and later the API) ask.
 
 Order, as everywhere: load the object through the tenant-scoped session (another
-municipality's id is simply not found: 404), then check the role (403). The next issue
-refines "which staff see which family" by team model here, not in the views.
+municipality's id is simply not found: 404), then check that this member may see this
+family (403), then what they may do with it (403).
+
+- ``admin`` and ``lead`` see every family of their municipality.
+- ``staff`` see the families they work with (coordinator, team member, entry caseworker),
+  or, in a single-entry municipality whose setting says so, every single-entry family when
+  they belong to the joint team.
+- ``external`` contact persons see only the families they are assigned to, and there only
+  the joint plan and the contact details: never forms, never child-welfare data.
 """
 
 from __future__ import annotations
 
-from flask import abort
+from typing import Any
 
+from flask import abort, g
+from sqlalchemy import ColumnElement, or_, select, true
+
+from app.core.db import db
 from app.families.models import Family, Member, Wave
-from app.tenancy.request import get_or_404, require_role
+from app.teams.models import Assignment
+from app.tenancy.request import get_or_404
 
-#: Roles that work with family records and forms. External contacts never see forms.
+#: Roles that work with family records and forms.
 FAMILY_ROLES = ("admin", "lead", "staff")
+#: Roles that may read a family's joint plan and contact details.
+PLAN_ROLES = (*FAMILY_ROLES, "external")
+
+#: What a member wants with a family: its records and forms, or only its plan.
+RECORDS = "records"
+PLAN = "plan"
 
 
-def family_or_404(family_id: int) -> Family:
-    family = get_or_404(Family, family_id)
-    require_role(*FAMILY_ROLES)
+def sees_all_families() -> bool:
+    return g.membership.role in ("admin", "lead")
+
+
+def visible_families() -> ColumnElement[bool]:
+    """SQL condition on :class:`Family`: the families the current member may see."""
+    membership = g.membership
+    if sees_all_families():
+        return true()
+    own = Family.id.in_(
+        select(Assignment.family_id).where(
+            Assignment.user_id == membership.user_id, Assignment.active
+        )
+    )
+    access = g.municipality.settings.get("access", {})
+    if membership.role == "staff" and membership.joint_team and access.get("joint_team_sees_all"):
+        return or_(own, Family.team_model == "single_entry")
+    return own
+
+
+def may_see(family: Family) -> bool:
+    if sees_all_families():
+        return True
+    return bool(
+        db.session.scalar(select(Family.id).where(Family.id == family.id, visible_families()))
+    )
+
+
+def check_family(family: Family, purpose: str = RECORDS) -> Family:
+    """403 unless the current member may use *family* for *purpose*."""
+    allowed_roles = PLAN_ROLES if purpose == PLAN else FAMILY_ROLES
+    if g.membership.role not in allowed_roles or not may_see(family):
+        abort(403)
     return family
+
+
+def family_or_404(family_id: int, purpose: str = RECORDS) -> Family:
+    return check_family(get_or_404(Family, family_id), purpose)
 
 
 def wave_or_404(wave_id: int) -> Wave:
     wave = get_or_404(Wave, wave_id)
-    require_role(*FAMILY_ROLES)
+    check_family(wave.family)
     return wave
 
 
@@ -32,5 +84,12 @@ def member_or_404(family: Family, member_id: int) -> Member:
     member = get_or_404(Member, member_id)
     if member.family_id != family.id:
         abort(404)
-    require_role(*FAMILY_ROLES)
+    check_family(family)
     return member
+
+
+def owned_by_family_or_404(model: type[Any], object_id: int, purpose: str = RECORDS) -> Any:
+    """Load any row with a ``family_id`` and check the family, e.g. a submission or a goal."""
+    obj = get_or_404(model, object_id)
+    check_family(get_or_404(Family, obj.family_id), purpose)
+    return obj

@@ -93,6 +93,9 @@ def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -
         _place(wave, enrolment_date, schedule["window_days"])
         db.session.add(wave)
     db.session.flush()
+    from app.plans.services import create_plan
+
+    create_plan(municipality, family)
     record(
         "family.enrolled",
         municipality_id=municipality.id,

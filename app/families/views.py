@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -12,7 +12,13 @@ from werkzeug.wrappers import Response
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
 from app.core.db import db
-from app.families.access import FAMILY_ROLES, family_or_404, member_or_404
+from app.families.access import (
+    FAMILY_ROLES,
+    PLAN_ROLES,
+    family_or_404,
+    member_or_404,
+    visible_families,
+)
 from app.families.forms import CorrectEnrolmentForm, EndMemberForm, EnrolForm, ExitForm, MemberForm
 from app.families.models import Family
 from app.families.services import (
@@ -25,7 +31,14 @@ from app.families.services import (
     expected_forms,
     start_exit,
 )
-from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
+from app.plans.models import Plan
+from app.teams.services import active_team, assign
+from app.tenancy.request import (
+    TenantBlueprint,
+    current_municipality,
+    current_role,
+    roles_required,
+)
 
 bp = TenantBlueprint("families", __name__, url_prefix="/families")
 
@@ -33,11 +46,11 @@ PAGE_SIZE = 50
 
 
 @bp.route("/")
-@roles_required(*FAMILY_ROLES)
+@roles_required(*PLAN_ROLES)
 def index() -> str:
     page = max(request.args.get("page", 1, type=int), 1)
     query = request.args.get("q", "").strip()
-    statement = select(Family)
+    statement = select(Family).where(visible_families())
     if query:
         statement = statement.where(Family.label.ilike(f"%{query}%"))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
@@ -66,6 +79,10 @@ def new() -> str | Response:
         family = enrol_family(
             current_municipality(), form.label.data or "", form.enrolment_date.date
         )  # type: ignore[arg-type]
+        if current_role() == "staff":
+            # Staff who enrol a family take it on as its coordinator, entry caseworker or
+            # first team member; the team page changes that.
+            assign(current_municipality(), family, g.membership)
         db.session.commit()
         flash(_("The family is enrolled. Add its adults and children."), "success")
         return redirect(url_for("families.detail", family_id=family.id))
@@ -96,10 +113,14 @@ def detail(family_id: int) -> str:
                 }
             )
         waves.append({"wave": wave, "status": wave.status(today), "rows": rows})
+    next_wave = next((w for w in waves if w["status"] in ("upcoming", "due", "overdue")), None)
     return render_template(
         "families/detail.html",
         family=family,
         waves=waves,
+        next_wave=next_wave,
+        team=active_team(family),
+        plan=db.session.scalar(select(Plan).where(Plan.family_id == family.id)),
         today=today,
         correct_form=CorrectEnrolmentForm(
             formdata=None,

@@ -74,16 +74,17 @@ class MunicipalityConfig:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-# Each optional table: key -> (type, default, check, description of what is allowed).
-_SETTINGS_SPEC: dict[str, dict[str, tuple[type, Any, Any, str]]] = {
+# Each optional table: key -> (type, default, allowed range or None, what is allowed). The
+# admin pages use the same ranges, so a setting valid in one place is valid in the other.
+SETTINGS_SPEC: dict[str, dict[str, tuple[type, Any, tuple[int, int] | None, str]]] = {
     "follow_up": {
-        "interval_months": (int, 6, lambda v: 1 <= v <= 24, "a whole number of months, 1-24"),
-        "window_days": (int, 30, lambda v: 0 <= v <= 180, "a whole number of days, 0-180"),
-        "count": (int, 4, lambda v: 1 <= v <= 40, "a whole number of follow-ups, 1-40"),
+        "interval_months": (int, 6, (1, 24), "a whole number of months, 1-24"),
+        "window_days": (int, 30, (0, 180), "a whole number of days, 0-180"),
+        "count": (int, 4, (1, 40), "a whole number of follow-ups, 1-40"),
     },
     "joint_plan": {
-        "phases": (int, 1, lambda v: 1 <= v <= 12, "a whole number of phases, 1-12"),
-        "phase_months": (int, 6, lambda v: 1 <= v <= 36, "a whole number of months, 1-36"),
+        "phases": (int, 1, (1, 12), "a whole number of phases, 1-12"),
+        "phase_months": (int, 6, (1, 36), "a whole number of months, 1-36"),
     },
     "access": {
         "external_contacts": (bool, False, None, "true or false"),
@@ -99,7 +100,7 @@ _TOP_LEVEL = {
     "team_model",
     "departments",
     "forms",
-    *_SETTINGS_SPEC,
+    *SETTINGS_SPEC,
 }
 
 
@@ -178,7 +179,7 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
         )
 
     settings: dict[str, Any] = {}
-    for table, spec in _SETTINGS_SPEC.items():
+    for table, spec in SETTINGS_SPEC.items():
         raw = data.get(table, {})
         if not isinstance(raw, dict):
             problem(table, "must be a table")
@@ -186,10 +187,10 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
         for key in sorted(set(raw) - set(spec)):
             problem(f"{table}.{key}", "unknown key")
         values: dict[str, Any] = {}
-        for key, (kind, default, check, allowed) in spec.items():
+        for key, (kind, default, bounds, allowed) in spec.items():
             value = raw.get(key, default)
             # bool is a subclass of int in Python; TOML true must not pass as 1.
-            if type(value) is not kind or (check and not check(value)):
+            if type(value) is not kind or (bounds and not bounds[0] <= value <= bounds[1]):
                 problem(f"{table}.{key}", f"{value!r} is not allowed; expected {allowed}")
             values[key] = value
         settings[table] = values

@@ -12,6 +12,7 @@ from app.tenancy.models import Department
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
+    current_role,
     get_or_404,
     require_role,
     roles_required,
@@ -22,11 +23,29 @@ bp = TenantBlueprint("tenancy", __name__)
 
 @bp.route("/")
 def home() -> str:
+    """The municipality's start page: the staff dashboard, or an external's own families."""
+    from datetime import date
+
+    from app.families import dashboard
+
     departments = db.session.scalars(
         select(Department).where(Department.active).order_by(Department.id)
     ).all()
+    board = dashboard.build(date.today()) if current_role() != "external" else None
+    external_families = None
+    if current_role() == "external":
+        from app.families.access import visible_families
+        from app.families.models import Family
+
+        external_families = db.session.scalars(
+            select(Family).where(visible_families()).order_by(Family.label)
+        ).all()
     return render_template(
-        "tenancy/home.html", municipality=current_municipality(), departments=departments
+        "tenancy/home.html",
+        municipality=current_municipality(),
+        departments=departments,
+        board=board,
+        external_families=external_families,
     )
 
 

@@ -1,0 +1,1 @@
+"""A municipality's own administration: settings, departments, people and roles."""

@@ -1,0 +1,186 @@
+"""Changes a tenant admin makes; each is audited with what changed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.auth.services import create_user, find_user, grant_membership
+from app.core.db import db, utcnow
+from app.teams.models import Assignment
+from app.tenancy.config_files import DEPARTMENT_CODE_RE, SETTINGS_SPEC
+from app.tenancy.models import TEAM_MODELS, Department, Municipality
+
+
+class AdminError(ValueError):
+    pass
+
+
+def update_settings(
+    municipality: Municipality,
+    team_model: str,
+    settings: dict[str, dict[str, Any]],
+    local_forms: list[str],
+) -> dict[str, list[Any]]:
+    """Apply new settings; families keep the team model they were enrolled under."""
+    if team_model not in TEAM_MODELS:
+        raise AdminError(_l("Choose a team model."))
+    new = {**municipality.settings}
+    for table, spec in SETTINGS_SPEC.items():
+        values = dict(new.get(table, {}))
+        for key, (kind, _default, bounds, _allowed) in spec.items():
+            value = settings.get(table, {}).get(key, values.get(key, _default))
+            if type(value) is not kind or (bounds and not bounds[0] <= value <= bounds[1]):
+                raise AdminError(_l("A setting is outside what is allowed."))
+            values[key] = value
+        new[table] = values
+    new["local_forms"] = sorted(local_forms)
+    changes: dict[str, list[Any]] = {}
+    if municipality.team_model != team_model:
+        changes["team_model"] = [municipality.team_model, team_model]
+        municipality.team_model = team_model
+    for key in sorted(set(new) | set(municipality.settings)):
+        if new.get(key) != municipality.settings.get(key):
+            changes[key] = [municipality.settings.get(key), new.get(key)]
+    if changes:
+        municipality.settings = new
+        db.session.flush()
+        record(
+            "municipality.settings_changed",
+            municipality_id=municipality.id,
+            object_type="municipality",
+            object_id=municipality.id,
+            details={"changes": changes},
+        )
+    return changes
+
+
+def add_department(municipality: Municipality, code: str, name_da: str, name_en: str) -> Department:
+    code = code.strip()
+    if not DEPARTMENT_CODE_RE.match(code):
+        raise AdminError(_l("The code may use a-z, 0-9 and _ and must start with a letter."))
+    if db.session.scalar(select(func.count(Department.id)).where(Department.code == code)):
+        raise AdminError(_l("A department with that code exists."))
+    department = Department(
+        municipality_id=municipality.id, code=code, name_da=name_da.strip(), name_en=name_en.strip()
+    )
+    db.session.add(department)
+    db.session.flush()
+    record(
+        "department.added",
+        municipality_id=municipality.id,
+        object_type="department",
+        object_id=department.id,
+        details={"code": code},
+    )
+    return department
+
+
+def update_department(department: Department, name_da: str, name_en: str, active: bool) -> None:
+    changes = {}
+    for attr, value in (
+        ("name_da", name_da.strip()),
+        ("name_en", name_en.strip()),
+        ("active", active),
+    ):
+        if getattr(department, attr) != value:
+            changes[attr] = [getattr(department, attr), value]
+            setattr(department, attr, value)
+    if changes:
+        db.session.flush()
+        record(
+            "department.changed",
+            municipality_id=department.municipality_id,
+            object_type="department",
+            object_id=department.id,
+            details=changes,
+        )
+
+
+def add_person(
+    municipality: Municipality, email: str, name: str, role: str
+) -> tuple[Membership, str | None]:
+    """Give someone a role here; a new account gets a one-time password to hand over."""
+    if role not in MEMBERSHIP_ROLES:
+        raise AdminError(_l("Choose a role."))
+    user = find_user(email)
+    password = None
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = create_user(email, name, password)
+    elif db.session.scalar(select(Membership).where(Membership.user_id == user.id)):
+        raise AdminError(_l("The person already has a role here."))
+    membership = grant_membership(user, municipality, role)
+    return membership, password
+
+
+def update_membership(
+    membership: Membership,
+    role: str,
+    department: Department | None,
+    joint_team: bool,
+    organisation_name: str | None,
+    organisation_type: str | None,
+) -> None:
+    if role not in MEMBERSHIP_ROLES:
+        raise AdminError(_l("Choose a role."))
+    if organisation_type and organisation_type not in ORGANISATION_TYPES:
+        raise AdminError(_l("Choose a kind of organisation."))
+    if membership.role == "admin" and role != "admin":
+        _keep_one_admin(membership)
+    old_role = membership.role
+    changes: dict[str, list[Any]] = {}
+    values = {
+        "role": role,
+        "department_id": department.id if department else None,
+        "joint_team": joint_team,
+        "organisation_name": (organisation_name or "").strip() or None,
+        "organisation_type": organisation_type or None,
+    }
+    for attr, value in values.items():
+        if getattr(membership, attr) != value:
+            changes[attr] = [getattr(membership, attr), value]
+            setattr(membership, attr, value)
+    if changes:
+        db.session.flush()
+        action = "membership.role_set" if "role" in changes else "membership.changed"
+        record(
+            action,
+            municipality_id=membership.municipality_id,
+            object_type="user",
+            object_id=membership.user_id,
+            details={"old_role": old_role, "new_role": role, "changes": changes},
+        )
+
+
+def remove_membership(membership: Membership) -> None:
+    """Take the person's access away; their assignments around families end with it."""
+    if membership.role == "admin":
+        _keep_one_admin(membership)
+    now = utcnow()
+    for assignment in db.session.scalars(
+        select(Assignment).where(Assignment.user_id == membership.user_id, Assignment.active)
+    ):
+        assignment.active = False
+        assignment.contact_person = False
+        assignment.ended_at = now
+    record(
+        "membership.removed",
+        municipality_id=membership.municipality_id,
+        object_type="user",
+        object_id=membership.user_id,
+        details={"old_role": membership.role},
+    )
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def _keep_one_admin(membership: Membership) -> None:
+    admins = db.session.scalar(select(func.count(Membership.id)).where(Membership.role == "admin"))
+    if (admins or 0) <= 1:
+        raise AdminError(_l("The municipality must keep at least one administrator."))

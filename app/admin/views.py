@@ -1,0 +1,290 @@
+"""Tenant admin pages. Only the municipality's ``admin`` role reaches them."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from app.admin.services import (
+    AdminError,
+    add_department,
+    add_person,
+    remove_membership,
+    update_department,
+    update_membership,
+    update_settings,
+)
+from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.collection.models import FormVersion
+from app.core.db import db
+from app.core.templating import ROLE_LABELS, TEAM_MODEL_LABELS
+from app.i18n import current_language
+from app.tenancy.config_files import SETTINGS_SPEC
+from app.tenancy.models import TEAM_MODELS, Department
+from app.tenancy.request import (
+    TenantBlueprint,
+    current_municipality,
+    get_or_404,
+    require_role,
+    roles_required,
+)
+
+bp = TenantBlueprint("admin", __name__, url_prefix="/admin")
+
+ORGANISATION_TYPE_LABELS = {
+    "social_enterprise": _l("Social-economic enterprise"),
+    "association": _l("Association"),
+    "other": _l("Other organisation"),
+}
+
+
+def _range(table: str, key: str) -> NumberRange:
+    low, high = SETTINGS_SPEC[table][key][2] or (None, None)
+    return NumberRange(min=low, max=high)
+
+
+class SettingsForm(FlaskForm):
+    team_model = SelectField(
+        _l("Team model for families enrolled from now on"),
+        choices=[SelectChoice(m, TEAM_MODEL_LABELS[m]) for m in TEAM_MODELS],
+        description=_l("Families already enrolled keep the model they were enrolled under."),
+    )
+    interval_months = IntegerField(
+        _l("Months between follow-ups"),
+        validators=[DataRequired(), _range("follow_up", "interval_months")],
+    )
+    window_days = IntegerField(
+        _l("Window around each due date (days)"),
+        validators=[Optional(), _range("follow_up", "window_days")],
+    )
+    count = IntegerField(
+        _l("Number of follow-ups"), validators=[DataRequired(), _range("follow_up", "count")]
+    )
+    phases = IntegerField(
+        _l("Phases of the joint plan"), validators=[DataRequired(), _range("joint_plan", "phases")]
+    )
+    phase_months = IntegerField(
+        _l("Months per phase"), validators=[DataRequired(), _range("joint_plan", "phase_months")]
+    )
+    external_contacts = BooleanField(_l("The family's contact person may be external"))
+    joint_team_sees_all = BooleanField(
+        _l("In single entry, the whole joint team sees all programme families")
+    )
+
+
+class DepartmentForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    name_da = StringField(_l("Name in Danish"), validators=[DataRequired(), Length(max=120)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+
+
+class PersonForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[
+            DataRequired(),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Write an e-mail address.")),
+            Length(max=254),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in MEMBERSHIP_ROLES]
+    )
+
+
+class MembershipForm(FlaskForm):
+    role = SelectField(
+        _l("Role"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in MEMBERSHIP_ROLES]
+    )
+    department_id = SelectField(_l("Home department"), coerce=int, validators=[Optional()])
+    joint_team = BooleanField(_l("Member of the programme's joint team"))
+    organisation_name = StringField(
+        _l("Organisation (external contact persons)"), validators=[Optional(), Length(max=200)]
+    )
+    organisation_type = SelectField(
+        _l("Kind of organisation"),
+        choices=[SelectChoice("", "–")]
+        + [SelectChoice(t, ORGANISATION_TYPE_LABELS[t]) for t in ORGANISATION_TYPES],
+        validators=[Optional()],
+    )
+
+
+def _local_forms() -> list[str]:
+    prefix = f"{current_municipality().slug}."
+    return sorted(
+        set(
+            db.session.scalars(
+                select(FormVersion.form_id).where(FormVersion.form_id.startswith(prefix))
+            )
+        )
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@roles_required("admin")
+def settings() -> str | Response:
+    municipality = current_municipality()
+    current = municipality.settings
+    form = SettingsForm(
+        data={
+            "team_model": municipality.team_model,
+            **current.get("follow_up", {}),
+            **current.get("joint_plan", {}),
+            **current.get("access", {}),
+        }
+    )
+    available = _local_forms()
+    if form.validate_on_submit():
+        chosen = [f for f in request.form.getlist("local_forms") if f in available]
+        try:
+            changes = update_settings(
+                municipality,
+                form.team_model.data or "",
+                {
+                    "follow_up": {
+                        "interval_months": form.interval_months.data,
+                        "window_days": form.window_days.data or 0,
+                        "count": form.count.data,
+                    },
+                    "joint_plan": {
+                        "phases": form.phases.data,
+                        "phase_months": form.phase_months.data,
+                    },
+                    "access": {
+                        "external_contacts": bool(form.external_contacts.data),
+                        "joint_team_sees_all": bool(form.joint_team_sees_all.data),
+                    },
+                },
+                chosen,
+            )
+        except AdminError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_("The settings are saved.") if changes else _("Nothing was changed."), "success")
+            return redirect(url_for("admin.settings"))
+    return render_template(
+        "admin/settings.html",
+        form=form,
+        available=available,
+        enabled=set(current.get("local_forms", [])),
+    )
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+@roles_required("admin")
+def departments() -> str | Response:
+    municipality = current_municipality()
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        try:
+            add_department(
+                municipality, form.code.data or "", form.name_da.data or "", form.name_en.data or ""
+            )
+        except AdminError as exc:
+            form.code.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("The department is added."), "success")
+            return redirect(url_for("admin.departments"))
+    rows = db.session.scalars(select(Department).order_by(Department.id)).all()
+    return render_template("admin/departments.html", form=form, departments=rows)
+
+
+@bp.route("/departments/<int:department_id>", methods=["POST"])
+def department(department_id: int) -> Response:
+    row = get_or_404(Department, department_id)
+    require_role("admin")
+    if FlaskForm().validate_on_submit():
+        name_da = request.form.get("name_da", "").strip() or row.name_da
+        name_en = request.form.get("name_en", "").strip() or row.name_en
+        update_department(row, name_da, name_en, request.form.get("active") == "1")
+        db.session.commit()
+        flash(_("The department is saved."), "success")
+    return redirect(url_for("admin.departments"))
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@roles_required("admin")
+def new_person() -> str | Response:
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            membership, password = add_person(
+                current_municipality(),
+                form.email.data or "",
+                form.name.data or "",
+                form.role.data or "",
+            )
+        except AdminError as exc:
+            form.email.errors = [str(exc)]
+        else:
+            db.session.commit()
+            if password:
+                # Shown once, on this page only; never stored or sent anywhere else.
+                return render_template(
+                    "admin/person_created.html", membership=membership, password=password
+                )
+            flash(_("%(name)s now has a role here.", name=membership.user.name), "success")
+            return redirect(url_for("tenancy.people"))
+    return render_template("admin/person_new.html", form=form)
+
+
+@bp.route("/people/<int:membership_id>", methods=["GET", "POST"])
+def person(membership_id: int) -> str | Response:
+    membership = get_or_404(Membership, membership_id)
+    require_role("admin")
+    form = MembershipForm(obj=membership)
+    language = current_language()
+    form.department_id.choices = [SelectChoice(0, "–")] + [
+        SelectChoice(d.id, d.name(language))
+        for d in db.session.scalars(select(Department).where(Department.active))
+    ]
+    if request.method == "GET":
+        form.department_id.data = membership.department_id or 0
+        form.organisation_type.data = membership.organisation_type or ""
+    if form.validate_on_submit():
+        department = (
+            get_or_404(Department, form.department_id.data) if form.department_id.data else None
+        )
+        try:
+            update_membership(
+                membership,
+                form.role.data or "",
+                department,
+                bool(form.joint_team.data),
+                form.organisation_name.data,
+                form.organisation_type.data or None,
+            )
+        except AdminError as exc:
+            form.role.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(_("The changes are saved."), "success")
+            return redirect(url_for("tenancy.person", membership_id=membership.id))
+    return render_template("admin/person_edit.html", form=form, membership=membership)
+
+
+@bp.route("/people/<int:membership_id>/remove", methods=["POST"])
+def remove_person(membership_id: int) -> Response:
+    membership = get_or_404(Membership, membership_id)
+    require_role("admin")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    name = membership.user.name
+    try:
+        remove_membership(membership)
+    except AdminError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tenancy.person", membership_id=membership.id))
+    db.session.commit()
+    flash(_("%(name)s no longer has access to the municipality.", name=name), "success")
+    return redirect(url_for("tenancy.people"))

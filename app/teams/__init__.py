@@ -1,0 +1,1 @@
+"""The people around a family, by team model: coordinator, family team, entry caseworker."""

@@ -1,0 +1,179 @@
+"""Every route × every role × own family / other family, inside one municipality.
+
+Jammerbugt (family-team model, external contact persons allowed) with two families: A, on
+whose team the assigned staff member and the external contact person are, and B, which
+they have nothing to do with. Another municipality's ids are covered by
+test_tenant_isolation_routes.py. Allowed means: the page answers (200 for a GET) —
+neither 403 nor 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.collection.services import forms_for_wave, save_submission
+from app.core.db import db
+from app.families.models import Family
+from app.plans.models import Plan
+from app.plans.services import add_goal, set_goal_status
+from app.teams.models import Assignment
+from app.tenancy.scoping import tenant_scope
+from tests.conftest import PASSWORD, valid_formdata
+from tests.test_tenant_isolation_routes import tenant_rules
+
+ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
+FAMILY_ARGS = {"family_id", "member_id", "wave_id", "submission_id", "assignment_id", "goal_id"}
+CHILD_WELFARE = ("Har barnet en åben børnesag", "Barnets lov", "Signs of Safety",
+                 "Foranstaltninger", "Barn 1 Familien A", "active_case")  # fmt: skip
+
+
+def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
+    """'allowed', 'forbidden' (403) or 'hidden' (404) for one request."""
+    if role in ("researcher", "operator"):
+        return "hidden"  # not members of the municipality at all
+    member_role = {"staff_assigned": "staff", "staff_other": "staff"}.get(role, role)
+    blueprint = endpoint.split(".")[0]
+    if family is None:
+        if endpoint == "tenancy.home":
+            return "allowed"
+        if endpoint in ("tenancy.people", "tenancy.person"):
+            return "allowed" if member_role in ("admin", "lead") else "forbidden"
+        if blueprint == "admin":
+            return "allowed" if member_role == "admin" else "forbidden"
+        if endpoint == "families.index":
+            return "allowed"
+        if endpoint == "families.new":
+            return "allowed" if member_role != "external" else "forbidden"
+        raise AssertionError(f"no expectation for {endpoint}")
+    sees = member_role in ("admin", "lead") or (
+        role in ("staff_assigned", "external") and family == "A"
+    )
+    if role == "external":
+        return "allowed" if sees and endpoint == "plans.plan" and method == "GET" else "forbidden"
+    return "allowed" if sees else "forbidden"
+
+
+@pytest.fixture
+def jammerbugt_world(municipalities, make_user, make_family):
+    jammerbugt = municipalities["jammerbugt"]
+    users = {
+        "admin": make_user(jammerbugt, "admin"),
+        "lead": make_user(jammerbugt, "lead"),
+        "staff_assigned": make_user(jammerbugt, "staff"),
+        "staff_other": make_user(jammerbugt, "staff"),
+        "external": make_user(jammerbugt, "external"),
+        "researcher": make_user(platform_role="researcher"),
+        "operator": make_user(platform_role="operator"),
+    }
+    # A bystander on each team: the matrix's POSTs may end *their* assignment harmlessly.
+    bystander = make_user(jammerbugt, "staff")
+    families = {
+        "A": make_family("jammerbugt", label="Familien A",
+                         team=[bystander, users["staff_assigned"]], contact=users["external"]),
+        "B": make_family("jammerbugt", label="Familien B", team=[bystander]),
+    }  # fmt: skip
+    ids: dict[str, dict[str, int]] = {}
+    with tenant_scope(jammerbugt):
+        for name, family in families.items():
+            row = db.session.get(Family, family.id)
+            intake, follow_up = row.waves[0], row.waves[1]
+            child = row.active_members(intake.due_date, "child")[0]
+            version = next(v for v in forms_for_wave(jammerbugt, intake)
+                           if v.form_id == "child_intake")  # fmt: skip
+            submission = save_submission(
+                jammerbugt, intake, version, child, valid_formdata(version.form, date.today()),
+                submit=True, seen_lock_version=None, actor_id=None, today=date.today(),
+            )  # fmt: skip
+            plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
+            goal = add_goal(plan, 1, "children_school_wellbeing", f"Mål for familie {name}", None)
+            set_goal_status(goal, follow_up, "partly", None)
+            assignment = db.session.scalar(
+                select(Assignment).where(
+                    Assignment.family_id == row.id, Assignment.user_id == bystander.id
+                )
+            )
+            ids[name] = {
+                "family_id": row.id,
+                "member_id": child.id,
+                "wave_id": intake.id,
+                "submission_id": submission.id,
+                "assignment_id": assignment.id,
+                "goal_id": goal.id,
+            }
+        db.session.commit()
+        some_membership = users["staff_other"].memberships[0].id
+    return users, ids, some_membership
+
+
+def build(app, rule, values: dict[str, object]) -> str:
+    method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+    with app.test_request_context():
+        return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world, role):
+    users, ids, membership_id = jammerbugt_world
+    with app_ctx.app_context():
+        from app.tenancy.models import Department, Municipality
+
+        jammerbugt = db.session.scalar(select(Municipality).filter_by(slug="jammerbugt"))
+        with tenant_scope(jammerbugt):
+            department_id = db.session.scalars(select(Department.id)).first()
+    assert client.post("/login", data={"email": users[role].email,
+                                       "password": PASSWORD}).status_code == 302  # fmt: skip
+    checked = 0
+    for rule in tenant_rules(app_ctx):
+        arguments = rule.arguments - {"slug"}
+        family_scoped = bool(arguments & FAMILY_ARGS)
+        for family in ("A", "B") if family_scoped else (None,):
+            values: dict[str, object] = {"slug": "jammerbugt"}
+            for argument in arguments:
+                if argument == "form_id":
+                    values[argument] = (
+                        "child_intake" if "member_id" in arguments else "family_intake"
+                    )
+                elif argument == "membership_id":
+                    values[argument] = membership_id
+                elif argument == "department_id":
+                    values[argument] = department_id
+                else:
+                    values[argument] = ids[family][argument]  # type: ignore[index]
+            url = build(app_ctx, rule, values)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = client.open(url, method=method)
+                want = expected(rule.endpoint, method, role, family)
+                status = response.status_code
+                where = f"{role} {method} {url} ({rule.endpoint}, family {family})"
+                if want == "hidden":
+                    assert status == 404, where
+                elif want == "forbidden":
+                    assert status == 403, where
+                else:
+                    assert status not in (403, 404) and status < 500, f"{where}: {status}"
+                    if method == "GET":
+                        assert status == 200, where
+                if role == "external":
+                    body = response.get_data(as_text=True)
+                    leaked = [text for text in CHILD_WELFARE if text in body]
+                    assert not leaked, f"{where} shows child-welfare data: {leaked}"
+                checked += 1
+    assert checked > 40
+
+
+def test_the_external_contact_sees_the_plan_and_contacts_only(client, jammerbugt_world):
+    users, ids, _ = jammerbugt_world
+    client.post("/login", data={"email": users["external"].email, "password": PASSWORD})
+    home = client.get("/jammerbugt/").get_data(as_text=True)
+    assert "Familien A" in home and "Familien B" not in home
+    plan = client.get(f"/jammerbugt/families/{ids['A']['family_id']}/plan")
+    html = plan.get_data(as_text=True)
+    assert plan.status_code == 200
+    assert "Mål for familie A" in html and users["staff_assigned"].email in html
+    assert "Optag mål" not in html and "Tilføj målet" not in html  # no editing forms
+    added = client.post(f"/jammerbugt/families/{ids['A']['family_id']}/plan",
+                        data={"phase": "1", "life_area": "health", "description": "x"})  # fmt: skip
+    assert added.status_code == 403
