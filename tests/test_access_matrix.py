@@ -26,8 +26,14 @@ from tests.test_tenant_isolation_routes import tenant_rules
 
 ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
 FAMILY_ARGS = {"family_id", "member_id", "wave_id", "submission_id", "assignment_id", "goal_id"}
-CHILD_WELFARE = ("Har barnet en åben børnesag", "Barnets lov", "Signs of Safety",
-                 "Foranstaltninger", "Barn 1 Familien A", "active_case")  # fmt: skip
+CHILD_WELFARE = (
+    "Har barnet en åben børnesag",
+    "Barnets lov",
+    "Signs of Safety",
+    "Foranstaltninger",
+    "Barn 1 Familien A",
+    "active_case",
+)
 
 
 def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
@@ -71,22 +77,34 @@ def jammerbugt_world(municipalities, make_user, make_family):
     # A bystander on each team: the matrix's POSTs may end *their* assignment harmlessly.
     bystander = make_user(jammerbugt, "staff")
     families = {
-        "A": make_family("jammerbugt", label="Familien A",
-                         team=[bystander, users["staff_assigned"]], contact=users["external"]),
+        "A": make_family(
+            "jammerbugt",
+            label="Familien A",
+            team=[bystander, users["staff_assigned"]],
+            contact=users["external"],
+        ),
         "B": make_family("jammerbugt", label="Familien B", team=[bystander]),
-    }  # fmt: skip
+    }
     ids: dict[str, dict[str, int]] = {}
     with tenant_scope(jammerbugt):
         for name, family in families.items():
             row = db.session.get(Family, family.id)
             intake, follow_up = row.waves[0], row.waves[1]
             child = row.active_members(intake.due_date, "child")[0]
-            version = next(v for v in forms_for_wave(jammerbugt, intake)
-                           if v.form_id == "child_intake")  # fmt: skip
+            version = next(
+                v for v in forms_for_wave(jammerbugt, intake) if v.form_id == "child_intake"
+            )
             submission = save_submission(
-                jammerbugt, intake, version, child, valid_formdata(version.form, date.today()),
-                submit=True, seen_lock_version=None, actor_id=None, today=date.today(),
-            )  # fmt: skip
+                jammerbugt,
+                intake,
+                version,
+                child,
+                valid_formdata(version.form, date.today()),
+                submit=True,
+                seen_lock_version=None,
+                actor_id=None,
+                today=date.today(),
+            )
             plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
             goal = add_goal(plan, 1, "children_school_wellbeing", f"Mål for familie {name}", None)
             set_goal_status(goal, follow_up, "partly", None)
@@ -123,8 +141,10 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
         jammerbugt = db.session.scalar(select(Municipality).filter_by(slug="jammerbugt"))
         with tenant_scope(jammerbugt):
             department_id = db.session.scalars(select(Department.id)).first()
-    assert client.post("/login", data={"email": users[role].email,
-                                       "password": PASSWORD}).status_code == 302  # fmt: skip
+    assert (
+        client.post("/login", data={"email": users[role].email, "password": PASSWORD}).status_code
+        == 302
+    )
     checked = 0
     for rule in tenant_rules(app_ctx):
         arguments = rule.arguments - {"slug"}
@@ -174,6 +194,8 @@ def test_the_external_contact_sees_the_plan_and_contacts_only(client, jammerbugt
     assert plan.status_code == 200
     assert "Mål for familie A" in html and users["staff_assigned"].email in html
     assert "Optag mål" not in html and "Tilføj målet" not in html  # no editing forms
-    added = client.post(f"/jammerbugt/families/{ids['A']['family_id']}/plan",
-                        data={"phase": "1", "life_area": "health", "description": "x"})  # fmt: skip
+    added = client.post(
+        f"/jammerbugt/families/{ids['A']['family_id']}/plan",
+        data={"phase": "1", "life_area": "health", "description": "x"},
+    )
     assert added.status_code == 403

@@ -83,3 +83,29 @@ def sync(directory: str | None) -> None:
         click.echo(f"no changes ({len(results)} municipalities up to date)")
     else:
         click.echo(f"{len(changed)} of {len(results)} municipalities changed")
+
+
+@municipalities.command("export", help="Write a municipality's current settings as TOML.")
+@click.argument("slug")
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@with_appcontext
+def export(slug: str, out: str | None) -> None:
+    import tomli_w
+    from sqlalchemy import select
+
+    from app.tenancy.models import Municipality
+    from app.tenancy.services import export_municipality
+
+    municipality = db.session.scalar(select(Municipality).filter_by(slug=slug))
+    if municipality is None:
+        click.echo(f"error: no municipality with slug {slug!r}", err=True)
+        raise click.exceptions.Exit(1)
+    text = (
+        f"# {municipality.name_da}: exported from the database by "
+        "`flask municipalities export`.\n" + tomli_w.dumps(export_municipality(municipality))
+    )
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)

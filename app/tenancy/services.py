@@ -118,3 +118,32 @@ def _plain(value: Any) -> Any:
     return (
         value if isinstance(value, (str, int, float, bool, list, dict, type(None))) else str(value)
     )
+
+
+def export_municipality(municipality: Municipality) -> dict[str, Any]:
+    """Today's settings as the mapping a ``municipalities/<slug>.toml`` file holds.
+
+    After a sync the database is the source of truth (admins change settings in the pages);
+    this writes it back so the file in the repository can follow.
+    """
+    settings = municipality.settings
+    with tenant_scope(municipality):
+        departments = db.session.scalars(
+            select(Department).where(Department.active).order_by(Department.id)
+        ).all()
+    data: dict[str, Any] = {
+        "code": municipality.code,
+        "slug": municipality.slug,
+        "name_da": municipality.name_da,
+        "name_en": municipality.name_en,
+        "programme": municipality.programme_name,
+        "team_model": municipality.team_model,
+    }
+    for table in ("follow_up", "joint_plan", "access"):
+        data[table] = dict(settings.get(table, {}))
+    if settings.get("local_forms"):
+        data["forms"] = {"local": list(settings["local_forms"])}
+    data["departments"] = [
+        {"code": d.code, "name_da": d.name_da, "name_en": d.name_en} for d in departments
+    ]
+    return data
