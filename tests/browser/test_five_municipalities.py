@@ -1,0 +1,135 @@
+"""Each of the five seed municipalities, under its own team model, in Chromium.
+
+A lead enrols a family, sets up its coordinator / team / entry caseworker, fills the intake
+for the family, each adult and each child, records the 6-month follow-up, and updates the
+joint plan.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import log_in
+
+pytestmark = pytest.mark.browser
+
+MUNICIPALITIES = {
+    "brondby": ("Brøndby Kommune", "Vælg familiekoordinatoren"),
+    "jammerbugt": ("Jammerbugt Kommune", "Tilføj til familiens team"),
+    "vejle": ("Vejle Kommune", "Vælg indgangsrådgiveren"),
+    "assens": ("Assens Kommune", "Tilføj til familiens team"),
+    "rodovre": ("Rødovre Kommune", "Vælg indgangsrådgiveren"),
+}
+
+
+def value_for(name: str, kind: str | None) -> str:
+    if kind == "date":
+        return "2026-03-01"
+    if name == "birth_year":
+        return "1995"
+    if name == "years_with_employment_unit":
+        return "2,5"
+    return "1"
+
+
+def fill_form(page) -> None:
+    """Answer every visible question like a person would: first option, plausible numbers."""
+    for _ in range(3):  # conditional questions appear as their triggers are answered
+        for question in page.locator("form.definition-form .question").all():
+            if not question.is_visible():
+                continue
+            radios = question.locator("input[type=radio]")
+            if radios.count():
+                if not question.locator("input[type=radio]:checked").count():
+                    radios.first.check()
+                continue
+            boxes = question.locator("input[type=checkbox]")
+            if boxes.count():
+                if not question.locator("input[type=checkbox]:checked").count():
+                    boxes.first.check()
+                continue
+            select = question.locator("select")
+            if select.count():
+                select.select_option(index=1)
+                continue
+            box = question.locator("input, textarea").first
+            if box.count() and not box.input_value():
+                box.fill(value_for(box.get_attribute("name") or "", box.get_attribute("type")))
+    page.get_by_role("button", name="Indsend").click()
+
+
+def submit(page, family_url: str, wave_heading: str, title: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(family_url)
+    wave = page.locator("section.wave").filter(
+        has=page.get_by_role("heading", name=re.compile(wave_heading))
+    )
+    links = wave.get_by_role("link", name=re.compile(f"^Udfyld – {re.escape(title)}"))
+    for index in range(links.count()):
+        page.goto(family_url)
+        wave.get_by_role("link", name=re.compile(f"^Udfyld – {re.escape(title)}")).first.click()
+        fill_form(page)
+        expect(page.get_by_role("status")).to_have_text("Skemaet er indsendt.")
+
+
+@pytest.mark.parametrize("slug", list(MUNICIPALITIES))
+def test_a_lead_runs_a_family_through_intake_follow_up_and_plan(page, slug) -> None:
+    from playwright.sync_api import expect
+
+    name, assign_heading = MUNICIPALITIES[slug]
+    log_in(page, f"lead@{slug}.example")
+    page.goto(f"/{slug}/families/new")
+    page.get_by_label("Familiens navn").fill(f"Familien Fem {slug}")
+    page.get_by_label("Indskrivningsdato").fill("2026-03-01")
+    page.get_by_role("button", name="Indskriv").click()
+    family_url = page.url.split("#")[0]
+    for role, person in (("adult", "Mor"), ("adult", "Far"), ("child", "Lille")):
+        page.goto(f"{family_url}/members/new?role={role}")
+        page.get_by_role("textbox", name="Navn", exact=True).fill(f"{person} {slug}")
+        page.get_by_role("button", name="Tilføj").click()
+        expect(page.get_by_role("status")).to_contain_text("er tilføjet familien")
+
+    # The team, by the municipality's own model.
+    page.goto(f"{family_url}/team")
+    expect(page.get_by_role("heading", name=assign_heading)).to_be_visible()
+    page.get_by_role("combobox", name="Person").select_option(label=f"Medarbejder {name}")
+    page.get_by_role("button", name="Gem").click()
+    expect(page.get_by_role("status")).to_contain_text("er nu en del af familiens team")
+    if slug == "jammerbugt":
+        page.get_by_role("combobox", name="Person").select_option(
+            label=f"Ekstern kontaktperson {name} (Idrætsforeningen Nord)"
+        )
+        page.get_by_label("Familiens valgte kontaktperson").check()
+        page.get_by_role("button", name="Gem").click()
+        expect(
+            page.get_by_role("cell", name=f"Ekstern kontaktperson {name} kontaktperson")
+        ).to_be_visible()
+    expect(page.get_by_role("cell", name=f"Medarbejder {name}", exact=True)).to_be_visible()
+
+    # Intake for the family, each adult and each child; then the 6-month follow-up.
+    for title in ("Indskrivning – familien", "Indskrivning – voksen", "Indskrivning – barn"):
+        submit(page, family_url, "^Indskrivning", title)
+    for title in ("Opfølgning – familien", "Opfølgning – voksen", "Opfølgning – barn"):
+        submit(page, family_url, "^Opfølgning efter 6 måneder", title)
+    page.goto(family_url)
+    intake = page.locator("section.wave").first
+    expect(intake.get_by_role("heading")).to_contain_text("gennemført")
+
+    # The joint plan: a goal, and its status at the 6-month follow-up.
+    page.get_by_role("link", name="Åbn den fælles plan").click()
+    page.get_by_role("spinbutton", name="Fase", exact=True).fill("1")
+    page.get_by_label("Livsområde").select_option("work_education")
+    page.get_by_role("textbox", name="Mål", exact=True).fill("Mor starter i virksomhedspraktik")
+    page.get_by_role("button", name="Tilføj målet").click()
+    expect(page.get_by_role("status")).to_have_text("Målet er tilføjet planen.")
+    goal_row = page.get_by_role("row", name=re.compile("Mor starter i virksomhedspraktik"))
+    goal_row.get_by_label("Opfølgning").select_option(label="Opfølgning efter 6 måneder")
+    goal_row.get_by_label("Status").select_option("partly")
+    goal_row.get_by_role("button", name=re.compile("Registrér status")).click()
+    expect(page.get_by_role("status")).to_have_text("Målets status er registreret.")
+    expect(page.get_by_role("row", name=re.compile("Mor starter"))).to_contain_text(
+        "Opfølgning efter 6 måneder: delvist opnået"
+    )
