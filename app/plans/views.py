@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.db import db
 from app.families.access import FAMILY_ROLES, PLAN, check_family, family_or_404
@@ -46,7 +46,7 @@ GOAL_STATUS_LABELS = {
 
 
 class GoalForm(FlaskForm):
-    phase = IntegerField(_l("Phase"), validators=[DataRequired(), NumberRange(min=1, max=12)])
+    phase = SelectField(_l("Phase"), coerce=int, validators=[DataRequired()])
     life_area = SelectField(
         _l("Life area"),
         choices=[SelectChoice(k, v) for k, v in LIFE_AREA_LABELS.items()],
@@ -74,8 +74,11 @@ def _plan_for(family_id: int) -> Plan:
     return plan
 
 
-def _goal_form() -> GoalForm:
+def _goal_form(plan: Plan) -> GoalForm:
     form = GoalForm()
+    form.phase.choices = [
+        SelectChoice(n, _l("Phase %(n)s", n=n)) for n in range(1, plan.phases + 1)
+    ]
     language = current_language()
     departments = db.session.scalars(select(Department).where(Department.active)).all()
     form.department_id.choices = [SelectChoice(0, "–")] + [
@@ -99,7 +102,7 @@ def plan(family_id: int) -> str | Response:
     family = family_or_404(family_id, PLAN)
     the_plan = _plan_for(family.id)
     editable = current_role() in FAMILY_ROLES
-    goal_form = _goal_form()
+    goal_form = _goal_form(the_plan)
     if goal_form.is_submitted():
         check_family(family)  # external contact persons read the plan; they do not edit it
         if goal_form.validate():

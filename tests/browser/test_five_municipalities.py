@@ -68,7 +68,7 @@ def submit(page, family_url: str, wave_heading: str, title: str) -> None:
         has=page.get_by_role("heading", name=re.compile(wave_heading))
     )
     links = wave.get_by_role("link", name=re.compile(f"^Udfyld – {re.escape(title)}"))
-    for index in range(links.count()):
+    for _ in range(links.count()):
         page.goto(family_url)
         wave.get_by_role("link", name=re.compile(f"^Udfyld – {re.escape(title)}")).first.click()
         fill_form(page)
@@ -120,7 +120,7 @@ def test_a_lead_runs_a_family_through_intake_follow_up_and_plan(page, slug) -> N
 
     # The joint plan: a goal, and its status at the 6-month follow-up.
     page.get_by_role("link", name="Åbn den fælles plan").click()
-    page.get_by_role("spinbutton", name="Fase", exact=True).fill("1")
+    page.get_by_role("combobox", name="Fase", exact=True).select_option(label="Fase 1")
     page.get_by_label("Livsområde").select_option("work_education")
     page.get_by_role("textbox", name="Mål", exact=True).fill("Mor starter i virksomhedspraktik")
     page.get_by_role("button", name="Tilføj målet").click()
