@@ -40,9 +40,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
+    from app.api.pages import bp as tokens_bp
+    from app.api.views import bp as api_bp
+    from app.api.views import meta as api_meta_bp
     from app.auth.views import bp as auth_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
+    from app.extensions import csrf
     from app.families.views import bp as families_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
@@ -55,5 +59,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator_bp, url_prefix="/operator")
     # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the
     # list top to bottom shows the platform routes before the per-municipality ones.
-    for blueprint in (tenancy_bp, families_bp, teams_bp, plans_bp, collection_bp, admin_bp):
+    for blueprint in (
+        tenancy_bp,
+        families_bp,
+        teams_bp,
+        plans_bp,
+        collection_bp,
+        admin_bp,
+        tokens_bp,
+    ):
         register_tenant_blueprint(app, blueprint)
+    # The API authenticates every request with a bearer token, not a session cookie, so
+    # cross-site request forgery does not apply to it.
+    csrf.exempt(api_bp)
+    csrf.exempt(api_meta_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_meta_bp)

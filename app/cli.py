@@ -6,10 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from app.api.cli import tokens
     from app.auth.cli import users
     from app.definitions.cli import forms
     from app.demo.cli import demo
     from app.tenancy.cli import municipalities
 
-    for group in (municipalities, forms, users, demo):
+    for group in (municipalities, forms, users, tokens, demo):
         app.cli.add_command(group)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, session, url_for
+from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -19,6 +19,12 @@ bp = Blueprint("i18n", __name__)
 
 def select_language() -> str:
     languages = current_app.config["LANGUAGES"]
+    if request.path.startswith("/api/"):
+        # Programs say what they want in Accept-Language; the default stays Danish.
+        return (
+            request.accept_languages.best_match(languages)
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     if current_user and current_user.is_authenticated and current_user.language in languages:
         return current_user.language
     chosen = session.get("language")

@@ -14,6 +14,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.api.models import ApiToken
+from app.api.tokens import create_token
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.models import Family
@@ -53,6 +55,11 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             return "allowed"
         if endpoint == "families.new":
             return "allowed" if member_role != "external" else "forbidden"
+        if blueprint == "tokens":
+            # Everyone may hold API tokens; only admins revoke other people's.
+            if endpoint == "tokens.revoke_token":
+                return "allowed" if member_role == "admin" else "forbidden"
+            return "allowed"
         raise AssertionError(f"no expectation for {endpoint}")
     sees = member_role in ("admin", "lead") or (
         role in ("staff_assigned", "external") and family == "A"
@@ -76,6 +83,9 @@ def jammerbugt_world(municipalities, make_user, make_family):
     }
     # A bystander on each team: the matrix's POSTs may end *their* assignment harmlessly.
     bystander = make_user(jammerbugt, "staff")
+    with tenant_scope(jammerbugt, bystander.id):
+        create_token(bystander, jammerbugt, "bystander")
+        db.session.commit()
     families = {
         "A": make_family(
             "jammerbugt",
@@ -141,6 +151,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
         jammerbugt = db.session.scalar(select(Municipality).filter_by(slug="jammerbugt"))
         with tenant_scope(jammerbugt):
             department_id = db.session.scalars(select(Department.id)).first()
+            # A token of the bystander: the matrix may revoke it harmlessly.
+            token_id = db.session.scalars(select(ApiToken.id)).first()
     assert (
         client.post("/login", data={"email": users[role].email, "password": PASSWORD}).status_code
         == 302
@@ -160,6 +172,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = membership_id
                 elif argument == "department_id":
                     values[argument] = department_id
+                elif argument == "token_id":
+                    values[argument] = token_id
                 else:
                     values[argument] = ids[family][argument]  # type: ignore[index]
             url = build(app_ctx, rule, values)

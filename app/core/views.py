@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, redirect, render_template, session, url_for
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -38,7 +40,12 @@ def register_error_pages(app: Flask) -> None:
         return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> Any:
+        if request.path.startswith("/api/"):
+            # URLs under /api/ that no API route matched still answer as the API does.
+            from app.api.problems import from_http_exception
+
+            return from_http_exception(error)
         if error.code in (400, 403, 404, 405, 413, 429, 500):
             return render_template("errors/error.html", error=error), error.code or 500
         return error

@@ -121,6 +121,8 @@ def get_or_404(model: type[ModelT], object_id: int) -> ModelT:
     A ``select`` (not ``Session.get``) so the tenant criteria always apply, even when a
     row of the same id sits in the identity map.
     """
+    if not 0 < object_id <= 2_147_483_647:
+        abort(404)  # beyond any id the database can hold
     statement = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
     obj = db.session.scalar(statement.execution_options(populate_existing=True))
     if obj is None:

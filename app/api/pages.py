@@ -1,0 +1,65 @@
+"""The page where people create, list and revoke their API tokens."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange
+
+from app.api.models import ApiToken
+from app.api.tokens import DEFAULT_DAYS, MAX_DAYS, create_token, revoke
+from app.core.db import db
+from app.tenancy.request import TenantBlueprint, current_municipality, current_role, get_or_404
+
+bp = TenantBlueprint("tokens", __name__, url_prefix="/tokens")
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(max=120)])
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=DEFAULT_DAYS,
+        validators=[DataRequired(), NumberRange(min=1, max=MAX_DAYS)],
+    )
+
+
+def _visible_tokens() -> list[ApiToken]:
+    statement = select(ApiToken).order_by(ApiToken.created_at.desc())
+    if current_role() != "admin":  # admins see every token of the municipality
+        statement = statement.where(ApiToken.user_id == current_user.id)
+    return list(db.session.scalars(statement))
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index() -> str:
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        _, created = create_token(
+            current_user,
+            current_municipality(),
+            form.name.data or "",
+            form.days.data or DEFAULT_DAYS,
+        )
+        db.session.commit()
+    return render_template("api/tokens.html", form=form, tokens=_visible_tokens(), created=created)
+
+
+@bp.route("/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int) -> Response:
+    token = get_or_404(ApiToken, token_id)
+    if token.user_id != current_user.id and current_role() != "admin":
+        from flask import abort
+
+        abort(403)
+    if FlaskForm().validate_on_submit():
+        revoke(token)
+        db.session.commit()
+        flash(_("The token is revoked."), "success")
+    return redirect(url_for("tokens.index"))

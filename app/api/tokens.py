@@ -1,0 +1,82 @@
+"""Creating, checking and revoking personal access tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.api.models import ApiToken
+from app.audit.services import record
+from app.auth.models import Membership, User
+from app.core.db import db, utcnow
+from app.tenancy.models import Municipality
+
+PREFIX = "hlh_"
+DEFAULT_DAYS = 90
+MAX_DAYS = 365
+
+
+class TokenError(ValueError):
+    pass
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    user: User, municipality: Municipality, name: str, days: int = DEFAULT_DAYS
+) -> tuple[ApiToken, str]:
+    """A new token for *user* in *municipality*; the plain token is returned only here."""
+    if not 1 <= days <= MAX_DAYS:
+        raise TokenError(f"a token lives 1-{MAX_DAYS} days")
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id, Membership.municipality_id == municipality.id
+        )
+    )
+    if membership is None:
+        raise TokenError(f"{user.email} has no role in {municipality.slug}")
+    plain = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        municipality_id=municipality.id,
+        user_id=user.id,
+        name=(name or "API").strip()[:120],
+        token_hash=digest(plain),
+        prefix=plain[: len(PREFIX) + 4],
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    db.session.add(token)
+    db.session.flush()
+    record(
+        "token.created",
+        actor_id=user.id,
+        municipality_id=municipality.id,
+        object_type="token",
+        object_id=token.id,
+        details={"days": days},
+    )
+    return token, plain
+
+
+def find_usable(plain: str) -> ApiToken | None:
+    """The token, if it exists in the current municipality, is not revoked and not expired."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
+    if token is None or not token.usable(utcnow()):
+        return None
+    return token
+
+
+def revoke(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.flush()
+        record(
+            "token.revoked",
+            municipality_id=token.municipality_id,
+            object_type="token",
+            object_id=token.id,
+        )

@@ -1,0 +1,445 @@
+"""``/api/v1/<slug>/…``: the same services and access rules as the pages, as JSON.
+
+Every request authenticates with a personal access token (``Authorization: Bearer …``) of
+this municipality, acts with its user's role, and commits once at the end: a failed
+request stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from app.api import schema as api_schema
+from app.api.problems import ApiProblem, from_http_exception
+from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
+from app.api.tokens import find_usable
+from app.auth.models import Membership
+from app.collection.models import FormVersion, Submission
+from app.collection.services import (
+    Conflict,
+    Invalid,
+    find_submission,
+    forms_for_wave,
+    latest_versions,
+    save_submission,
+)
+from app.core.db import db, utcnow
+from app.definitions.loader import CORE_FORMS
+from app.families.access import (
+    FAMILY_ROLES,
+    PLAN,
+    family_or_404,
+    member_or_404,
+    owned_by_family_or_404,
+    visible_families,
+)
+from app.families.models import FAMILY_STATUSES, Family, Member, Wave
+from app.families.services import (
+    FamilyError,
+    StaleFamily,
+    add_member,
+    correct_enrolment_date,
+    end_member,
+    enrol_family,
+)
+from app.plans.models import Plan
+from app.teams.services import active_team, assign
+from app.tenancy.models import Department, Municipality
+from app.tenancy.request import get_or_404, require_role
+from app.tenancy.scoping import set_request_scope
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1/<slug>")
+meta = Blueprint("api_meta", __name__, url_prefix="/api/v1")
+
+
+# -- the frame ---------------------------------------------------------------------------------
+
+
+@bp.url_value_preprocessor
+def _pop_slug(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.api_slug = values.pop("slug", None) if values else None
+
+
+@bp.url_defaults
+def _add_slug(endpoint: str, values: dict[str, Any]) -> None:
+    if "slug" not in values and g.get("municipality") is not None:
+        values["slug"] = g.municipality.slug
+
+
+@bp.before_request
+def _authenticate() -> None:
+    municipality = db.session.scalar(select(Municipality).filter_by(slug=g.api_slug))
+    if municipality is None:
+        raise ApiProblem(404, "No such municipality.")
+    header = request.headers.get("Authorization", "")
+    scheme, _, plain = header.partition(" ")
+    unauthorised = ApiProblem(
+        401,
+        "A valid bearer token of this municipality is required.",
+        headers={"WWW-Authenticate": 'Bearer realm="helhed"'},
+    )
+    if scheme.lower() != "bearer" or not plain.strip():
+        raise unauthorised
+    set_request_scope(municipality, None)
+    token = find_usable(plain.strip())
+    if token is None:
+        raise unauthorised
+    membership = db.session.scalar(select(Membership).where(Membership.user_id == token.user_id))
+    if membership is None or not membership.user.active:
+        raise unauthorised
+    token.last_used_at = utcnow()
+    set_request_scope(municipality, token.user_id)
+    g.municipality = municipality
+    g.membership = membership
+    # The token's user is the request's user: audit events name them, roles are theirs.
+    g._login_user = membership.user
+
+
+@bp.errorhandler(HTTPException)
+def _problem(error: HTTPException) -> Response:
+    db.session.rollback()
+    return from_http_exception(error)
+
+
+def _body(required: set[str], allowed: set[str]) -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiProblem(400, "The request body must be a JSON object.")
+    errors = [
+        {"field": name, "message": "This field is required."}
+        for name in sorted(required - set(data))
+    ]
+    errors += [
+        {"field": name, "message": "This field is not allowed."}
+        for name in sorted(set(data) - allowed)
+    ]
+    if errors:
+        raise ApiProblem(422, "The request has invalid fields.", errors=errors)
+    return data
+
+
+def _invalid(field: str, message: str) -> ApiProblem:
+    return ApiProblem(
+        422, "The request has invalid fields.", errors=[{"field": field, "message": message}]
+    )
+
+
+def _need_date(data: dict[str, Any], field: str) -> date:
+    value = data.get(field)
+    parsed = None
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            parsed = date.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None or not 1900 <= parsed.year <= 2100:
+        raise _invalid(field, "Give a date as YYYY-MM-DD.")
+    return parsed
+
+
+def _text(data: dict[str, Any], field: str, limit: int, *, required: bool = True) -> str | None:
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise _invalid(field, f"Give a non-empty text of at most {limit} characters.")
+    return value.strip()
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _if_match() -> int:
+    header = request.headers.get("If-Match")
+    if header is None:
+        raise ApiProblem(428, "Send If-Match with the ETag you read, so no change is lost.")
+    text = header.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise ApiProblem(412, "The If-Match header does not match the current version.")
+    return int(text)
+
+
+def _json(
+    payload: Any, status: int = 200, etag: int | None = None, location: str | None = None
+) -> Response:
+    response = jsonify(payload)
+    response.status_code = status
+    if etag is not None:
+        response.headers["ETag"] = _etag(etag)
+    if location:
+        response.headers["Location"] = location
+    return response
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise _invalid(name, f"Give a whole number from {low} to {high}.")
+    return int(raw)
+
+
+# -- the municipality and its forms --------------------------------------------------------------
+
+
+@bp.get("/settings")
+def settings() -> Response:
+    municipality: Municipality = g.municipality
+    departments = db.session.scalars(
+        select(Department).where(Department.active).order_by(Department.id)
+    ).all()
+    return _json(api_schema.settings_json(municipality, departments))
+
+
+@bp.get("/forms")
+def forms() -> Response:
+    local = list(g.municipality.settings.get("local_forms", []))
+    versions = latest_versions([*CORE_FORMS, *local])
+    return _json([api_schema.form_summary(v) for v in versions.values()])
+
+
+@bp.get("/forms/<form_id>/versions/<int:version>")
+def form_version(form_id: str, version: int) -> Response:
+    allowed = {*CORE_FORMS, *g.municipality.settings.get("local_forms", [])}
+    row = db.session.scalar(
+        select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
+    )
+    if row is None or form_id not in allowed:
+        raise ApiProblem(404, "No such published form version.")
+    return _json(api_schema.form_version_json(row))
+
+
+# -- families --------------------------------------------------------------------------------------
+
+
+@bp.get("/families")
+def families() -> Response:
+    require_role(*FAMILY_ROLES, "external")
+    page = _int_arg("page", 1, 1, 100_000)
+    per_page = _int_arg("per_page", 50, 1, 200)
+    statement = select(Family).where(visible_families())
+    status = request.args.get("status")
+    if status is not None:
+        if status not in FAMILY_STATUSES:
+            raise _invalid("status", "Give active or exited.")
+        statement = statement.where(Family.status == status)
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    rows = db.session.scalars(
+        statement.order_by(Family.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return _json(
+        {
+            "items": [family_json(f) for f in rows],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+        }
+    )
+
+
+@bp.post("/families")
+def enrol() -> Response:
+    require_role(*FAMILY_ROLES)
+    data = _body({"label", "enrolment_date"}, {"label", "enrolment_date"})
+    label = _text(data, "label", 200)
+    enrolment = _need_date(data, "enrolment_date")
+    family = enrol_family(g.municipality, label or "", enrolment)
+    if g.membership.role == "staff":
+        assign(g.municipality, family, g.membership)
+    db.session.commit()
+    return _json(
+        family_json(family),
+        201,
+        etag=family.lock_version,
+        location=url_for("api.family", family_id=family.id),
+    )
+
+
+@bp.get("/families/<int:family_id>")
+def family(family_id: int) -> Response:
+    row = family_or_404(family_id)
+    return _json(family_json(row), etag=row.lock_version)
+
+
+@bp.patch("/families/<int:family_id>")
+def correct_family(family_id: int) -> Response:
+    row = family_or_404(family_id)
+    seen = _if_match()
+    data = _body({"enrolment_date"}, {"enrolment_date"})
+    new_date = _need_date(data, "enrolment_date")
+    try:
+        correct_enrolment_date(g.municipality, row, new_date, seen)
+    except StaleFamily as exc:
+        raise ApiProblem(412, "The family changed since you read it; read it again.") from exc
+    except FamilyError as exc:
+        raise _invalid("enrolment_date", str(exc)) from exc
+    db.session.commit()
+    return _json(family_json(row), etag=row.lock_version)
+
+
+@bp.get("/families/<int:family_id>/members")
+def members(family_id: int) -> Response:
+    row = family_or_404(family_id)
+    return _json([member_json(m) for m in row.members])
+
+
+@bp.post("/families/<int:family_id>/members")
+def add_member_api(family_id: int) -> Response:
+    row = family_or_404(family_id)
+    data = _body({"role", "name"}, {"role", "name", "cpr", "start_date"})
+    role = data.get("role")
+    if role not in ("adult", "child"):
+        raise _invalid("role", "Give adult or child.")
+    name = _text(data, "name", 200)
+    start = _need_date(data, "start_date") if "start_date" in data else row.enrolment_date
+    cpr = data.get("cpr")
+    if cpr is not None and not isinstance(cpr, str):
+        raise _invalid("cpr", "Give the CPR number as DDMMYY-SSSS.")
+    try:
+        member = add_member(row, role, name or "", start, cpr)
+    except FamilyError as exc:
+        raise _invalid("cpr", str(exc)) from exc
+    db.session.commit()
+    return _json(member_json(member), 201)
+
+
+@bp.post("/families/<int:family_id>/members/<int:member_id>/end")
+def end_member_api(family_id: int, member_id: int) -> Response:
+    row = family_or_404(family_id)
+    member = member_or_404(row, member_id)
+    data = _body({"end_date"}, {"end_date"})
+    try:
+        end_member(member, _need_date(data, "end_date"))
+    except FamilyError as exc:
+        raise _invalid("end_date", str(exc)) from exc
+    db.session.commit()
+    return _json(member_json(member))
+
+
+@bp.get("/families/<int:family_id>/waves")
+def waves(family_id: int) -> Response:
+    row = family_or_404(family_id)
+    today = date.today()
+    return _json([wave_json(w, today) for w in row.waves])
+
+
+@bp.get("/families/<int:family_id>/plan")
+def plan(family_id: int) -> Response:
+    row = family_or_404(family_id, PLAN)
+    the_plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
+    if the_plan is None:
+        raise ApiProblem(404, "The family has no plan.")
+    return _json(plan_json(the_plan, active_team(row)))
+
+
+# -- submissions ---------------------------------------------------------------------------------
+
+
+@bp.post("/families/<int:family_id>/waves/<int:wave_id>/submissions")
+def create_submission(family_id: int, wave_id: int) -> Response:
+    row = family_or_404(family_id)
+    wave = get_or_404(Wave, wave_id)
+    if wave.family_id != row.id:
+        raise ApiProblem(404, "No such wave in this family.")
+    data = _body({"form_id", "answers", "status"}, {"form_id", "member_id", "answers", "status"})
+    form_id, member = data.get("form_id"), None
+    if data.get("member_id") is not None:
+        if not isinstance(data["member_id"], int) or isinstance(data["member_id"], bool):
+            raise _invalid("member_id", "Give a member id.")
+        member = db.session.scalar(
+            select(Member).where(Member.id == data["member_id"], Member.family_id == row.id)
+        )
+        if member is None:
+            raise _invalid("member_id", "No such member in this family.")
+    level = member.role if member else "family"
+    version = next(
+        (
+            v
+            for v in forms_for_wave(g.municipality, wave)
+            if v.form_id == form_id and v.level == level
+        ),
+        None,
+    )
+    if version is None:
+        raise _invalid("form_id", f"No {level}-level form with that id in this wave.")
+    if find_submission(wave, version.form_id, member) is not None:
+        raise ApiProblem(409, "This form is already started here; update it with PUT.")
+    submission = _save(wave, version, member, data, seen=None)
+    return _json(
+        submission_json(submission),
+        201,
+        etag=submission.lock_version,
+        location=url_for("api.submission", submission_id=submission.id),
+    )
+
+
+@bp.get("/submissions/<int:submission_id>")
+def submission(submission_id: int) -> Response:
+    row = owned_by_family_or_404(Submission, submission_id)
+    return _json(submission_json(row), etag=row.lock_version)
+
+
+@bp.put("/submissions/<int:submission_id>")
+def update_submission(submission_id: int) -> Response:
+    row = owned_by_family_or_404(Submission, submission_id)
+    seen = _if_match()
+    data = _body({"answers", "status"}, {"answers", "status"})
+    if seen != row.lock_version:
+        raise ApiProblem(412, "The submission changed since you read it; read it again.")
+    saved = _save(row.wave, row.form_version, row.member, data, seen=seen)
+    return _json(submission_json(saved), etag=saved.lock_version)
+
+
+def _save(
+    wave: Wave, version: FormVersion, member: Member | None, data: dict[str, Any], seen: int | None
+) -> Submission:
+    answers, status = data.get("answers"), data.get("status")
+    if not isinstance(answers, dict):
+        raise _invalid("answers", "Give the answers as an object of field names.")
+    if status not in ("draft", "submitted"):
+        raise _invalid("status", "Give draft or submitted.")
+    try:
+        saved = save_submission(
+            g.municipality,
+            wave,
+            version,
+            member,
+            answers,
+            submit=status == "submitted",
+            seen_lock_version=seen,
+            actor_id=g.membership.user_id,
+            today=date.today(),
+        )
+        db.session.commit()
+    except Invalid as exc:
+        raise ApiProblem(
+            422,
+            "The answers do not fit the form.",
+            errors=[
+                {"field": f"answers.{name}", "message": message}
+                for name, message in exc.result.errors.items()
+            ],
+        ) from exc
+    except (Conflict, StaleDataError) as exc:
+        raise ApiProblem(412, "The submission changed since you read it; read it again.") from exc
+    except IntegrityError as exc:
+        # Someone created the same submission between our check and our write.
+        raise ApiProblem(409, "This form was started meanwhile; read it and use PUT.") from exc
+    return saved
+
+
+# -- the document ----------------------------------------------------------------------------------
+
+
+@meta.get("/openapi.json")
+def openapi() -> Response:
+    return _json(api_schema.document())

@@ -1,0 +1,162 @@
+"""A client that knows nothing of Helhed but its OpenAPI document and a token.
+
+It enrols a family with two adults and three children, fills the intake for the family
+and every member, and then the first follow-up, finding every operation by its
+``operationId`` and building every answer from the published form metadata. Standard
+library only.
+
+    python docs/examples/openapi_client.py --base http://127.0.0.1:5000 \\
+        --municipality vejle --token hlh_…
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from datetime import date
+from typing import Any
+
+
+class Api:
+    def __init__(self, base: str, slug: str, token: str):
+        self.base = base.rstrip("/")
+        self.slug = slug
+        self.token = token
+        document = self._send("GET", "/api/v1/openapi.json", authenticate=False)[0]
+        assert document["openapi"].startswith("3.1"), "expected an OpenAPI 3.1 document"
+        self.operations: dict[str, tuple[str, str]] = {
+            operation["operationId"]: (method.upper(), path)
+            for path, item in document["paths"].items()
+            for method, operation in item.items()
+        }
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        authenticate: bool = True,
+    ) -> tuple[Any, dict[str, str]]:
+        request = urllib.request.Request(self.base + path, method=method)
+        if authenticate:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, data=data, timeout=30) as response:
+                return json.loads(response.read() or b"null"), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            raise SystemExit(f"{method} {path} -> {error.code}: {error.read().decode()}") from error
+
+    def call(
+        self,
+        operation_id: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> Any:
+        method, template = self.operations[operation_id]
+        path = template.format(slug=self.slug, **params)
+        return self._send(method, path, body, headers)[0]
+
+
+def answers_for(form: dict[str, Any], member_age: str) -> dict[str, Any]:
+    """Plausible answers from the form's own field definitions."""
+    codelists = form["codelists"]
+    answers: dict[str, Any] = {}
+    for section in form["sections"]:
+        for field in section["fields"]:
+            kind, name = field["type"], field["name"]
+            low = field.get("min")
+            if kind == "computed":
+                continue
+            if kind in ("integer", "scale"):
+                if name == "birth_year":
+                    answers[name] = 1990 if member_age == "adult" else 2016
+                else:
+                    answers[name] = int(low) if isinstance(low, (int, float)) else 1
+            elif kind == "decimal":
+                answers[name] = 2.5
+            elif kind == "date":
+                answers[name] = date.today().isoformat()
+            elif kind == "boolean":
+                answers[name] = True
+            elif kind in ("single_choice", "multiple_choice"):
+                today = date.today().isoformat()
+                codes = [
+                    c["code"]
+                    for c in codelists[field["codelist"]]["codes"]
+                    if c.get("valid_from", "0000") <= today <= c.get("valid_to", "9999")
+                ]
+                answers[name] = codes[0] if kind == "single_choice" else codes[:1]
+            elif kind in ("text", "textarea"):
+                answers[name] = "Svar"
+    return answers
+
+
+def run(base: str, slug: str, token: str) -> dict[str, Any]:
+    api = Api(base, slug, token)
+    family = api.call(
+        "enrolFamily", {"label": "Familien Klient", "enrolment_date": date.today().isoformat()}
+    )
+    members = [
+        api.call("addMember", {"role": role, "name": f"{role} {n}"}, family_id=family["id"])
+        for role, n in (("adult", 1), ("adult", 2), ("child", 1), ("child", 2), ("child", 3))
+    ]
+    forms = {f["form_id"]: f for f in api.call("listForms")}
+    waves = api.call("listWaves", family_id=family["id"])
+    intake = next(w for w in waves if w["kind"] == "intake")
+    follow_up = next(w for w in waves if w["kind"] == "follow_up")
+    submitted = 0
+    for wave, prefix in ((intake, "intake"), (follow_up, "follow_up")):
+        for level, subjects in (
+            ("family", [None]),
+            ("adult", [m for m in members if m["role"] == "adult"]),
+            ("child", [m for m in members if m["role"] == "child"]),
+        ):
+            summary = forms[f"{level}_{prefix}"]
+            form = api.call(
+                "getFormVersion", form_id=summary["form_id"], version=summary["version"]
+            )
+            for member in subjects:
+                body = {
+                    "form_id": form["form_id"],
+                    "status": "submitted",
+                    "answers": answers_for(form, level),
+                }
+                if member is not None:
+                    body["member_id"] = member["id"]
+                result = api.call(
+                    "createSubmission", body, family_id=family["id"], wave_id=wave["id"]
+                )
+                assert result["status"] == "submitted", result
+                submitted += 1
+    waves = api.call("listWaves", family_id=family["id"])
+    return {
+        "family": family["id"],
+        "members": len(members),
+        "submitted": submitted,
+        "intake_status": next(w for w in waves if w["kind"] == "intake")["status"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--municipality", required=True)
+    parser.add_argument("--token", required=True)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.base, args.municipality, args.token)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
