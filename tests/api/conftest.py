@@ -83,18 +83,16 @@ def _second_database(base_url: str) -> str:
 
 
 def _drop_database(url: str) -> None:
+    import os
+
     import psycopg
     from sqlalchemy.engine import make_url
-
-    import os
 
     from tests.conftest import DEFAULT_PG_URL
 
     parsed = make_url(url)
     # Connect to the database the tests were given, never to the one being dropped.
     home = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)).database
-    admin = parsed.set(drivername="postgresql", database=home).render_as_string(
-        hide_password=False
-    )
+    admin = parsed.set(drivername="postgresql", database=home).render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
