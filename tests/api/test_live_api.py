@@ -39,6 +39,13 @@ def lead_token(live_api) -> str:
     return live_api.token("lead@vejle.example", "vejle")
 
 
+def test_the_document_is_valid_openapi_3_1(api_schema):
+    assert api_schema.raw_schema["openapi"] == "3.1.0"
+    api_schema.validate()  # raises on any violation of the OpenAPI 3.1 meta-schema
+    ids = [op.ok().definition.raw["operationId"] for op in api_schema.get_all_operations()]
+    assert len(ids) == len(set(ids)) == 15
+
+
 def test_every_operation_conforms_to_the_document(api_schema, live_api, lead_token):
     """Generated requests for every operation: no server error, and every response (status,
     content type, headers, body) is what the document says."""
