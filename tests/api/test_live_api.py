@@ -81,3 +81,20 @@ def test_a_client_with_only_the_document_and_a_token_runs_a_family(live_api):
     # 2 adults + 3 children: (family + 2 adult + 3 child forms) × intake and follow-up.
     assert summary["members"] == 5 and summary["submitted"] == 12
     assert summary["intake_status"] == "completed"
+
+
+def test_every_api_route_is_in_the_document_and_nothing_else(app_ctx):
+    import re
+
+    from app.api.schema import document
+
+    documented = {
+        (method.upper(), path) for path, item in document()["paths"].items() for method in item
+    }
+    routed = {
+        (method, re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule))
+        for rule in app_ctx.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routed == documented
