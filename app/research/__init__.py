@@ -1,0 +1,1 @@
+"""Research: studies, municipal grants and sign-off, and pseudonymised data packages."""

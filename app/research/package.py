@@ -1,0 +1,781 @@
+"""The research data package: a Frictionless Data Package in a zip, streamed from the database.
+
+Rows are read with column selects (tuples, not ORM objects) a batch at a time and written
+straight into the zip, so memory stays flat however many families there are. Columns come
+from every published version of the core forms, never from the data, so a package
+spanning two form versions has the same columns as one spanning a single version; a
+variable a version did not ask is the declared missing code ``NV``.
+
+Privacy, in one place: family and person ids are keyed HMAC pseudonyms of the study;
+identifying fields never leave; free text leaves only under a grant that allows it
+(otherwise ``NS``); dates become months since enrolment; families without research consent
+are left out; only approved waves of granted municipalities leave; and every cell that a
+spreadsheet would read as a formula is neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+
+from app import __version__
+from app.collection.models import FormVersion, Submission
+from app.core.db import db
+from app.definitions.loader import CORE_FORMS
+from app.definitions.model import FieldDef, FormDef, pick
+from app.families.models import Family, Wave
+from app.plans.models import Goal, GoalStatus, Plan
+from app.research.models import Grant, Study, WaveApproval
+from app.tenancy.models import Department, Municipality
+
+#: Missing-value codes, declared in every Table Schema.
+NOT_ANSWERED = ""
+NOT_IN_VERSION = "NV"
+NOT_SHARED = "NS"
+MISSING_VALUES = [NOT_ANSWERED, NOT_IN_VERSION, NOT_SHARED]
+BATCH = 1000
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+LEVEL_TABLES = {"family": "families", "adult": "adults", "child": "children"}
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe.
+
+    Plain numbers (``-1.5``) are numbers to every spreadsheet and stay as they are, so the
+    numeric columns keep their type.
+    """
+    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(cell):
+        return "'" + cell
+    return cell
+
+
+def pseudonym(key: str, kind: str, object_id: int) -> str:
+    digest = hmac.new(key.encode(), f"{kind}:{object_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def months_between(start: date, end: date) -> float:
+    return round((end - start).days / 30.4375, 1)
+
+
+# -- the variables ----------------------------------------------------------------------------
+
+
+@dataclass
+class Variable:
+    name: str
+    table: str
+    type: str  # Table Schema type
+    label: dict[str, str]
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    forms: list[str] = field(default_factory=list)
+    versions: list[str] = field(default_factory=list)
+    free_text: bool = False
+    source: FieldDef | None = None
+    multiple: bool = False
+
+    @property
+    def description(self) -> str:
+        return f"{self.label.get('en', '')} / {self.label.get('da', '')}"
+
+
+_TYPES = {
+    "integer": "integer", "scale": "integer", "computed": "integer", "decimal": "number",
+    "date": "number", "boolean": "boolean", "single_choice": "string",
+    "multiple_choice": "string", "text": "string", "textarea": "string",
+}  # fmt: skip
+
+
+def plan_variables(
+    versions: Iterable[FormVersion], local_namespace: str | None = None
+) -> dict[str, list[Variable]]:
+    """Per table, the answer columns from every published version of its forms."""
+    tables: dict[str, dict[str, Variable]] = {t: {} for t in LEVEL_TABLES.values()}
+    for version in sorted(versions, key=lambda v: (_form_order(v.form_id), v.version)):
+        form: FormDef = version.form
+        table = LEVEL_TABLES[form.level]
+        for fdef in form.fields:
+            if fdef.identifying:
+                continue
+            name = f"{form.namespace}.{fdef.name}" if form.is_local else fdef.name
+            variable = tables[table].get(name)
+            if variable is None:
+                variable = tables[table][name] = Variable(
+                    name=name,
+                    table=table,
+                    type=_TYPES[fdef.type],
+                    label=dict(fdef.label),
+                    free_text=fdef.free_text or fdef.type in ("text", "textarea"),
+                    source=fdef,
+                    multiple=fdef.type == "multiple_choice",
+                )
+            if fdef.codelist:
+                for code in form.codelists[fdef.codelist].codes:
+                    variable.codes.setdefault(code.code, dict(code.label))
+            if version.form_id not in variable.forms:
+                variable.forms.append(version.form_id)
+            variable.versions.append(f"{version.form_id}:{version.version}")
+    return {table: list(columns.values()) for table, columns in tables.items()}
+
+
+def _form_order(form_id: str) -> int:
+    return CORE_FORMS.index(form_id) if form_id in CORE_FORMS else len(CORE_FORMS)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+class _HashingWriter(io.RawIOBase):
+    """Counts and hashes what passes into a zip member."""
+
+    def __init__(self, target: IO[bytes]):
+        self.target = target
+        self.sha256 = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sha256.update(data)
+        return self.target.write(data)
+
+
+@dataclass
+class Selection:
+    """What the study may receive: granted municipalities, their grants, approved waves."""
+
+    study: Study
+    municipalities: dict[int, Municipality]
+    grants: dict[int, Grant]
+    approved: set[tuple[int, str]]
+    #: Parsed snapshots, by (form id, version): parsed once per export, not once per row.
+    forms: dict[tuple[str, int], FormDef] = field(default_factory=dict)
+
+    def form(self, form_id: str, version: int, definition: dict[str, Any]) -> FormDef:
+        key = (form_id, version)
+        if key not in self.forms:
+            self.forms[key] = FormDef.from_dict(definition)
+        return self.forms[key]
+
+
+def selection_for(study: Study) -> Selection:
+    grants = {
+        g.municipality_id: g
+        for g in db.session.scalars(
+            select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
+        )
+    }
+    municipalities = {
+        m.id: m for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(grants)))
+    }
+    approved = {
+        (a.municipality_id, a.wave_key)
+        for a in db.session.scalars(
+            select(WaveApproval).where(
+                WaveApproval.approved, WaveApproval.municipality_id.in_(grants)
+            )
+        )
+    }
+    return Selection(study, municipalities, grants, approved)
+
+
+@dataclass
+class PackageResult:
+    path: Path
+    checksum: str
+    row_counts: dict[int, dict[str, int]]
+    files: dict[str, str]
+
+
+def write_package(
+    study: Study, out: Path, *, progress: Callable[[str, int], None] | None = None
+) -> PackageResult:
+    """Write the study's package to *out*. The caller has crossed the tenant boundary."""
+    selection = selection_for(study)
+    versions = list(db.session.scalars(select(FormVersion).order_by(FormVersion.id)))
+    core = [v for v in versions if v.form_id in CORE_FORMS]
+    tables = plan_variables(core)
+    local_tables: dict[str, list[Variable]] = {}
+    for municipality in selection.municipalities.values():
+        enabled = set(municipality.settings.get("local_forms", []))
+        mine = [v for v in versions if v.form_id in enabled]
+        for table, columns in plan_variables(mine).items():
+            if columns:
+                local_tables[f"{table}_{municipality.slug}"] = columns
+    consenting = _consenting_families(selection)
+    counts: dict[int, dict[str, int]] = {m: {} for m in selection.municipalities}
+    files: dict[str, str] = {}
+    resources: list[dict[str, Any]] = []
+
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+
+        def emit(
+            name: str,
+            header: list[str],
+            rows: Iterator[tuple[int, list[Any]]],
+            schema: dict[str, Any],
+            description: str,
+        ) -> None:
+            with archive.open(name, "w") as member:
+                hashing = _HashingWriter(member)
+                text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")  # type: ignore[arg-type]
+                writer = csv.writer(text)
+                writer.writerow(header)
+                for written, (municipality_id, row) in enumerate(rows, 1):
+                    writer.writerow([neutralise(_cell(value)) for value in row])
+                    table_counts = counts.setdefault(municipality_id, {})
+                    table_counts[name] = table_counts.get(name, 0) + 1
+                    if progress and written % BATCH == 0:
+                        progress(name, written)
+                text.flush()
+                text.detach()
+            files[name] = hashing.sha256.hexdigest()
+            resources.append(
+                {
+                    "name": name.removesuffix(".csv").replace("_", "-"),
+                    "path": name,
+                    "profile": "tabular-data-resource",
+                    "format": "csv",
+                    "mediatype": "text/csv",
+                    "encoding": "utf-8",
+                    "description": description,
+                    "schema": schema,
+                }
+            )
+
+        for level, table in LEVEL_TABLES.items():
+            columns = tables[table]
+            keys = _key_fields(level)
+            emit(
+                f"{table}.csv",
+                [k["name"] for k in keys] + [v.name for v in columns],
+                _answer_rows(selection, consenting, level, {None: columns}),
+                _schema(keys, columns),
+                f"One row per {level if level != 'family' else 'family'} and wave",
+            )
+        for name, columns in local_tables.items():
+            level = next(lv for lv, t in LEVEL_TABLES.items() if name.startswith(t))
+            slug = name.rsplit("_", 1)[1]
+            keys = _key_fields(level)
+            emit(
+                f"{name}.csv",
+                [k["name"] for k in keys] + [v.name for v in columns],
+                _answer_rows(selection, consenting, level, {slug: columns}, local=True),
+                _schema(keys, columns),
+                f"Local questions of {slug}",
+            )
+        emit(
+            "plan_goals.csv",
+            [f["name"] for f in _PLAN_FIELDS],
+            _plan_rows(selection, consenting),
+            _schema(_PLAN_FIELDS, []),
+            "Joint-plan goals and their status at each follow-up",
+        )
+        emit(
+            "waves.csv",
+            [f["name"] for f in _WAVE_FIELDS],
+            _wave_rows(selection, consenting),
+            _schema(_WAVE_FIELDS, []),
+            "Every approved wave: due, completed, on time",
+        )
+        codebook_rows = list(_codebook(tables, local_tables))
+        emit(
+            "codebook.csv",
+            [f["name"] for f in _CODEBOOK_FIELDS],
+            iter((next(iter(selection.municipalities), 0), row) for row in codebook_rows),
+            _schema(_CODEBOOK_FIELDS, []),
+            "Every variable: labels, type, codes, forms, versions",
+        )
+        # The codebook is not data of a municipality: keep it out of the per-municipality counts.
+        for table_counts in counts.values():
+            table_counts.pop("codebook.csv", None)
+
+        extracted = datetime.now(UTC).replace(microsecond=0)
+        package = {
+            "name": f"helhed-study-{study.id}",
+            "title": study.title,
+            "profile": "tabular-data-package",
+            "created": extracted.isoformat(),
+            "licenses": [{"name": "other-closed", "title": "Restricted: see README.md"}],
+            "sources": [{"title": f"Helhed {__version__}"}],
+            "resources": resources,
+        }
+        archive.writestr("datapackage.json", json.dumps(package, ensure_ascii=False, indent=2))
+        archive.writestr("README.md", _readme(selection, extracted, files, counts))
+
+    checksum = hashlib.sha256(out.read_bytes()).hexdigest()
+    return PackageResult(out, checksum, counts, files)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return NOT_ANSWERED
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) < 1e15 else str(value)
+    return str(value)
+
+
+# -- the tables ---------------------------------------------------------------------------------
+
+_TEAM_MODELS = ["coordinator", "family_team", "single_entry"]
+
+
+def _key_fields(level: str) -> list[dict[str, Any]]:
+    keys: list[dict[str, Any]] = [
+        {
+            "name": "family_id",
+            "type": "string",
+            "description": "Pseudonymous family id (per study)",
+            "constraints": {"required": True},
+        },
+    ]
+    if level != "family":
+        keys.append(
+            {
+                "name": "person_id",
+                "type": "string",
+                "description": "Pseudonymous person id (per study)",
+                "constraints": {"required": True},
+            }
+        )
+    keys += [
+        {
+            "name": "municipality_code",
+            "type": "string",
+            "description": "Danmarks Statistik municipality code",
+        },
+        {
+            "name": "team_model",
+            "type": "string",
+            "description": "The family's team model",
+            "constraints": {"enum": _TEAM_MODELS},
+        },
+        {"name": "enrolment_year", "type": "integer", "description": "Year of enrolment"},
+        {
+            "name": "enrolment_quarter",
+            "type": "integer",
+            "description": "Quarter of enrolment",
+            "constraints": {"minimum": 1, "maximum": 4},
+        },
+        {"name": "wave", "type": "string", "description": "intake, follow_up_<months> or exit"},
+        {
+            "name": "wave_month",
+            "type": "number",
+            "description": "Months from enrolment to the wave's due date",
+        },
+        {
+            "name": "form_versions",
+            "type": "string",
+            "description": "The form versions answered in this row (form:version; …)",
+        },
+    ]
+    return keys
+
+
+_PLAN_FIELDS = [
+    {"name": "family_id", "type": "string", "description": "Pseudonymous family id"},
+    {"name": "municipality_code", "type": "string", "description": "Municipality code"},
+    {
+        "name": "team_model",
+        "type": "string",
+        "description": "The family's team model",
+        "constraints": {"enum": _TEAM_MODELS},
+    },
+    {"name": "goal_id", "type": "string", "description": "Pseudonymous goal id"},
+    {"name": "phase", "type": "integer", "description": "Phase of the plan"},
+    {"name": "life_area", "type": "string", "description": "Life area of the goal"},
+    {"name": "responsible_department", "type": "string", "description": "Department code"},
+    {
+        "name": "description",
+        "type": "string",
+        "description": "The goal in words (free text: NS unless the grant allows it)",
+    },
+    {"name": "wave", "type": "string", "description": "Follow-up the status was recorded at"},
+    {
+        "name": "status",
+        "type": "string",
+        "description": "Status of the goal at that wave",
+        "constraints": {"enum": ["achieved", "partly", "not_achieved", "changed", "dropped"]},
+    },
+]
+_WAVE_FIELDS = [
+    {"name": "family_id", "type": "string", "description": "Pseudonymous family id"},
+    {"name": "municipality_code", "type": "string", "description": "Municipality code"},
+    {
+        "name": "team_model",
+        "type": "string",
+        "description": "The family's team model",
+        "constraints": {"enum": _TEAM_MODELS},
+    },
+    {"name": "wave", "type": "string", "description": "intake, follow_up_<months> or exit"},
+    {"name": "due_month", "type": "number", "description": "Months from enrolment to due date"},
+    {"name": "completed", "type": "boolean", "description": "Every core form submitted"},
+    {
+        "name": "on_time",
+        "type": "boolean",
+        "description": "Completed within the wave's window (empty if not completed)",
+    },
+]
+_CODEBOOK_FIELDS = [
+    {"name": "variable", "type": "string", "description": "Column name"},
+    {"name": "table", "type": "string", "description": "File the column is in"},
+    {"name": "label_da", "type": "string", "description": "Label in Danish"},
+    {"name": "label_en", "type": "string", "description": "Label in English"},
+    {"name": "type", "type": "string", "description": "Table Schema type"},
+    {"name": "codes", "type": "string", "description": "code = Danish / English label; …"},
+    {"name": "forms", "type": "string", "description": "Forms that ask it"},
+    {"name": "versions", "type": "string", "description": "form:version in which it exists"},
+]
+
+
+def _schema(keys: list[dict[str, Any]], columns: list[Variable]) -> dict[str, Any]:
+    fields = [dict(k) for k in keys]
+    for variable in columns:
+        entry: dict[str, Any] = {
+            "name": variable.name,
+            "type": variable.type,
+            "description": variable.description,
+        }
+        if variable.codes and not variable.multiple:
+            entry["constraints"] = {"enum": list(variable.codes)}
+        if variable.source is not None and variable.source.type == "date":
+            entry["description"] += " (months since enrolment)"
+        fields.append(entry)
+    return {"fields": fields, "missingValues": MISSING_VALUES}
+
+
+def _consenting_families(selection: Selection) -> set[int]:
+    """Families whose submitted intake says they agreed to research use."""
+    statement = (
+        select(Submission.family_id, Submission.answers)
+        .where(
+            Submission.form_id == "family_intake",
+            Submission.status == "submitted",
+            Submission.municipality_id.in_(selection.grants),
+        )
+        .execution_options(yield_per=BATCH)
+    )
+    return {
+        family_id
+        for family_id, answers in db.session.execute(statement)
+        if (answers or {}).get("research_consent") is True
+    }
+
+
+def _family_allowed(selection: Selection, municipality_id: int, enrolment: date) -> bool:
+    grant = selection.grants[municipality_id]
+    return (grant.period_from is None or grant.period_from <= enrolment) and (
+        grant.period_to is None or enrolment <= grant.period_to
+    )
+
+
+def _answer_rows(
+    selection: Selection,
+    consenting: set[int],
+    level: str,
+    columns_by_slug: dict[str | None, list[Variable]],
+    local: bool = False,
+) -> Iterator[tuple[int, list[Any]]]:
+    key = selection.study.pseudonym_key
+    ((slug, columns),) = columns_by_slug.items()
+    statement = (
+        select(
+            Submission.family_id,
+            Submission.member_id,
+            Submission.form_id,
+            Submission.answers,
+            FormVersion.version,
+            FormVersion.definition,
+            Wave.key,
+            Wave.kind,
+            Wave.due_date,
+            Family.enrolment_date,
+            Family.team_model,
+            Family.municipality_id,
+            Municipality.code,
+            Municipality.slug,
+        )
+        .join(FormVersion, FormVersion.id == Submission.form_version_id)
+        .join(Wave, Wave.id == Submission.wave_id)
+        .join(Family, Family.id == Submission.family_id)
+        .join(Municipality, Municipality.id == Family.municipality_id)
+        .where(
+            Submission.status == "submitted",
+            FormVersion.level == level,
+            Family.municipality_id.in_(selection.grants),
+        )
+        .order_by(
+            Submission.family_id, Submission.member_id, Wave.due_date, Wave.id, Submission.form_id
+        )
+        .execution_options(yield_per=BATCH)
+    )
+    if slug is not None:
+        statement = statement.where(Municipality.slug == slug)
+    current: tuple[Any, ...] | None = None
+    parts: list[Any] = []
+    for row in db.session.execute(statement):
+        if row.family_id not in consenting:
+            continue
+        grant = selection.grants[row.municipality_id]
+        if (row.municipality_id, row.key) not in selection.approved:
+            continue
+        if row.kind not in grant.waves or row.form_id not in grant.forms:
+            continue
+        if local != ("." in row.form_id):
+            continue
+        if not _family_allowed(selection, row.municipality_id, row.enrolment_date):
+            continue
+        identity = (row.family_id, row.member_id, row.key)
+        if identity != current and parts:
+            yield _merge(parts, columns, key, level, selection)
+            parts = []
+        current = identity
+        parts.append(row)
+    if parts:
+        yield _merge(parts, columns, key, level, selection)
+
+
+def _merge(
+    parts: list[Any], columns: list[Variable], key: str, level: str, selection: Selection
+) -> tuple[int, list[Any]]:
+    first = parts[0]
+    grant = selection.grants[first.municipality_id]
+    asked: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
+    for part in parts:
+        form = selection.form(part.form_id, part.version, part.definition)
+        for fdef in form.fields:
+            name = f"{form.namespace}.{fdef.name}" if form.is_local else fdef.name
+            asked[name] = fdef
+        for name, value in (part.answers or {}).items():
+            qualified = f"{form.namespace}.{name}" if form.is_local else name
+            answers[qualified] = value
+    enrolment = first.enrolment_date
+    row: list[Any] = [pseudonym(key, "family", first.family_id)]
+    if level != "family":
+        row.append(pseudonym(key, "person", first.member_id))
+    row += [
+        first.code,
+        first.team_model,
+        enrolment.year,
+        (enrolment.month - 1) // 3 + 1,
+        first.key,
+        months_between(enrolment, first.due_date),
+        "; ".join(f"{p.form_id}:{p.version}" for p in parts),
+    ]
+    for variable in columns:
+        fdef = asked.get(variable.name)
+        if fdef is None:
+            row.append(NOT_IN_VERSION)
+            continue
+        value = answers.get(variable.name)
+        if value is None:
+            row.append(NOT_ANSWERED)
+        elif variable.free_text and not grant.free_text:
+            row.append(NOT_SHARED)
+        elif fdef.type == "date":
+            row.append(months_between(enrolment, date.fromisoformat(value)))
+        elif isinstance(value, list):
+            row.append(";".join(value))
+        else:
+            row.append(value)
+    return first.municipality_id, row
+
+
+def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int, list[Any]]]:
+    key = selection.study.pseudonym_key
+    statement = (
+        select(
+            Plan.family_id,
+            Family.municipality_id,
+            Family.enrolment_date,
+            Family.team_model,
+            Municipality.code,
+            Goal.id,
+            Goal.phase,
+            Goal.life_area,
+            Goal.description,
+            Department.code.label("department"),
+            Wave.key,
+            GoalStatus.status,
+        )
+        .join(Goal, Goal.plan_id == Plan.id)
+        .join(Family, Family.id == Plan.family_id)
+        .join(Municipality, Municipality.id == Family.municipality_id)
+        .outerjoin(Department, Department.id == Goal.responsible_department_id)
+        .outerjoin(GoalStatus, GoalStatus.goal_id == Goal.id)
+        .outerjoin(Wave, Wave.id == GoalStatus.wave_id)
+        .where(Family.municipality_id.in_(selection.grants))
+        .order_by(Plan.family_id, Goal.id, GoalStatus.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for row in db.session.execute(statement):
+        if row.family_id not in consenting or not _family_allowed(
+            selection, row.municipality_id, row.enrolment_date
+        ):
+            continue
+        if row.key is not None and (row.municipality_id, row.key) not in selection.approved:
+            continue
+        grant = selection.grants[row.municipality_id]
+        yield (
+            row.municipality_id,
+            [
+                pseudonym(key, "family", row.family_id),
+                row.code,
+                row.team_model,
+                pseudonym(key, "goal", row.id),
+                row.phase,
+                row.life_area,
+                row.department,
+                row.description if grant.free_text else NOT_SHARED,
+                row.key,
+                row.status,
+            ],
+        )
+
+
+def _wave_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int, list[Any]]]:
+    key = selection.study.pseudonym_key
+    statement = (
+        select(
+            Wave.family_id,
+            Wave.key,
+            Wave.kind,
+            Wave.due_date,
+            Wave.window_end,
+            Wave.completed_at,
+            Family.municipality_id,
+            Family.enrolment_date,
+            Family.team_model,
+            Municipality.code,
+        )
+        .join(Family, Family.id == Wave.family_id)
+        .join(Municipality, Municipality.id == Family.municipality_id)
+        .where(Family.municipality_id.in_(selection.grants))
+        .order_by(Wave.family_id, Wave.due_date)
+        .execution_options(yield_per=BATCH)
+    )
+    for row in db.session.execute(statement):
+        if (
+            row.family_id not in consenting
+            or (row.municipality_id, row.key) not in selection.approved
+        ):
+            continue
+        grant = selection.grants[row.municipality_id]
+        if row.kind not in grant.waves or not _family_allowed(
+            selection, row.municipality_id, row.enrolment_date
+        ):
+            continue
+        completed = row.completed_at is not None
+        on_time = row.completed_at.date() <= row.window_end if completed else None
+        yield (
+            row.municipality_id,
+            [
+                pseudonym(key, "family", row.family_id),
+                row.code,
+                row.team_model,
+                row.key,
+                months_between(row.enrolment_date, row.due_date),
+                completed,
+                on_time,
+            ],
+        )
+
+
+def _codebook(
+    tables: dict[str, list[Variable]], local: dict[str, list[Variable]]
+) -> Iterator[list[Any]]:
+    for table, columns in [*tables.items(), *local.items()]:
+        for variable in columns:
+            codes = "; ".join(
+                f"{code} = {label.get('da', '')} / {label.get('en', '')}"
+                for code, label in variable.codes.items()
+            )
+            yield [
+                variable.name,
+                f"{table}.csv",
+                pick(variable.label, "da"),
+                pick(variable.label, "en"),
+                variable.type,
+                codes,
+                ", ".join(variable.forms),
+                ", ".join(variable.versions),
+            ]
+
+
+def _readme(
+    selection: Selection,
+    extracted: datetime,
+    files: dict[str, str],
+    counts: dict[int, dict[str, int]],
+) -> str:
+    study = selection.study
+    lines = [
+        f"# {study.title}",
+        "",
+        "A pseudonymised research data package from Helhed, a Frictionless Data Package: "
+        "load `datapackage.json` with any Frictionless tool.",
+        "",
+        "## Provenance",
+        "",
+        f"- Software: Helhed {__version__}",
+        f"- Study: {study.id} – {study.title}",
+        f"- Legal basis: {study.legal_basis}",
+        f"- Extracted: {extracted.isoformat()}",
+        "",
+        "## Municipalities and filters",
+        "",
+    ]
+    for municipality_id, grant in sorted(selection.grants.items()):
+        municipality = selection.municipalities[municipality_id]
+        approved = sorted(w for m, w in selection.approved if m == municipality_id)
+        lines.append(
+            f"- {municipality.code} {municipality.name_en}: forms {', '.join(grant.forms)}; "
+            f"waves {', '.join(grant.waves)}; approved waves {', '.join(approved) or 'none'}; "
+            f"enrolled {grant.period_from or 'any time'} – {grant.period_to or 'any time'}; "
+            f"free text {'included' if grant.free_text else 'withheld'}; "
+            f"rows {json.dumps(counts.get(municipality_id, {}), sort_keys=True)}"
+        )
+    lines += [
+        "",
+        "## Privacy",
+        "",
+        "- Family, person and goal ids are keyed pseudonyms of this study: stable across "
+        "its exports, unrelated to any other study's.",
+        "- Names, CPR numbers and other identifying fields are never included. Dates are "
+        "months since the family's enrolment; enrolment itself is year and quarter.",
+        "- Families without research consent are left out; only waves the municipality has "
+        "approved are included.",
+        f"- Disclosure control: this package holds records, not aggregates. Any count "
+        f"published from it must suppress cells below k = {study.suppression_k}, and "
+        "complementary cells that would reveal them.",
+        "- Cells that a spreadsheet would read as a formula start with an apostrophe.",
+        "",
+        "## Missing values",
+        "",
+        "- empty: not answered (or not asked because of an earlier answer)",
+        "- `NV`: the variable is not in the form version or wave of this row",
+        "- `NS`: free text withheld under the municipality's grant",
+        "",
+        "## Files (SHA-256)",
+        "",
+    ]
+    lines += [f"- `{name}`: {digest}" for name, digest in files.items()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,196 @@
+"""Studies, grants, sign-off and exports. Each function flushes and audits."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.auth.models import User
+from app.core.db import db, utcnow
+from app.definitions.model import WAVES
+from app.research.models import ExportRecord, Grant, Study, StudyResearcher, WaveApproval
+from app.research.package import PackageResult, write_package
+from app.tenancy.models import Municipality
+from app.tenancy.scoping import tenant_scope, unscoped
+
+
+class ResearchError(ValueError):
+    pass
+
+
+def create_study(title: str, purpose: str, legal_basis: str, suppression_k: int = 5) -> Study:
+    if not title.strip() or not legal_basis.strip():
+        raise ResearchError("a study needs a title and a legal basis")
+    if not 1 <= suppression_k <= 100:
+        raise ResearchError("k must be between 1 and 100")
+    study = Study(
+        title=title.strip(),
+        purpose=purpose.strip(),
+        legal_basis=legal_basis.strip(),
+        pseudonym_key=secrets.token_urlsafe(32),
+        suppression_k=suppression_k,
+    )
+    db.session.add(study)
+    db.session.flush()
+    record("study.created", object_type="study", object_id=study.id, details={"title": study.title})
+    return study
+
+
+def add_researcher(study: Study, user: User) -> None:
+    if user.platform_role != "researcher":
+        raise ResearchError(f"{user.email} is not a researcher")
+    exists = db.session.scalar(
+        select(StudyResearcher).where(
+            StudyResearcher.study_id == study.id, StudyResearcher.user_id == user.id
+        )
+    )
+    if exists is None:
+        db.session.add(StudyResearcher(study_id=study.id, user_id=user.id))
+        db.session.flush()
+        record(
+            "study.researcher_added",
+            object_type="study",
+            object_id=study.id,
+            details={"user_id": user.id},
+        )
+
+
+def grant_study(
+    municipality: Municipality,
+    study: Study,
+    *,
+    forms: list[str],
+    waves: list[str],
+    period_from: date | None = None,
+    period_to: date | None = None,
+    free_text: bool = False,
+    actor_id: int | None = None,
+) -> Grant:
+    """The municipality's permission; a new grant replaces the study's previous one."""
+    bad = [w for w in waves if w not in WAVES]
+    if bad or not waves:
+        raise ResearchError(f"waves must be some of {', '.join(WAVES)}")
+    if not forms:
+        raise ResearchError("grant at least one form")
+    with tenant_scope(municipality, actor_id):
+        for old in db.session.scalars(
+            select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
+        ):
+            old.revoked_at = utcnow()
+        grant = Grant(
+            municipality_id=municipality.id,
+            study_id=study.id,
+            forms=sorted(forms),
+            waves=sorted(waves),
+            period_from=period_from,
+            period_to=period_to,
+            free_text=free_text,
+            granted_by_id=actor_id,
+        )
+        db.session.add(grant)
+        db.session.flush()
+        record(
+            "study.granted",
+            actor_id=actor_id,
+            municipality_id=municipality.id,
+            object_type="study",
+            object_id=study.id,
+            details={
+                "forms": grant.forms,
+                "waves": grant.waves,
+                "free_text": free_text,
+                "period_from": period_from.isoformat() if period_from else None,
+                "period_to": period_to.isoformat() if period_to else None,
+            },
+        )
+        db.session.flush()
+    return grant
+
+
+def revoke_grant(grant: Grant, actor_id: int | None = None) -> None:
+    grant.revoked_at = utcnow()
+    db.session.flush()
+    record(
+        "study.grant_revoked",
+        actor_id=actor_id,
+        municipality_id=grant.municipality_id,
+        object_type="study",
+        object_id=grant.study_id,
+    )
+
+
+def set_wave_approval(
+    municipality: Municipality, wave_key: str, approved: bool, actor_id: int | None = None
+) -> WaveApproval:
+    """Approve a wave's data for research, or reopen it (which withdraws the approval)."""
+    if not (
+        wave_key in ("intake", "exit")
+        or (wave_key.startswith("follow_up_") and wave_key[10:].isdigit())
+    ):
+        raise ResearchError("a wave is intake, follow_up_<months> or exit")
+    with tenant_scope(municipality, actor_id):
+        row = db.session.scalar(select(WaveApproval).where(WaveApproval.wave_key == wave_key))
+        if row is None:
+            row = WaveApproval(municipality_id=municipality.id, wave_key=wave_key)
+            db.session.add(row)
+        row.approved = approved
+        row.changed_at = utcnow()
+        row.changed_by_id = actor_id
+        db.session.flush()
+        record(
+            "wave.approved" if approved else "wave.reopened",
+            actor_id=actor_id,
+            municipality_id=municipality.id,
+            object_type="wave",
+            object_id=wave_key,
+        )
+        db.session.flush()
+    return row
+
+
+def studies_of(user: User) -> list[Study]:
+    if user.platform_role == "operator":
+        return list(db.session.scalars(select(Study).order_by(Study.id)))
+    return list(
+        db.session.scalars(
+            select(Study)
+            .join(StudyResearcher)
+            .where(StudyResearcher.user_id == user.id)
+            .order_by(Study.id)
+        )
+    )
+
+
+def export_package(study: Study, out: Path, actor: User, progress: Any = None) -> PackageResult:
+    """Write the package and leave a trail: one audit event, one record per municipality."""
+    if actor.platform_role not in ("researcher", "operator") or (
+        actor.platform_role == "researcher" and study not in studies_of(actor)
+    ):
+        raise ResearchError("only the study's researchers (or an operator) export it")
+    with unscoped("research export", actor_id=actor.id, study_id=study.id):
+        result = write_package(study, out, progress=progress)
+        for municipality_id, counts in result.row_counts.items():
+            db.session.add(
+                ExportRecord(
+                    municipality_id=municipality_id,
+                    study_id=study.id,
+                    user_id=actor.id,
+                    row_counts=counts,
+                    checksum=result.checksum,
+                )
+            )
+            record(
+                "export.package",
+                actor_id=actor.id,
+                municipality_id=municipality_id,
+                object_type="study",
+                object_id=study.id,
+                details={"rows": counts, "checksum": result.checksum},
+            )
+        db.session.flush()
+    return result

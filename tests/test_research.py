@@ -1,0 +1,297 @@
+"""Research packages: Frictionless-valid, pseudonymised, granted and approved data only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.collection.services import forms_for_wave, publish_catalogue, save_submission
+from app.core.db import db
+from app.definitions.loader import load_catalogue
+from app.families.models import Family
+from app.families.services import add_member, enrol_family
+from app.plans.models import Plan
+from app.plans.services import add_goal, set_goal_status
+from app.research.models import ExportRecord
+from app.research.services import (
+    add_researcher,
+    create_study,
+    export_package,
+    grant_study,
+    set_wave_approval,
+)
+from app.tenancy.scoping import tenant_scope, unscoped
+from tests.conftest import valid_formdata
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
+
+
+def fill_wave(municipality, family: Family, wave, *, consent: bool = True,
+              note: str | None = None) -> None:  # fmt: skip
+    today = date.today()
+    for version in forms_for_wave(municipality, wave):
+        subjects = [None] if version.level == "family" else family.active_members(
+            wave.due_date, version.level)  # fmt: skip
+        for member in subjects:
+            raw = valid_formdata(version.form, today)
+            if version.form_id == "family_intake":
+                raw["research_consent"] = "true" if consent else "false"
+            if version.form_id == "adult_intake":
+                raw["birth_year"] = str(1980 + family.id % 15)
+            if "bip_note" in raw and note is not None:
+                raw["bip_note"] = note
+            save_submission(municipality, wave, version, member, raw, submit=True,
+                            seen_lock_version=None, actor_id=None, today=today)  # fmt: skip
+
+
+@pytest.fixture
+def dataset(municipalities, forms_published, make_user):
+    """Families in three municipalities: intake and 6-month follow-up answered, plans with
+    goals, CPR numbers, formula-like free text, and one family without consent each."""
+    created = {"names": [], "cprs": [], "free_text": []}
+    for slug, count in (("jammerbugt", 4), ("vejle", 3), ("brondby", 3)):
+        municipality = municipalities[slug]
+        with tenant_scope(municipality):
+            for n in range(count):
+                family = enrol_family(
+                    municipality, f"Familien Navnesen{slug}{n}", date(2026, 1, 10 + n)
+                )
+                created["names"].append(family.label)
+                for role, i in (("adult", 1), ("adult", 2), ("child", 1)):
+                    cpr = f"{10 + n:02d}{i:02d}85-{4000 + n * 10 + i}"
+                    member = add_member(family, role, f"Person{slug}{n}{role}{i}", family.enrolment_date,
+                                        cpr)  # fmt: skip
+                    created["names"].append(member.name)
+                    created["cprs"] += [cpr, cpr.replace("-", "")]
+                note = FORMULAS[n % len(FORMULAS)]
+                created["free_text"].append(note)
+                for wave in family.waves[:2]:
+                    fill_wave(municipality, family, wave, consent=n != 0, note=note)
+                plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
+                description = f"{FORMULAS[(n + 1) % len(FORMULAS)]} mål {slug} {n}"
+                created["free_text"].append(description)
+                goal = add_goal(plan, 1, "work_education", description, None)
+                set_goal_status(goal, family.waves[1], "partly", None)
+            db.session.commit()
+    researcher = make_user(platform_role="researcher", email="forsker@example.org")
+    return created, researcher
+
+
+def make_study(researcher, title: str = "Evaluering"):
+    study = create_study(title, "Effekt af helhedsorienteret indsats", "Art. 6(1)(e), 9(2)(j)")
+    add_researcher(study, researcher)
+    db.session.commit()
+    return study
+
+
+def grant_and_approve(municipalities, study, slugs=("jammerbugt", "vejle", "brondby"),
+                      waves=("intake", "follow_up_6"), free_text=False):  # fmt: skip
+    from app.definitions.loader import CORE_FORMS
+
+    for slug in slugs:
+        municipality = municipalities[slug]
+        grant_study(municipality, study,
+                    forms=[*CORE_FORMS, *municipality.settings.get("local_forms", [])],
+                    waves=["intake", "follow_up", "exit"], free_text=free_text)  # fmt: skip
+        for wave in waves:
+            set_wave_approval(municipality, wave, True)
+    db.session.commit()
+
+
+def export(study, researcher, tmp_path: Path, name: str = "package.zip") -> Path:
+    out = tmp_path / name
+    export_package(study, out, researcher)
+    db.session.commit()
+    return out
+
+
+def read_tables(path: Path) -> dict[str, list[dict[str, str]]]:
+    with zipfile.ZipFile(path) as archive:
+        return {
+            name: list(csv.DictReader(io.TextIOWrapper(archive.open(name), encoding="utf-8")))
+            for name in archive.namelist()
+            if name.endswith(".csv")
+        }
+
+
+def test_the_package_is_a_valid_frictionless_data_package(app_ctx, municipalities, dataset,
+                                                          tmp_path):  # fmt: skip
+    from frictionless import Package
+
+    _, researcher = dataset
+    study = make_study(researcher)
+    grant_and_approve(municipalities, study)
+    path = export(study, researcher, tmp_path)
+    folder = tmp_path / "unpacked"
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(folder)
+        names = set(archive.namelist())
+    assert {
+        "datapackage.json",
+        "README.md",
+        "families.csv",
+        "adults.csv",
+        "children.csv",
+        "plan_goals.csv",
+        "waves.csv",
+        "codebook.csv",
+        "adults_jammerbugt.csv",
+    } <= names
+    report = Package(str(folder / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:10]
+    tables = read_tables(path)
+    assert len(tables["adults.csv"]) > 0 and len(tables["children.csv"]) > 0
+    codebook = {(r["variable"], r["table"]) for r in tables["codebook.csv"]}
+    assert ("income_support", "adults.csv") in codebook
+    assert ("jammerbugt.bip_job_belief", "adults_jammerbugt.csv") in codebook
+    readme = (folder / "README.md").read_text()
+    for name in ("families.csv", "adults.csv"):
+        assert name in readme
+    assert "k = 5" in readme and "Helhed" in readme
+    # Covariates and dates.
+    adult = tables["adults.csv"][0]
+    assert adult["municipality_code"] in {"0849", "0630", "0153"}
+    assert adult["team_model"] in {"family_team", "single_entry", "coordinator"}
+    assert adult["enrolment_year"] == "2026" and adult["enrolment_quarter"] == "1"
+
+
+def test_no_cell_starts_a_formula(app_ctx, municipalities, dataset, tmp_path):
+    _, researcher = dataset
+    study = make_study(researcher)
+    grant_and_approve(municipalities, study, free_text=True)
+    tables = read_tables(export(study, researcher, tmp_path))
+    texts = [cell for rows in tables.values() for row in rows for cell in row.values()]
+    assert any("HYPERLINK" in cell for cell in texts), "the free text should be in this package"
+    for cell in texts:
+        if cell[:1] in ("=", "+", "@", "\t", "\r"):
+            pytest.fail(f"cell starts a formula: {cell!r}")
+        if cell.startswith("-"):
+            float(cell)  # only plain negative numbers may start with a minus
+
+
+def test_no_identifying_data_and_free_text_only_when_granted(app_ctx, municipalities, dataset,
+                                                              tmp_path):  # fmt: skip
+    created, researcher = dataset
+    withheld = make_study(researcher, "Uden fritekst")
+    grant_and_approve(municipalities, withheld, free_text=False)
+    blob = _all_bytes(export(withheld, researcher, tmp_path, "a.zip"))
+    for value in created["names"] + created["cprs"] + created["free_text"]:
+        assert value.encode() not in blob, value
+    with_text = make_study(researcher, "Med fritekst")
+    grant_and_approve(municipalities, with_text, free_text=True)
+    blob = _all_bytes(export(with_text, researcher, tmp_path, "b.zip"))
+    for value in created["names"] + created["cprs"]:
+        assert value.encode() not in blob, value
+    assert "mål jammerbugt 1".encode() in blob
+
+
+def _all_bytes(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as archive:
+        return b"".join(archive.read(name) for name in archive.namelist())
+
+
+def test_pseudonyms_are_stable_within_a_study_and_unrelated_across_studies(
+    app_ctx, municipalities, dataset, tmp_path
+):
+    _, researcher = dataset
+    first, second = make_study(researcher, "A"), make_study(researcher, "B")
+    grant_and_approve(municipalities, first)
+    grant_and_approve(municipalities, second)
+
+    def ids(path: Path) -> set[str]:
+        tables = read_tables(path)
+        return {r["family_id"] for r in tables["families.csv"]} | {
+            r["person_id"] for r in tables["adults.csv"] + tables["children.csv"]
+        }
+
+    one, again = ids(export(first, researcher, tmp_path, "1.zip")), ids(
+        export(first, researcher, tmp_path, "2.zip"))  # fmt: skip
+    other = ids(export(second, researcher, tmp_path, "3.zip"))
+    assert one == again and one
+    assert not one & other
+
+
+def test_only_approved_waves_granted_municipalities_and_consenting_families(
+    app_ctx, municipalities, dataset, tmp_path
+):
+    _, researcher = dataset
+    study = make_study(researcher)
+    grant_and_approve(municipalities, study, slugs=("jammerbugt", "vejle"), waves=("intake",))
+    tables = read_tables(export(study, researcher, tmp_path))
+    for table in ("families.csv", "adults.csv", "children.csv", "waves.csv"):
+        rows = tables[table]
+        assert rows, table
+        assert {r["wave"] for r in rows} == {"intake"}, table
+        assert {r["municipality_code"] for r in rows} == {"0849", "0630"}, table
+    # Families without consent (the first of each municipality) are absent: 3 + 2 remain.
+    assert len({r["family_id"] for r in tables["families.csv"]}) == 5
+    # Reopening a wave takes it out again, and is audited.
+    set_wave_approval(municipalities["vejle"], "intake", False)
+    db.session.commit()
+    tables = read_tables(export(study, researcher, tmp_path, "again.zip"))
+    assert {r["municipality_code"] for r in tables["families.csv"]} == {"0849"}
+    with unscoped("test"):
+        actions = {e.action for e in db.session.scalars(select(AuditEvent))}
+    assert {"wave.approved", "wave.reopened", "export.package", "study.granted"} <= actions
+
+
+def test_columns_are_the_same_across_form_versions(app_ctx, municipalities, dataset, tmp_path,
+                                                   project_root):  # fmt: skip
+    _, researcher = dataset
+    study = make_study(researcher)
+    grant_and_approve(municipalities, study)
+    with zipfile.ZipFile(export(study, researcher, tmp_path, "v1.zip")) as archive:
+        before = json.loads(archive.read("datapackage.json"))
+
+    forms = tmp_path / "forms"
+    shutil.copytree(project_root / "forms", forms)
+    folder = forms / "core" / "family_follow_up"
+    text = (folder / "v1.yaml").read_text().replace("version: 1", "version: 2")
+    (folder / "v2.yaml").write_text(text.replace("Har familien en fælles plan?",
+                                                 "Har familien én fælles plan?"))  # fmt: skip
+    publish_catalogue(load_catalogue(forms))
+    db.session.commit()
+    vejle = municipalities["vejle"]
+    with tenant_scope(vejle):
+        family = db.session.scalars(select(Family).order_by(Family.id.desc())).first()
+        fill_wave(vejle, family, family.waves[2])  # follow_up_12, now on version 2
+        db.session.commit()
+    set_wave_approval(vejle, "follow_up_12", True)
+    db.session.commit()
+    path = export(study, researcher, tmp_path, "v2.zip")
+    with zipfile.ZipFile(path) as archive:
+        after = json.loads(archive.read("datapackage.json"))
+    tables = read_tables(path)
+    versions = {r["form_versions"] for r in tables["families.csv"]}
+    assert any("family_follow_up:2" in v for v in versions)
+    assert any("family_follow_up:1" in v for v in versions)
+
+    def columns(package):
+        return {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in package["resources"]}
+
+    assert columns(before) == columns(after)
+    codebook = {r["variable"]: r for r in tables["codebook.csv"] if r["table"] == "families.csv"}
+    assert "family_follow_up:2" in codebook["joint_plan_in_place"]["versions"]
+
+
+def test_every_export_is_recorded_for_each_municipality(app_ctx, municipalities, dataset,
+                                                        tmp_path):  # fmt: skip
+    _, researcher = dataset
+    study = make_study(researcher)
+    grant_and_approve(municipalities, study, slugs=("vejle",))
+    export(study, researcher, tmp_path)
+    with tenant_scope(municipalities["vejle"]):
+        records = db.session.scalars(select(ExportRecord)).all()
+    assert len(records) == 1 and records[0].user_id == researcher.id
+    assert records[0].row_counts["families.csv"] > 0 and len(records[0].checksum) == 64
+    with tenant_scope(municipalities["jammerbugt"]):
+        assert db.session.scalars(select(ExportRecord)).all() == []
