@@ -35,12 +35,16 @@ from tests.conftest import valid_formdata
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
 
 
-def fill_wave(municipality, family: Family, wave, *, consent: bool = True,
-              note: str | None = None) -> None:  # fmt: skip
+def fill_wave(
+    municipality, family: Family, wave, *, consent: bool = True, note: str | None = None
+) -> None:
     today = date.today()
     for version in forms_for_wave(municipality, wave):
-        subjects = [None] if version.level == "family" else family.active_members(
-            wave.due_date, version.level)  # fmt: skip
+        subjects = (
+            [None]
+            if version.level == "family"
+            else family.active_members(wave.due_date, version.level)
+        )
         for member in subjects:
             raw = valid_formdata(version.form, today)
             if version.form_id == "family_intake":
@@ -49,8 +53,17 @@ def fill_wave(municipality, family: Family, wave, *, consent: bool = True,
                 raw["birth_year"] = str(1980 + family.id % 15)
             if "bip_note" in raw and note is not None:
                 raw["bip_note"] = note
-            save_submission(municipality, wave, version, member, raw, submit=True,
-                            seen_lock_version=None, actor_id=None, today=today)  # fmt: skip
+            save_submission(
+                municipality,
+                wave,
+                version,
+                member,
+                raw,
+                submit=True,
+                seen_lock_version=None,
+                actor_id=None,
+                today=today,
+            )
 
 
 @pytest.fixture
@@ -68,8 +81,9 @@ def dataset(municipalities, forms_published, make_user):
                 created["names"].append(family.label)
                 for role, i in (("adult", 1), ("adult", 2), ("child", 1)):
                     cpr = f"{10 + n:02d}{i:02d}85-{4000 + n * 10 + i}"
-                    member = add_member(family, role, f"Person{slug}{n}{role}{i}", family.enrolment_date,
-                                        cpr)  # fmt: skip
+                    member = add_member(
+                        family, role, f"Person{slug}{n}{role}{i}", family.enrolment_date, cpr
+                    )
                     created["names"].append(member.name)
                     created["cprs"] += [cpr, cpr.replace("-", "")]
                 note = FORMULAS[n % len(FORMULAS)]
@@ -93,15 +107,24 @@ def make_study(researcher, title: str = "Evaluering"):
     return study
 
 
-def grant_and_approve(municipalities, study, slugs=("jammerbugt", "vejle", "brondby"),
-                      waves=("intake", "follow_up_6"), free_text=False):  # fmt: skip
+def grant_and_approve(
+    municipalities,
+    study,
+    slugs=("jammerbugt", "vejle", "brondby"),
+    waves=("intake", "follow_up_6"),
+    free_text=False,
+):
     from app.definitions.loader import CORE_FORMS
 
     for slug in slugs:
         municipality = municipalities[slug]
-        grant_study(municipality, study,
-                    forms=[*CORE_FORMS, *municipality.settings.get("local_forms", [])],
-                    waves=["intake", "follow_up", "exit"], free_text=free_text)  # fmt: skip
+        grant_study(
+            municipality,
+            study,
+            forms=[*CORE_FORMS, *municipality.settings.get("local_forms", [])],
+            waves=["intake", "follow_up", "exit"],
+            free_text=free_text,
+        )
         for wave in waves:
             set_wave_approval(municipality, wave, True)
     db.session.commit()
@@ -123,8 +146,9 @@ def read_tables(path: Path) -> dict[str, list[dict[str, str]]]:
         }
 
 
-def test_the_package_is_a_valid_frictionless_data_package(app_ctx, municipalities, dataset,
-                                                          tmp_path):  # fmt: skip
+def test_the_package_is_a_valid_frictionless_data_package(
+    app_ctx, municipalities, dataset, tmp_path
+):
     from frictionless import Package
 
     _, researcher = dataset
@@ -178,8 +202,9 @@ def test_no_cell_starts_a_formula(app_ctx, municipalities, dataset, tmp_path):
             float(cell)  # only plain negative numbers may start with a minus
 
 
-def test_no_identifying_data_and_free_text_only_when_granted(app_ctx, municipalities, dataset,
-                                                              tmp_path):  # fmt: skip
+def test_no_identifying_data_and_free_text_only_when_granted(
+    app_ctx, municipalities, dataset, tmp_path
+):
     created, researcher = dataset
     withheld = make_study(researcher, "Uden fritekst")
     grant_and_approve(municipalities, withheld, free_text=False)
@@ -213,8 +238,10 @@ def test_pseudonyms_are_stable_within_a_study_and_unrelated_across_studies(
             r["person_id"] for r in tables["adults.csv"] + tables["children.csv"]
         }
 
-    one, again = ids(export(first, researcher, tmp_path, "1.zip")), ids(
-        export(first, researcher, tmp_path, "2.zip"))  # fmt: skip
+    one, again = (
+        ids(export(first, researcher, tmp_path, "1.zip")),
+        ids(export(first, researcher, tmp_path, "2.zip")),
+    )
     other = ids(export(second, researcher, tmp_path, "3.zip"))
     assert one == again and one
     assert not one & other
@@ -244,8 +271,9 @@ def test_only_approved_waves_granted_municipalities_and_consenting_families(
     assert {"wave.approved", "wave.reopened", "export.package", "study.granted"} <= actions
 
 
-def test_columns_are_the_same_across_form_versions(app_ctx, municipalities, dataset, tmp_path,
-                                                   project_root):  # fmt: skip
+def test_columns_are_the_same_across_form_versions(
+    app_ctx, municipalities, dataset, tmp_path, project_root
+):
     _, researcher = dataset
     study = make_study(researcher)
     grant_and_approve(municipalities, study)
@@ -256,8 +284,9 @@ def test_columns_are_the_same_across_form_versions(app_ctx, municipalities, data
     shutil.copytree(project_root / "forms", forms)
     folder = forms / "core" / "family_follow_up"
     text = (folder / "v1.yaml").read_text().replace("version: 1", "version: 2")
-    (folder / "v2.yaml").write_text(text.replace("Har familien en fælles plan?",
-                                                 "Har familien én fælles plan?"))  # fmt: skip
+    (folder / "v2.yaml").write_text(
+        text.replace("Har familien en fælles plan?", "Har familien én fælles plan?")
+    )
     publish_catalogue(load_catalogue(forms))
     db.session.commit()
     vejle = municipalities["vejle"]
@@ -283,8 +312,7 @@ def test_columns_are_the_same_across_form_versions(app_ctx, municipalities, data
     assert "family_follow_up:2" in codebook["joint_plan_in_place"]["versions"]
 
 
-def test_every_export_is_recorded_for_each_municipality(app_ctx, municipalities, dataset,
-                                                        tmp_path):  # fmt: skip
+def test_every_export_is_recorded_for_each_municipality(app_ctx, municipalities, dataset, tmp_path):
     _, researcher = dataset
     study = make_study(researcher)
     grant_and_approve(municipalities, study, slugs=("vejle",))

@@ -95,10 +95,17 @@ class Variable:
 
 
 _TYPES = {
-    "integer": "integer", "scale": "integer", "computed": "integer", "decimal": "number",
-    "date": "number", "boolean": "boolean", "single_choice": "string",
-    "multiple_choice": "string", "text": "string", "textarea": "string",
-}  # fmt: skip
+    "integer": "integer",
+    "scale": "integer",
+    "computed": "integer",
+    "decimal": "number",
+    "date": "number",
+    "boolean": "boolean",
+    "single_choice": "string",
+    "multiple_choice": "string",
+    "text": "string",
+    "textarea": "string",
+}
 
 
 def plan_variables(

@@ -62,8 +62,9 @@ def test_the_cli_prints_a_token_once_and_stores_only_its_hash(app_ctx, municipal
     assert user.email == "api@vejle.example"
 
 
-def test_missing_expired_revoked_and_foreign_tokens_answer_401(app_ctx, client, municipalities,
-                                                                make_user, token_for):  # fmt: skip
+def test_missing_expired_revoked_and_foreign_tokens_answer_401(
+    app_ctx, client, municipalities, make_user, token_for
+):
     user = make_user(municipalities["vejle"], "staff")
     good = token_for(user, "vejle")
     assert client.get("/api/v1/vejle/settings").status_code == 401
@@ -86,8 +87,9 @@ def test_missing_expired_revoked_and_foreign_tokens_answer_401(app_ctx, client, 
     assert client.get("/api/v1/vejle/settings", headers=bearer(other)).status_code == 401
 
 
-def test_another_municipalitys_family_answers_404(client, municipalities, make_user,
-                                                  make_family, token_for):  # fmt: skip
+def test_another_municipalitys_family_answers_404(
+    client, municipalities, make_user, make_family, token_for
+):
     brondby_lead = make_user(municipalities["brondby"], "lead")
     vejle_family = make_family("vejle")
     token = token_for(brondby_lead, "brondby")
@@ -102,19 +104,23 @@ def test_another_municipalitys_family_answers_404(client, municipalities, make_u
         assert "Familien" not in response.get_data(as_text=True)
 
 
-def test_invalid_payloads_name_each_field_and_store_nothing(client, municipalities, make_user,
-                                                            make_family, forms_published,
-                                                            token_for):  # fmt: skip
+def test_invalid_payloads_name_each_field_and_store_nothing(
+    client, municipalities, make_user, make_family, forms_published, token_for
+):
     lead = make_user(municipalities["vejle"], "lead")
     token = token_for(lead, "vejle")
     families_before = count(Family)
-    response = client.post("/api/v1/vejle/families", headers=bearer(token),
-                           json={"label": "", "colour": "red"})  # fmt: skip
+    response = client.post(
+        "/api/v1/vejle/families", headers=bearer(token), json={"label": "", "colour": "red"}
+    )
     assert response.status_code == 422
     assert response.content_type == "application/problem+json"
     assert {e["field"] for e in response.json["errors"]} == {"enrolment_date", "colour"}
-    bad_date = client.post("/api/v1/vejle/families", headers=bearer(token),
-                           json={"label": "X", "enrolment_date": "2026-13-45"})  # fmt: skip
+    bad_date = client.post(
+        "/api/v1/vejle/families",
+        headers=bearer(token),
+        json={"label": "X", "enrolment_date": "2026-13-45"},
+    )
     assert [e["field"] for e in bad_date.json["errors"]] == ["enrolment_date"]
     assert (
         client.post(
@@ -147,8 +153,9 @@ def test_invalid_payloads_name_each_field_and_store_nothing(client, municipaliti
     assert count(Submission) == submissions_before
 
 
-def test_stale_and_missing_if_match_change_nothing(client, municipalities, make_user,
-                                                   make_family, token_for):  # fmt: skip
+def test_stale_and_missing_if_match_change_nothing(
+    client, municipalities, make_user, make_family, token_for
+):
     lead = make_user(municipalities["rodovre"], "lead")
     token = token_for(lead, "rodovre")
     family = make_family("rodovre", adults=0, children=0)
@@ -157,26 +164,30 @@ def test_stale_and_missing_if_match_change_nothing(client, municipalities, make_
     etag = read.headers["ETag"]
     missing = client.patch(url, headers=bearer(token), json={"enrolment_date": "2026-02-01"})
     assert missing.status_code == 428
-    moved = client.patch(url, headers=bearer(token, **{"If-Match": etag}),
-                         json={"enrolment_date": "2026-02-01"})  # fmt: skip
+    moved = client.patch(
+        url, headers=bearer(token, **{"If-Match": etag}), json={"enrolment_date": "2026-02-01"}
+    )
     assert moved.status_code == 200 and moved.headers["ETag"] != etag
-    stale = client.patch(url, headers=bearer(token, **{"If-Match": etag}),
-                         json={"enrolment_date": "2026-03-01"})  # fmt: skip
+    stale = client.patch(
+        url, headers=bearer(token, **{"If-Match": etag}), json={"enrolment_date": "2026-03-01"}
+    )
     assert stale.status_code == 412
     assert client.get(url, headers=bearer(token)).json["enrolment_date"] == "2026-02-01"
 
 
-def test_an_external_token_sees_what_the_external_contact_sees(client, municipalities,
-                                                               make_user, make_family,
-                                                               token_for):  # fmt: skip
+def test_an_external_token_sees_what_the_external_contact_sees(
+    client, municipalities, make_user, make_family, token_for
+):
     external = make_user(municipalities["jammerbugt"], "external")
     own = make_family("jammerbugt", label="Familien Egen", contact=external)
     other = make_family("jammerbugt", label="Familien Anden")
     token = token_for(external, "jammerbugt")
     listing = client.get("/api/v1/jammerbugt/families", headers=bearer(token)).json
     assert [f["label"] for f in listing["items"]] == ["Familien Egen"]
-    assert client.get(f"/api/v1/jammerbugt/families/{own.id}/plan",
-                      headers=bearer(token)).status_code == 200  # fmt: skip
+    assert (
+        client.get(f"/api/v1/jammerbugt/families/{own.id}/plan", headers=bearer(token)).status_code
+        == 200
+    )
     for path in (
         f"/families/{own.id}",
         f"/families/{own.id}/members",
@@ -194,8 +205,9 @@ def test_an_external_token_sees_what_the_external_contact_sees(client, municipal
     )
 
 
-def test_every_api_route_answers_404_for_another_municipalitys_ids(app_ctx, client, world,
-                                                                   token_for):  # fmt: skip
+def test_every_api_route_answers_404_for_another_municipalitys_ids(
+    app_ctx, client, world, token_for
+):
     """The page loop's twin: every API operation, with a Brøndby token, on Vejle's ids."""
     from tests.test_tenant_isolation_routes import ID_PROVIDERS
 
@@ -220,8 +232,9 @@ def test_every_api_route_answers_404_for_another_municipalitys_ids(app_ctx, clie
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             with app_ctx.test_request_context():
                 url = app_ctx.url_map.bind("localhost").build(rule.endpoint, values, method=method)
-            response = client.open(url, method=method, headers=bearer(token, **{"If-Match": '"1"'}),
-                                   json={})  # fmt: skip
+            response = client.open(
+                url, method=method, headers=bearer(token, **{"If-Match": '"1"'}), json={}
+            )
             assert response.status_code == 404, f"{method} {url}: {response.status_code}"
             assert secret.email not in response.get_data(as_text=True)
             checked += 1

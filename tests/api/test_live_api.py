@@ -54,8 +54,9 @@ def test_every_operation_conforms_to_the_document(api_schema, live_api, lead_tok
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case):  # type: ignore[no-untyped-def]
             # Half the cases address the real municipality, to get past the tenant lookup.
             if case.path_parameters and hash(str(case.path_parameters)) % 2:
@@ -72,10 +73,21 @@ def test_every_operation_conforms_to_the_document(api_schema, live_api, lead_tok
 def test_a_client_with_only_the_document_and_a_token_runs_a_family(live_api):
     token = live_api.token("staff@vejle.example", "vejle")
     result = subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "docs" / "examples" / "openapi_client.py"),
-         "--base", live_api.url, "--municipality", "vejle", "--token", token],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "docs" / "examples" / "openapi_client.py"),
+            "--base",
+            live_api.url,
+            "--municipality",
+            "vejle",
+            "--token",
+            token,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     summary = json.loads(result.stdout)
     # 2 adults + 3 children: (family + 2 adult + 3 child forms) × intake and follow-up.
