@@ -37,6 +37,8 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "FIELD_ENCRYPTION_KEY": None,
         "MUNICIPALITIES_DIR": str(PROJECT_ROOT / "municipalities"),
         "FORMS_DIR": str(PROJECT_ROOT / "forms"),
+        #: Where research packages are built before download.
+        "EXPORTS_DIR": str(instance_path / "exports"),
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
         "LANGUAGES": LANGUAGES,
@@ -57,6 +59,7 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "FIELD_ENCRYPTION_KEY": str,
     "MUNICIPALITIES_DIR": str,
     "FORMS_DIR": str,
+    "EXPORTS_DIR": str,
     "SQLITE_BUSY_TIMEOUT_MS": int,
 }
 
@@ -109,7 +112,7 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
 
     if env == "production":
         config["SESSION_COOKIE_SECURE"] = True
-    for key in ("MUNICIPALITIES_DIR", "FORMS_DIR"):
+    for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR"):
         config[key] = str(Path(config[key]))
     return config
 

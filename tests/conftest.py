@@ -75,7 +75,15 @@ def postgres_url() -> Iterator[str]:
 
 
 def build_app(database_url: str, **overrides: Any) -> Flask:
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": database_url, **overrides})
+    import atexit
+    import shutil
+    import tempfile
+
+    exports = tempfile.mkdtemp(prefix="helhed-exports-")
+    atexit.register(shutil.rmtree, exports, ignore_errors=True)
+    app = create_app(
+        {**TEST_CONFIG, "DATABASE_URL": database_url, "EXPORTS_DIR": exports, **overrides}
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -131,11 +139,16 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
-        if has_app_context():
+        outer = has_app_context()
+        if outer:
             # Publish the test's set-up and end its read snapshot before the request.
             db.session.commit()
         with self.application.app_context():
-            return super().open(*args, **kwargs)
+            response = super().open(*args, **kwargs)
+        if outer:
+            # What the test holds was loaded before the request changed it: read again.
+            db.session.expire_all()
+        return response
 
 
 @pytest.fixture

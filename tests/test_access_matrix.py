@@ -21,6 +21,8 @@ from app.core.db import db
 from app.families.models import Family
 from app.plans.models import Plan
 from app.plans.services import add_goal, set_goal_status
+from app.research.models import Grant, Study
+from app.research.services import create_study, grant_study
 from app.teams.models import Assignment
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import PASSWORD, valid_formdata
@@ -55,6 +57,14 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             return "allowed"
         if endpoint == "families.new":
             return "allowed" if member_role != "external" else "forbidden"
+        if blueprint == "municipal_research":
+            allowed = {
+                "municipal_research.overview": ("admin", "lead"),
+                "municipal_research.approve": ("lead",),
+                "municipal_research.grant": ("admin",),
+                "municipal_research.revoke": ("admin",),
+            }[endpoint]
+            return "allowed" if member_role in allowed else "forbidden"
         if blueprint == "tokens":
             # Everyone may hold API tokens; only admins revoke other people's.
             if endpoint == "tokens.revoke_token":
@@ -86,6 +96,9 @@ def jammerbugt_world(municipalities, make_user, make_family):
     with tenant_scope(jammerbugt, bystander.id):
         create_token(bystander, jammerbugt, "bystander")
         db.session.commit()
+    study = create_study("Matrix", "Test", "Test")
+    grant_study(jammerbugt, study, forms=["family_intake"], waves=["intake"])
+    db.session.commit()
     families = {
         "A": make_family(
             "jammerbugt",
@@ -153,6 +166,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
             department_id = db.session.scalars(select(Department.id)).first()
             # A token of the bystander: the matrix may revoke it harmlessly.
             token_id = db.session.scalars(select(ApiToken.id)).first()
+            grant_id = db.session.scalars(select(Grant.id)).first()
+        study_id = db.session.scalars(select(Study.id)).first()
     assert (
         client.post("/login", data={"email": users[role].email, "password": PASSWORD}).status_code
         == 302
@@ -174,6 +189,12 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = department_id
                 elif argument == "token_id":
                     values[argument] = token_id
+                elif argument == "grant_id":
+                    values[argument] = grant_id
+                elif argument == "study_id":
+                    values[argument] = study_id
+                elif argument == "wave_key":
+                    values[argument] = "intake"
                 else:
                     values[argument] = ids[family][argument]  # type: ignore[index]
             url = build(app_ctx, rule, values)

@@ -31,7 +31,11 @@ SETTINGS = {
 def audit(action: str) -> list[AuditEvent]:
     db.session.rollback()
     with unscoped("test"):
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        return list(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        )
 
 
 def test_a_changed_team_model_affects_only_families_enrolled_afterwards(
@@ -94,7 +98,9 @@ def test_admin_adds_people_changes_roles_and_departments(client, auth, municipal
             "organisation_type": "",
         },
     )
-    assert page.status_code == 302
+    assert page.status_code == 302, page.get_data(as_text=True)
+    follow = client.get(page.location).get_data(as_text=True)
+    assert "Ændringerne er gemt." in follow, follow[follow.find('class="messages"') :][:500]
     with tenant_scope(assens):
         stored = db.session.get(Membership, membership.id)
         assert (stored.role, stored.department_id, stored.joint_team) == (

@@ -323,3 +323,71 @@ def test_every_export_is_recorded_for_each_municipality(app_ctx, municipalities,
     assert records[0].row_counts["families.csv"] > 0 and len(records[0].checksum) == 64
     with tenant_scope(municipalities["jammerbugt"]):
         assert db.session.scalars(select(ExportRecord)).all() == []
+
+
+def test_the_pages_grant_sign_off_export_and_show_what_left(
+    app, app_ctx, municipalities, dataset, make_user, tmp_path
+):
+    _, researcher = dataset
+    study = make_study(researcher)
+    app.config["EXPORTS_INLINE"] = True
+    from tests.conftest import IsolatedClient
+
+    app.test_client_class = IsolatedClient
+    try:
+        admin = make_user(municipalities["vejle"], "admin")
+        lead = make_user(municipalities["vejle"], "lead")
+        pages = app.test_client()
+        pages.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+        granted = pages.post(
+            f"/vejle/research/studies/{study.id}/grant",
+            data={"forms": ["family_intake", "adult_intake", "child_intake"], "waves": ["intake"]},
+        )
+        assert granted.status_code == 302
+        assert pages.post("/vejle/research/waves/intake", data={"approve": "1"}).status_code == 403
+        pages.post("/logout")
+        pages.post("/login", data={"email": lead.email, "password": "correct horse battery"})
+        assert pages.post("/vejle/research/waves/intake", data={"approve": "1"}).status_code == 302
+        pages.post("/logout")
+
+        research = app.test_client()
+        research.post(
+            "/login", data={"email": researcher.email, "password": "correct horse battery"}
+        )
+        assert "Vejle Kommune" in research.get(f"/research/studies/{study.id}").get_data(
+            as_text=True
+        )
+        started = research.post(f"/research/studies/{study.id}")
+        assert started.status_code == 302
+        job_page = research.get(started.location).get_data(as_text=True)
+        assert "klar" in job_page
+        download = research.get(started.location + "/download")
+        assert download.status_code == 200
+        data = download.data
+        download.close()
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        assert "families.csv" in archive.namelist()
+
+        pages.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+        overview = pages.get("/vejle/research/").get_data(as_text=True)
+        assert "Evaluering" in overview and researcher.name in overview
+        assert "families.csv" in overview
+    finally:
+        app.config["EXPORTS_INLINE"] = False
+
+
+def test_researchers_see_only_their_own_studies(app_ctx, client, auth, make_user, dataset):
+    _, researcher = dataset
+    mine = make_study(researcher, "Min")
+    other_researcher = make_user(platform_role="researcher", email="anden@example.org")
+    theirs = make_study(other_researcher, "Deres")
+    auth.login(researcher.email)
+    listing = client.get("/research/").get_data(as_text=True)
+    assert "Min" in listing and "Deres" not in listing
+    assert client.get(f"/research/studies/{mine.id}").status_code == 200
+    assert client.get(f"/research/studies/{theirs.id}").status_code == 404
+    assert client.post(f"/research/studies/{theirs.id}").status_code == 404
+    auth.logout()
+    staff = make_user(None, None, email="ingen@example.org")
+    auth.login(staff.email)
+    assert client.get("/research/").status_code == 403

@@ -44,6 +44,12 @@ ASSIGNMENT_KIND_LABELS = {
     "entry_caseworker": _l("entry caseworker"),
     "team_member": _l("team member"),
 }
+JOB_STATUS_LABELS = {
+    "queued": _l("waiting to start"),
+    "running": _l("being built"),
+    "done": _l("ready"),
+    "failed": _l("failed"),
+}
 MEMBER_ROLE_LABELS = {"adult": _l("adult"), "child": _l("child")}
 FAMILY_STATUS_LABELS = {"active": _l("in the programme"), "exited": _l("left the programme")}
 SUBMISSION_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
@@ -121,6 +127,7 @@ def init_app(app: Flask) -> None:
             "assignment_kind_label": lambda code: ASSIGNMENT_KIND_LABELS.get(code, code),
             "format_percent": format_percent,
             "today": date.today,
+            "job_status_label": lambda code: JOB_STATUS_LABELS.get(code, code),
             "form_errors": form_errors,
             "form_labels": form_labels,
             "condition_attribute": condition_attribute,
@@ -132,6 +139,15 @@ def init_app(app: Flask) -> None:
                 own_memberships(current_user) if current_user.is_authenticated else []
             ),
         }
+
+    @app.template_filter("municipality_name")
+    def municipality_name(municipality_id: int) -> str:
+        from app.core.db import db
+        from app.i18n import current_language
+        from app.tenancy.models import Municipality
+
+        municipality = db.session.get(Municipality, municipality_id)
+        return municipality.name(current_language()) if municipality else str(municipality_id)
 
     @app.template_filter("format_date")
     def format_date(value: date | datetime | None, format: str = "long") -> str:

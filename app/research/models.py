@@ -97,3 +97,23 @@ class ExportRecord(TenantOwned, db.Model):
 
     study = relationship("Study")
     user = relationship("User")
+
+
+class ExportJob(db.Model):
+    """A package being built in the background, so the page can show progress."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("study.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    #: queued, running, done or failed.
+    status: Mapped[str] = mapped_column(String(10), default="queued")
+    #: What is being written now, e.g. "adults.csv: 20000 rows".
+    progress: Mapped[str] = mapped_column(String(200), default="")
+    file_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    checksum: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    study = relationship("Study")

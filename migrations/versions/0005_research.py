@@ -28,6 +28,20 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_study'))
     )
+    op.create_table('export_job',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('study_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('progress', sa.String(length=200), nullable=False),
+    sa.Column('file_name', sa.String(length=200), nullable=True),
+    sa.Column('checksum', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['study_id'], ['study.id'], name=op.f('fk_export_job_study_id_study')),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_export_job_user_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_export_job'))
+    )
     op.create_table('export_record',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=False),
@@ -110,5 +124,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_export_record_municipality_id'))
 
     op.drop_table('export_record')
+    op.drop_table('export_job')
     op.drop_table('study')
     

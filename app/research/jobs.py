@@ -1,0 +1,73 @@
+"""Building a package in a background thread, reporting progress to the database.
+
+The web worker only starts the job and returns; the page polls. Progress is written on a
+connection of its own, so the export's own transaction is untouched until it commits.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import update
+
+from app.auth.models import User
+from app.core.db import db, utcnow
+from app.research.models import ExportJob, Study
+from app.research.services import export_package
+
+
+def exports_dir(app: Flask) -> Path:
+    folder = Path(app.config["EXPORTS_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _report(job_id: int, **values: object) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        job = db.session.get(ExportJob, job_id)
+        study = db.session.get(Study, job.study_id)
+        user = db.session.get(User, job.user_id)
+        name = f"helhed-study-{study.id}-{job.id}.zip"
+        _report(job_id, status="running", progress="")
+        try:
+            result = export_package(
+                study,
+                exports_dir(app) / name,
+                user,
+                progress=lambda table, rows: _report(job_id, progress=f"{table}: {rows}"),
+            )
+            db.session.commit()
+        except Exception as exc:  # the page must learn that it failed, whatever the cause
+            db.session.rollback()
+            _report(job_id, status="failed", progress=str(exc)[:200], finished_at=utcnow())
+            current_app.logger.exception("export job %s failed", job_id)
+            return
+        finally:
+            db.session.remove()
+        _report(
+            job_id,
+            status="done",
+            progress="",
+            file_name=name,
+            checksum=result.checksum,
+            finished_at=utcnow(),
+        )
+
+
+def start_job(study: Study, user: User) -> ExportJob:
+    job = ExportJob(study_id=study.id, user_id=user.id)
+    db.session.add(job)
+    db.session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("EXPORTS_INLINE"):
+        run_job(app, job.id)  # tests: the same code, without a thread
+    else:
+        threading.Thread(target=run_job, args=(app, job.id), daemon=True).start()
+    return job
