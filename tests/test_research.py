@@ -391,3 +391,34 @@ def test_researchers_see_only_their_own_studies(app_ctx, client, auth, make_user
     staff = make_user(None, None, email="ingen@example.org")
     auth.login(staff.email)
     assert client.get("/research/").status_code == 403
+
+
+def test_the_operator_commands_run_a_study_end_to_end(app_ctx, dataset, tmp_path):
+    _, researcher = dataset
+    runner = app_ctx.test_cli_runner()
+
+    def ok(*args: str) -> str:
+        result = runner.invoke(args=list(args))
+        assert result.exit_code == 0, result.output
+        return result.output.strip()
+
+    study_id = ok(
+        "studies",
+        "create",
+        "--title",
+        "CLI-studie",
+        "--purpose",
+        "Test",
+        "--legal-basis",
+        "Art. 6(1)(e)",
+    ).splitlines()[-1]
+    ok("studies", "add-researcher", "--study", study_id, "--email", researcher.email)
+    ok("studies", "grant", "--study", study_id, "--municipality", "vejle", "--waves", "intake")
+    assert "approved" in ok("waves", "approve", "--municipality", "vejle", "--wave", "intake")
+    out = tmp_path / "cli.zip"
+    assert "sha256" in ok("export", "package", "--study", study_id, "--out", str(out))
+    families = read_tables(out)["families.csv"]
+    assert families and {r["municipality_code"] for r in families} == {"0630"}
+    assert "reopened" in ok("waves", "reopen", "--municipality", "vejle", "--wave", "intake")
+    bad = runner.invoke(args=["waves", "approve", "--municipality", "vejle", "--wave", "x"])
+    assert bad.exit_code == 1 and "intake, follow_up_<months> or exit" in bad.output

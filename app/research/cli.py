@@ -135,17 +135,22 @@ def waves() -> None:
     pass
 
 
+def _sign_off(slug: str, wave_key: str, approved: bool) -> None:
+    try:
+        set_wave_approval(_municipality(slug), wave_key, approved)
+    except ResearchError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    state = "approved for research" if approved else "reopened (no longer approved)"
+    click.echo(f"{slug}: {wave_key} {state}")
+
+
 @waves.command("approve")
 @click.option("--municipality", "slug", required=True)
 @click.option("--wave", "wave_key", required=True, help="intake, follow_up_<months> or exit")
 @with_appcontext
 def approve(slug: str, wave_key: str) -> None:
-    try:
-        set_wave_approval(_municipality(slug), wave_key, True)
-    except ResearchError as exc:
-        _fail(str(exc))
-    db.session.commit()
-    click.echo(f"{slug}: {wave_key} approved for research")
+    _sign_off(slug, wave_key, True)
 
 
 @waves.command("reopen")
@@ -153,12 +158,7 @@ def approve(slug: str, wave_key: str) -> None:
 @click.option("--wave", "wave_key", required=True)
 @with_appcontext
 def reopen(slug: str, wave_key: str) -> None:
-    try:
-        set_wave_approval(_municipality(slug), wave_key, False)
-    except ResearchError as exc:
-        _fail(str(exc))
-    db.session.commit()
-    click.echo(f"{slug}: {wave_key} reopened (no longer approved)")
+    _sign_off(slug, wave_key, False)
 
 
 @click.group(help="Research exports.")

@@ -36,7 +36,7 @@ from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import FieldDef, FormDef, pick
 from app.families.models import Family, Wave
-from app.plans.models import Goal, GoalStatus, Plan
+from app.plans.models import GOAL_STATUSES, Goal, GoalStatus, Plan
 from app.research.models import Grant, Study, WaveApproval
 from app.tenancy.models import Department, Municipality
 
@@ -396,7 +396,8 @@ def _key_fields(level: str) -> list[dict[str, Any]]:
     return keys
 
 
-_PLAN_FIELDS = [
+#: The covariates every family-level table starts with.
+_FAMILY_COVARIATES = [
     {"name": "family_id", "type": "string", "description": "Pseudonymous family id"},
     {"name": "municipality_code", "type": "string", "description": "Municipality code"},
     {
@@ -405,6 +406,9 @@ _PLAN_FIELDS = [
         "description": "The family's team model",
         "constraints": {"enum": _TEAM_MODELS},
     },
+]
+_PLAN_FIELDS = [
+    *_FAMILY_COVARIATES,
     {"name": "goal_id", "type": "string", "description": "Pseudonymous goal id"},
     {"name": "phase", "type": "integer", "description": "Phase of the plan"},
     {"name": "life_area", "type": "string", "description": "Life area of the goal"},
@@ -419,18 +423,11 @@ _PLAN_FIELDS = [
         "name": "status",
         "type": "string",
         "description": "Status of the goal at that wave",
-        "constraints": {"enum": ["achieved", "partly", "not_achieved", "changed", "dropped"]},
+        "constraints": {"enum": list(GOAL_STATUSES)},
     },
 ]
 _WAVE_FIELDS = [
-    {"name": "family_id", "type": "string", "description": "Pseudonymous family id"},
-    {"name": "municipality_code", "type": "string", "description": "Municipality code"},
-    {
-        "name": "team_model",
-        "type": "string",
-        "description": "The family's team model",
-        "constraints": {"enum": _TEAM_MODELS},
-    },
+    *_FAMILY_COVARIATES,
     {"name": "wave", "type": "string", "description": "intake, follow_up_<months> or exit"},
     {"name": "due_month", "type": "number", "description": "Months from enrolment to due date"},
     {"name": "completed", "type": "boolean", "description": "Every core form submitted"},
