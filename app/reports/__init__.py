@@ -1,0 +1,1 @@
+"""Evaluation indicators and reports, with disclosure control."""
