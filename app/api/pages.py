@@ -15,7 +15,13 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from app.api.models import ApiToken
 from app.api.tokens import DEFAULT_DAYS, MAX_DAYS, create_token, revoke
 from app.core.db import db
-from app.tenancy.request import TenantBlueprint, current_municipality, current_role, get_or_404
+from app.tenancy.request import (
+    TenantBlueprint,
+    current_municipality,
+    current_role,
+    get_or_404,
+    require_role,
+)
 
 bp = TenantBlueprint("tokens", __name__, url_prefix="/tokens")
 
@@ -54,10 +60,8 @@ def index() -> str:
 @bp.route("/<int:token_id>/revoke", methods=["POST"])
 def revoke_token(token_id: int) -> Response:
     token = get_or_404(ApiToken, token_id)
-    if token.user_id != current_user.id and current_role() != "admin":
-        from flask import abort
-
-        abort(403)
+    if token.user_id != current_user.id:
+        require_role("admin")  # only admins revoke other people's tokens
     if FlaskForm().validate_on_submit():
         revoke(token)
         db.session.commit()

@@ -37,7 +37,13 @@ from app.research.services import (
     set_wave_approval,
     studies_of,
 )
-from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404, roles_required
+from app.tenancy.request import (
+    TenantBlueprint,
+    current_municipality,
+    get_or_404,
+    require_role,
+    roles_required,
+)
 from app.tenancy.scoping import unscoped
 
 platform = Blueprint("research", __name__)
@@ -226,8 +232,6 @@ def grant(study_id: int) -> Response:
 @tenant.route("/grants/<int:grant_id>/revoke", methods=["POST"])
 def revoke(grant_id: int) -> Response:
     row = get_or_404(Grant, grant_id)
-    from app.tenancy.request import require_role
-
     require_role("admin")
     if FlaskForm().validate_on_submit():
         revoke_grant(row, current_user.id)
