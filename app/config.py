@@ -39,6 +39,12 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "FORMS_DIR": str(PROJECT_ROOT / "forms"),
         #: Where research packages are built before download.
         "EXPORTS_DIR": str(instance_path / "exports"),
+        #: Disclosure control: the smallest count any aggregate shows. A study may only
+        #: raise it for its own outputs.
+        "SUPPRESSION_K": 5,
+        #: Limits on a report's rendering process (seconds of wall time, MB of memory).
+        "REPORT_TIMEOUT_SECONDS": 120,
+        "REPORT_MEMORY_MB": 1536,
         "BABEL_DEFAULT_LOCALE": "da",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Copenhagen",
         "LANGUAGES": LANGUAGES,
@@ -61,6 +67,9 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "FORMS_DIR": str,
     "EXPORTS_DIR": str,
     "SQLITE_BUSY_TIMEOUT_MS": int,
+    "SUPPRESSION_K": int,
+    "REPORT_TIMEOUT_SECONDS": int,
+    "REPORT_MEMORY_MB": int,
 }
 
 
@@ -109,6 +118,8 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
         raise ConfigError("SECRET_KEY is too short for production: use at least 32 characters.")
 
     config["FIELD_ENCRYPTION_KEY"] = _field_key(config, env, instance_path)
+    if int(config["SUPPRESSION_K"]) < 2:
+        raise ConfigError("SUPPRESSION_K must be at least 2: a count of 1 identifies a person.")
 
     if env == "production":
         config["SESSION_COOKIE_SECURE"] = True

@@ -5,7 +5,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.reports.disclosure import mean, rate, suppress
+from app.reports.disclosure import Cell, protect, rule_text
+
+
+def counts(grid):
+    return [[Cell(n) for n in row] for row in grid]
 
 
 def lines(table):
@@ -19,61 +23,115 @@ def lines(table):
     yield table.column_totals, table.grand_total
 
 
+def hidden_in(parts, total, attribute):
+    return sum(getattr(p, attribute) is None and p.status != "no_data" for p in [*parts, total])
+
+
 def test_a_cell_of_three_is_never_shown_nor_recoverable():
-    # Three municipalities (columns), two categories (rows); one cell of 3 families.
-    table = suppress([[3, 20, 30], [12, 25, 40]], k=5)
-    assert table.cells[0][0] is None
-    assert 3 not in [v for row in table.cells for v in row]
+    # Three municipalities (columns), two team models (rows); one cell of 3 families.
+    table = protect("count", counts([[3, 20, 30], [12, 25, 40]]), k=5)
+    assert table.cells[0][0].value is None and table.cells[0][0].status == "suppressed"
+    shown = [c.value for row in table.cells for c in row] + [c.value for c in table.row_totals]
+    assert 3 not in shown
     for parts, total in lines(table):
-        hidden = [p for p in [*parts, total] if p is None]
-        assert len(hidden) != 1
+        assert hidden_in(parts, total, "n") != 1
     # The pooled (row total) figure cannot give the 3 back either.
-    assert not (
-        table.row_totals[0] is not None
-        and None not in table.cells[0][1:]
-        and table.row_totals[0] - sum(table.cells[0][1:]) == 3
-    )
+    row = table.cells[0]
+    assert table.row_totals[0].value is None or None in [c.value for c in row[1:]]
 
 
 def test_big_counts_and_zeros_are_shown():
-    table = suppress([[0, 10], [7, 9]], k=5)
-    assert table.cells == [[0, 10], [7, 9]]
-    assert table.grand_total == 26
+    table = protect("count", counts([[0, 10], [7, 9]]), k=5)
+    assert [[c.value for c in row] for row in table.cells] == [[0, 10], [7, 9]]
+    assert table.grand_total.value == 26
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    st.integers(min_value=1, max_value=10).flatmap(
-        lambda k: st.tuples(
-            st.just(k),
-            st.integers(1, 5).flatmap(
-                lambda rows: st.integers(1, 6).flatmap(
-                    lambda columns: st.lists(
-                        st.lists(st.integers(0, 40), min_size=columns, max_size=columns),
-                        min_size=rows,
-                        max_size=rows,
-                    )
+def test_a_known_zero_is_never_the_complementary_cell():
+    # Municipality A (column 0) uses only team model 0 and has 3 families; B uses only
+    # model 0 with 40. Hiding B's empty model-1 cell would protect nothing, since readers
+    # know B has no such families: B's own total must go instead.
+    table = protect("count", counts([[3, 40], [0, 0]]), k=5)
+    assert table.cells[1][1].value == 0
+    assert table.column_totals[0].value is None
+    assert table.column_totals[1].value is None or table.row_totals[0].value is None
+
+
+def test_shares_hide_small_numerators_and_small_complements():
+    # 3 of 40 and 37 of 40 both give 3 people away; 20 of 40 does not.
+    table = protect("rate", [[Cell(40, 3), Cell(40, 37), Cell(40, 20)]], k=5)
+    assert [c.value for c in table.cells[0]] == [None, None, 50.0]
+    # The people each figure is based on stay shown; with two shares hidden in the line,
+    # the pooled share gives only their sum, so it may be shown.
+    assert [c.n for c in table.cells[0]] == [40, 40, 40]
+    assert table.row_totals[0].value == 50.0
+
+
+def test_a_share_of_fewer_than_k_people_is_hidden_with_its_n():
+    table = protect("rate", [[Cell(4, 2), Cell(30, 10), Cell(30, 12)]], k=5)
+    assert table.cells[0][0].n is None and table.cells[0][0].value is None
+    # Subtracting the others' n from the pooled n would give the 4 back: one more goes.
+    assert sum(c.n is None for c in [*table.cells[0], table.row_totals[0]]) >= 2
+
+
+def test_means_follow_their_people():
+    table = protect("mean", [[Cell(10, 17.0), Cell(4, 40.0), Cell(6, 30.0)]], k=5)
+    assert table.cells[0][1].value is None
+    assert table.cells[0][0].value == 1.7 or table.cells[0][0].value is None
+    assert sum(c.value is None for c in [*table.cells[0], table.row_totals[0]]) >= 2
+
+
+def test_no_people_is_no_data_not_a_secret():
+    table = protect("mean", [[Cell(0, 0), Cell(12, 24.0)]], k=5)
+    assert table.cells[0][0].status == "no_data"
+    assert table.cells[0][1].value == 2.0 and table.row_totals[0].value == 2.0
+
+
+def test_the_rule_is_stated_in_both_languages():
+    assert "1 to 4" in rule_text(5, "en")
+    assert "1 til 4" in rule_text(5, "da")
+
+
+grids = st.integers(min_value=1, max_value=8).flatmap(
+    lambda k: st.tuples(
+        st.just(k),
+        st.sampled_from(["count", "rate", "mean"]),
+        st.integers(1, 4).flatmap(
+            lambda rows: st.integers(1, 5).flatmap(
+                lambda columns: st.lists(
+                    st.lists(
+                        st.integers(0, 30).flatmap(
+                            lambda n: st.tuples(st.just(n), st.integers(0, n))
+                        ),
+                        min_size=columns,
+                        max_size=columns,
+                    ),
+                    min_size=rows,
+                    max_size=rows,
                 )
-            ),
+            )
         ),
     )
 )
-def test_no_line_ever_hides_exactly_one_value(case):
-    k, cells = case
-    table = suppress(cells, k=k)
-    for r, row in enumerate(cells):
-        for c, value in enumerate(row):
-            if 0 < value < k:
-                assert table.cells[r][c] is None
-            elif table.cells[r][c] is not None:
-                assert table.cells[r][c] == value
+
+
+@settings(max_examples=400, deadline=None)
+@given(grids)
+def test_no_line_ever_hides_exactly_one_figure(case):
+    k, kind, grid = case
+    table = protect(kind, [[Cell(n, v) for n, v in row] for row in grid], k=k)
+    for r, row in enumerate(grid):
+        for c, (n, v) in enumerate(row):
+            shown = table.cells[r][c]
+            if 0 < n < k:
+                assert shown.n is None and shown.value is None
+            if kind == "rate" and (0 < v < k or 0 < n - v < k):
+                assert shown.value is None
+            if shown.n is not None:
+                assert shown.n == n
+            if shown.value is not None and n:
+                expected = {"count": n, "rate": round(100 * v / n, 1), "mean": round(v / n, 1)}
+                assert shown.value == expected[kind]
     for parts, total in lines(table):
-        assert sum(p is None for p in [*parts, total]) != 1
-
-
-def test_rates_and_means_follow_their_counts():
-    assert rate(3, 10, k=5) == 30.0
-    assert rate(3, 4, k=5) is None  # fewer than k people
-    assert rate(None, 40, k=5) is None  # the numerator is suppressed
-    assert mean(17.0, 10, k=5) == 1.7
-    assert mean(17.0, 4, k=5) is None
+        assert hidden_in(parts, total, "n") != 1
+        if kind != "count":
+            assert hidden_in(parts, total, "value") != 1

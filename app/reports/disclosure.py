@@ -1,71 +1,125 @@
 """Disclosure control for aggregate tables: one implementation for every output.
 
-A table is a grid of counts with its margins: a total per row (the pooled figure across the
-columns) and a total per column, and the grand total. Two rules:
+A table is a grid of cells (team model × municipality in the reports) with its margins: a
+total per row, a total per column, and the grand total (the pooled figure). Every output
+(HTML, PDF, CSV, API) shows some of these positions, so every position is protected as if
+it were shown.
 
-1. **Primary suppression**: a count from 1 to k-1 is not shown (zeros are shown: an empty
-   cell says nothing about a person that the row's definition does not already say).
-2. **Complementary suppression**: a line (a row with its total, or a column with its
-   total) that hides exactly one cell would give it away by subtraction, so the smallest
-   other shown cell of that line is hidden too; repeated until no line hides exactly one.
+Each position carries the number of people it is based on (``n``) and, for a share, how
+many of them have the property (the numerator) or, for a mean, the sum of their values.
+Two rules:
 
-Rates and means follow their counts: a rate or mean based on fewer than k people is not
-shown, and neither is one whose numerator count is hidden.
+1. **Primary suppression**: a count of people from 1 to k-1 is not shown, nor any share or
+   mean based on it. A share is also hidden when its numerator or its complement (people
+   without the property) is from 1 to k-1: 37 % of 8 people gives 3 people away.
+2. **Complementary suppression**: a line (a row with its total, a column with its total,
+   the margins with the grand total) that hides exactly one position would give it away
+   by subtraction — of counts, of numerators (share × n) or of sums (mean × n). So another
+   shown position of that line is hidden too, the smallest, preferring cells to totals;
+   repeated until no line hides exactly one. Zeros are never hidden: an empty cell is
+   known to be empty (a municipality that does not use a team model), so hiding it would
+   protect nothing.
+
+Zeros are shown: an empty cell says nothing about a person.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: Default threshold; a study or the installation may set another.
 DEFAULT_K = 5
 
-RULE = (
-    "Counts from 1 to k-1 are suppressed, and so are further cells wherever a total would "
-    "otherwise reveal a suppressed one; rates and means based on fewer than k people, or on "
-    "a suppressed count, are not shown."
-)
+KINDS = ("count", "rate", "mean")
+
+RULE = {
+    "en": (
+        "Counts from 1 to {k_minus_1} are not shown, and neither is any share or mean based "
+        "on fewer than {k} people, or whose numerator or complement is from 1 to "
+        "{k_minus_1}. Further figures are hidden wherever a total would otherwise reveal a "
+        "hidden one."
+    ),
+    "da": (
+        "Antal fra 1 til {k_minus_1} vises ikke, og det gør andele og gennemsnit heller "
+        "ikke, når de bygger på færre end {k} personer, eller når tælleren eller resten er "
+        "fra 1 til {k_minus_1}. Flere tal skjules, hvor en total ellers ville afsløre et "
+        "skjult tal."
+    ),
+}
+
+
+def rule_text(k: int, language: str = "en") -> str:
+    return RULE.get(language, RULE["en"]).format(k=k, k_minus_1=k - 1)
+
+
+Position = tuple[object, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One position's figures before protection."""
+
+    n: int
+    #: The numerator of a share, or the sum of a mean; equal to n for a count.
+    value: float = 0
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What may be published of one position."""
+
+    #: People the figure is based on; None when suppressed.
+    n: int | None
+    #: The count, share (percent) or mean; None when suppressed or there is no data.
+    value: float | None
+    #: "shown", "suppressed" or "no_data" (nobody to base it on).
+    status: str
 
 
 @dataclass
-class SuppressedTable:
-    """Counts and margins with what may be shown (None = suppressed)."""
-
-    cells: list[list[int | None]]
-    row_totals: list[int | None]
-    column_totals: list[int | None]
-    grand_total: int | None
+class ProtectedTable:
+    cells: list[list[Shown]]
+    row_totals: list[Shown]
+    column_totals: list[Shown]
+    grand_total: Shown
     k: int
 
 
-def _small(value: int, k: int) -> bool:
+def _small(value: float, k: int) -> bool:
     return 0 < value < k
 
 
-def suppress(cells: list[list[int]], k: int = DEFAULT_K) -> SuppressedTable:
-    """Apply both rules to *cells* (rows × columns of non-negative counts)."""
+def protect(
+    kind: str, cells: list[list[Cell]], k: int = DEFAULT_K, decimals: int = 1
+) -> ProtectedTable:
+    """Apply both rules to a rows × columns grid of :class:`Cell` of one *kind*."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
     if k < 1:
         raise ValueError("k must be at least 1")
     rows, columns = len(cells), len(cells[0]) if cells else 0
-    if any(len(row) != columns for row in cells) or any(v < 0 for row in cells for v in row):
-        raise ValueError("a table is a rectangle of non-negative counts")
-    row_totals = [sum(row) for row in cells]
-    column_totals = [sum(cells[r][c] for r in range(rows)) for c in range(columns)]
-    grand = sum(row_totals)
+    if any(len(row) != columns for row in cells):
+        raise ValueError("a table is a rectangle")
+    if any(c.n < 0 or c.value < 0 or (kind == "rate" and c.value > c.n) for r in cells for c in r):
+        raise ValueError("counts are non-negative and a numerator is at most its n")
 
-    # Every value gets a position: ("cell", r, c), ("row", r), ("column", c), ("grand",).
-    values: dict[tuple[object, ...], int] = {}
+    n: dict[Position, int] = {}
+    value: dict[Position, float] = {}
     for r in range(rows):
         for c in range(columns):
-            values[("cell", r, c)] = cells[r][c]
-        values[("row", r)] = row_totals[r]
+            n[("cell", r, c)] = cells[r][c].n
+            value[("cell", r, c)] = cells[r][c].n if kind == "count" else cells[r][c].value
+    for r in range(rows):
+        n[("row", r)] = sum(n[("cell", r, c)] for c in range(columns))
+        value[("row", r)] = sum(value[("cell", r, c)] for c in range(columns))
     for c in range(columns):
-        values[("column", c)] = column_totals[c]
-    values[("grand",)] = grand
+        n[("column", c)] = sum(n[("cell", r, c)] for r in range(rows))
+        value[("column", c)] = sum(value[("cell", r, c)] for r in range(rows))
+    n[("grand",)] = sum(n[("row", r)] for r in range(rows))
+    value[("grand",)] = sum(value[("row", r)] for r in range(rows))
 
-    # The lines whose parts add up to a whole: each row with its total, each column with
-    # its total, and the margins with the grand total.
-    lines: list[list[tuple[object, ...]]] = []
+    lines: list[list[Position]] = []
     for r in range(rows):
         lines.append([("cell", r, c) for c in range(columns)] + [("row", r)])
     for c in range(columns):
@@ -73,45 +127,57 @@ def suppress(cells: list[list[int]], k: int = DEFAULT_K) -> SuppressedTable:
     lines.append([("row", r) for r in range(rows)] + [("grand",)])
     lines.append([("column", c) for c in range(columns)] + [("grand",)])
 
-    hidden = {position for position, value in values.items() if _small(value, k)}
+    # Two hidden sets: the count of people, and the figure built on it. Hiding the count
+    # hides the figure; a figure may be hidden while its count is shown.
+    hidden_n = {p for p in n if _small(n[p], k)}
+    hidden_value = set(hidden_n)
+    if kind == "rate":
+        hidden_value |= {p for p in n if _small(value[p], k) or _small(n[p] - value[p], k)}
+
+    # The additive quantities a reader could subtract along a line, each with the set
+    # that hides it. For a share both the numerator and its complement add up.
+    quantities: list[tuple[Callable[[Position], float], set[Position], bool]] = [
+        (lambda p: n[p], hidden_n, True)
+    ]
+    if kind != "count":
+        quantities.append((lambda p: value[p], hidden_value, False))
+
     changed = True
     while changed:
         changed = False
-        for line in lines:
-            in_line = [p for p in line if p in hidden]
-            if len(in_line) != 1:
-                continue
-            # Hide the smallest shown part of the line; prefer cells to totals, so the
-            # published totals survive where they can, and non-zero cells to zeros, since
-            # hiding a zero beside a small count protects little.
-            candidates = sorted(
-                (p for p in line if p not in hidden),
-                key=lambda p: (p[0] != "cell", values[p] == 0, values[p]),
-            )
-            if candidates:
-                hidden.add(candidates[0])
+        for _quantity, hidden, hides_n in quantities:
+            for line in lines:
+                if sum(p in hidden for p in line) != 1:
+                    continue
+                candidates = sorted(
+                    (p for p in line if p not in hidden and n[p] > 0),
+                    key=lambda p: (p[0] != "cell", n[p]),
+                )
+                if not candidates:
+                    continue
+                chosen = candidates[0]
+                hidden_value.add(chosen)
+                if hides_n:
+                    hidden_n.add(chosen)
                 changed = True
 
-    def shown(position: tuple[object, ...]) -> int | None:
-        return None if position in hidden else values[position]
+    def shown(p: Position) -> Shown:
+        if p in hidden_n or p in hidden_value:
+            return Shown(None if p in hidden_n else n[p], None, "suppressed")
+        if n[p] == 0:
+            return Shown(
+                0, 0 if kind == "count" else None, "shown" if kind == "count" else "no_data"
+            )
+        if kind == "count":
+            return Shown(n[p], n[p], "shown")
+        if kind == "rate":
+            return Shown(n[p], round(100 * value[p] / n[p], decimals), "shown")
+        return Shown(n[p], round(value[p] / n[p], decimals), "shown")
 
-    return SuppressedTable(
+    return ProtectedTable(
         cells=[[shown(("cell", r, c)) for c in range(columns)] for r in range(rows)],
         row_totals=[shown(("row", r)) for r in range(rows)],
         column_totals=[shown(("column", c)) for c in range(columns)],
         grand_total=shown(("grand",)),
         k=k,
     )
-
-
-def rate(numerator: int | None, denominator: int | None, k: int = DEFAULT_K) -> float | None:
-    """A share in percent, or None where it would disclose (see the module's rule)."""
-    if numerator is None or denominator is None or denominator < k or denominator == 0:
-        return None
-    return round(100 * numerator / denominator, 1)
-
-
-def mean(total: float | None, people: int | None, k: int = DEFAULT_K) -> float | None:
-    if total is None or people is None or people < k:
-        return None
-    return round(total / people, 1)
