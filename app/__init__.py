@@ -50,6 +50,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.families.views import bp as families_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
+    from app.reports.views import platform as study_reports_bp
+    from app.reports.views import tenant as reports_bp
     from app.research.views import platform as research_bp
     from app.research.views import tenant as municipal_research_bp
     from app.teams.views import bp as teams_bp
@@ -60,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(research_bp, url_prefix="/research")
+    app.register_blueprint(study_reports_bp, url_prefix="/research")
     # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the
     # list top to bottom shows the platform routes before the per-municipality ones.
     for blueprint in (
@@ -71,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
         admin_bp,
         tokens_bp,
         municipal_research_bp,
+        reports_bp,
     ):
         register_tenant_blueprint(app, blueprint)
     # The API authenticates every request with a bearer token, not a session cookie, so

@@ -10,8 +10,9 @@ def init_app(app: Flask) -> None:
     from app.auth.cli import users
     from app.definitions.cli import forms
     from app.demo.cli import demo
+    from app.reports.cli import report
     from app.research.cli import export, studies, waves
     from app.tenancy.cli import municipalities
 
-    for group in (municipalities, forms, users, tokens, studies, waves, export, demo):
+    for group in (municipalities, forms, users, tokens, studies, waves, export, demo, report):
         app.cli.add_command(group)

@@ -197,6 +197,15 @@ def document() -> dict[str, Any]:
                     parameters=_path(),
                 )
             },
+            "/api/v1/{slug}/indicators": {
+                "get": _op(
+                    "getIndicators",
+                    "The municipality's evaluation indicators, under disclosure control "
+                    "(programme leads and admins)",
+                    {**_ok(_ref("Indicators")), **_errors("403")},
+                    parameters=_path(),
+                )
+            },
             "/api/v1/{slug}/forms": {
                 "get": _op(
                     "listForms",
@@ -423,6 +432,67 @@ def _schemas() -> dict[str, Any]:
                         "type": "object",
                         "required": ["field", "message"],
                         "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                    },
+                },
+            },
+        },
+        "Figure": {
+            "type": "object",
+            "required": ["n", "value", "status"],
+            "properties": {
+                "n": {"type": ["integer", "null"], "description": "People it is based on"},
+                "value": {"type": ["number", "null"]},
+                "status": {"type": "string", "enum": ["shown", "suppressed", "no_data"]},
+            },
+        },
+        "Indicators": {
+            "type": "object",
+            "required": ["municipality", "as_of", "k", "rule", "indicators"],
+            "properties": {
+                "municipality": {"type": "string"},
+                "as_of": {"type": "string", "format": "date"},
+                "k": {"type": "integer", "minimum": 2},
+                "rule": {"type": "string"},
+                "indicators": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": [
+                            "id",
+                            "kind",
+                            "unit",
+                            "name",
+                            "n",
+                            "value",
+                            "status",
+                            "by_team_model",
+                        ],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["count", "rate", "mean"]},
+                            "unit": {
+                                "type": "string",
+                                "enum": ["families", "adults", "children", "waves"],
+                            },
+                            "name": {
+                                "type": "object",
+                                "required": ["da", "en"],
+                                "properties": {
+                                    "da": {"type": "string"},
+                                    "en": {"type": "string"},
+                                },
+                            },
+                            "n": {"type": ["integer", "null"]},
+                            "value": {"type": ["number", "null"]},
+                            "status": {
+                                "type": "string",
+                                "enum": ["shown", "suppressed", "no_data"],
+                            },
+                            "by_team_model": {
+                                "type": "object",
+                                "additionalProperties": _ref("Figure"),
+                            },
+                        },
                     },
                 },
             },

@@ -20,6 +20,7 @@ from app.api import schema as api_schema
 from app.api.problems import ApiProblem, from_http_exception
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
 from app.api.tokens import find_usable
+from app.audit.services import record
 from app.auth.models import Membership
 from app.collection.models import FormVersion, Submission
 from app.collection.services import (
@@ -50,6 +51,7 @@ from app.families.services import (
     enrol_family,
 )
 from app.plans.models import Plan
+from app.reports.figures import REPORT_ROLES, as_json, municipality_report
 from app.teams.services import active_team, assign
 from app.tenancy.models import Department, Municipality
 from app.tenancy.request import get_or_404, require_role
@@ -198,6 +200,21 @@ def settings() -> Response:
         select(Department).where(Department.active).order_by(Department.id)
     ).all()
     return _json(api_schema.settings_json(municipality, departments))
+
+
+@bp.get("/indicators")
+def indicators() -> Response:
+    require_role(*REPORT_ROLES)
+    municipality: Municipality = g.municipality
+    report = municipality_report(municipality)
+    record(
+        "report.viewed",
+        municipality_id=municipality.id,
+        object_type="report",
+        details={"via": "api"},
+    )
+    db.session.commit()
+    return _json(as_json(report, municipality.slug))
 
 
 @bp.get("/forms")

@@ -101,8 +101,8 @@ def protect(
     rows, columns = len(cells), len(cells[0]) if cells else 0
     if any(len(row) != columns for row in cells):
         raise ValueError("a table is a rectangle")
-    if any(c.n < 0 or c.value < 0 or (kind == "rate" and c.value > c.n) for r in cells for c in r):
-        raise ValueError("counts are non-negative and a numerator is at most its n")
+    if any(c.n < 0 or (kind == "rate" and not 0 <= c.value <= c.n) for row in cells for c in row):
+        raise ValueError("counts are non-negative and a numerator is from 0 to its n")
 
     n: dict[Position, int] = {}
     value: dict[Position, float] = {}

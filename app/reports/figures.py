@@ -21,14 +21,21 @@ from app.reports.indicators import BY_ID, INDICATORS, Cohort, GrantScope, Indica
 from app.research.models import Study
 from app.tenancy.models import TEAM_MODELS, Municipality
 
+#: Who sees a municipality's own figures: the people who run the programme.
+REPORT_ROLES = ("admin", "lead")
+
 
 @dataclass(frozen=True)
 class Place:
     id: int
     slug: str
-    name: str
     code: str
     team_model: str
+    name_da: str
+    name_en: str
+
+    def name(self, language: str) -> str:
+        return self.name_en if language == "en" else self.name_da
 
 
 @dataclass
@@ -70,7 +77,7 @@ def installation_k() -> int:
 
 
 def _place(m: Municipality) -> Place:
-    return Place(m.id, m.slug, m.name, m.code, m.team_model)
+    return Place(m.id, m.slug, m.code, m.team_model, m.name_da, m.name_en)
 
 
 def build(cohort: Cohort, places: list[Place], k: int) -> Report:
@@ -80,7 +87,7 @@ def build(cohort: Cohort, places: list[Place], k: int) -> Report:
     team_models = [t for t in TEAM_MODELS if t in seen] or [
         t for t in TEAM_MODELS if t in {p.team_model for p in places}
     ]
-    places = sorted(places, key=lambda p: p.name)
+    places = sorted(places, key=lambda p: p.name_da)
     figures: list[Figures] = []
     for indicator in INDICATORS:
         by_group = raw[indicator.id]

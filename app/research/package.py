@@ -300,6 +300,19 @@ def write_package(
             _schema(_WAVE_FIELDS, []),
             "Every approved wave: due, completed, on time",
         )
+        from app.reports.figures import CSV_HEADER, rows, study_report
+
+        # Aggregates of the same selection, under the study's disclosure control.
+        emit(
+            "indicators.csv",
+            CSV_HEADER,
+            iter(
+                (next(iter(selection.municipalities), 0), row) for row in rows(study_report(study))
+            ),
+            _schema(_INDICATOR_FIELDS, []),
+            "Evaluation indicators per municipality, team model and pooled, suppressed "
+            "(see docs/indicators.md and the README's rule)",
+        )
         codebook_rows = list(_codebook(tables, local_tables))
         emit(
             "codebook.csv",
@@ -311,6 +324,7 @@ def write_package(
         # The codebook is not data of a municipality: keep it out of the per-municipality counts.
         for table_counts in counts.values():
             table_counts.pop("codebook.csv", None)
+            table_counts.pop("indicators.csv", None)
 
         extracted = datetime.now(UTC).replace(microsecond=0)
         package = {
@@ -426,6 +440,27 @@ _PLAN_FIELDS = [
         "constraints": {"enum": list(GOAL_STATUSES)},
     },
 ]
+_INDICATOR_FIELDS = [
+    {"name": "indicator", "type": "string", "description": "Indicator id (docs/indicators.md)"},
+    {"name": "kind", "type": "string", "constraints": {"enum": ["count", "rate", "mean"]}},
+    {"name": "unit", "type": "string", "description": "families, adults, children or waves"},
+    {
+        "name": "group_type",
+        "type": "string",
+        "constraints": {"enum": ["municipality", "team_model", "pooled"]},
+    },
+    {"name": "group", "type": "string", "description": "DST code, team model, or 'all'"},
+    {"name": "team_model", "type": "string", "description": "The municipality's team model"},
+    {"name": "n", "type": "integer", "description": "People the figure is based on"},
+    {"name": "value", "type": "number", "description": "Count, share in percent, or mean"},
+    {
+        "name": "status",
+        "type": "string",
+        "constraints": {"enum": ["shown", "suppressed", "no_data"]},
+    },
+    {"name": "k", "type": "integer", "description": "Disclosure-control threshold"},
+]
+
 _WAVE_FIELDS = [
     *_FAMILY_COVARIATES,
     {"name": "wave", "type": "string", "description": "intake, follow_up_<months> or exit"},
@@ -767,9 +802,11 @@ def _readme(
         "months since the family's enrolment; enrolment itself is year and quarter.",
         "- Families without research consent are left out; only waves the municipality has "
         "approved are included.",
-        f"- Disclosure control: this package holds records, not aggregates. Any count "
-        f"published from it must suppress cells below k = {study.suppression_k}, and "
-        "complementary cells that would reveal them.",
+        f"- Disclosure control: the tables hold records, not aggregates. Any count "
+        f"published from them must suppress cells below k = {study.suppression_k}, and "
+        "complementary cells that would reveal them. `indicators.csv` is already "
+        "protected that way: a hidden figure has `status` `suppressed` and empty `n` "
+        "and `value`.",
         "- Cells that a spreadsheet would read as a formula start with an apostrophe.",
         "",
         "## Missing values",

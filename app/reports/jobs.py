@@ -1,0 +1,112 @@
+"""PDF reports rendered in the background, with progress the page can show.
+
+The web worker only records the job and returns; a thread computes the figures (SQL
+aggregates) and hands the HTML to the limited PDF process (:mod:`app.reports.render`).
+Progress is written on a connection of its own, outside the job's transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import update
+
+from app.audit.services import record
+from app.auth.models import User
+from app.core.db import db, utcnow
+from app.reports.figures import Report, municipality_report, study_report
+from app.reports.models import ReportJob
+from app.reports.render import render_document, render_pdf
+from app.research.models import Study
+from app.tenancy.models import Municipality
+from app.tenancy.scoping import tenant_scope, unscoped
+
+
+def reports_dir(app: Flask) -> Path:
+    folder = Path(app.config["EXPORTS_DIR"]) / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _progress(job_id: int, **values: object) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
+
+
+def figures_for(job: ReportJob, actor: User) -> Report:
+    """The job's figures, read within the boundary its kind allows."""
+    if job.municipality_id is not None:
+        municipality = db.session.get(Municipality, job.municipality_id)
+        with tenant_scope(municipality, actor.id):
+            report = municipality_report(municipality)
+            record(
+                "report.rendered",
+                actor_id=actor.id,
+                municipality_id=municipality.id,
+                object_type="report",
+                object_id=job.id,
+                details={"language": job.language},
+            )
+            db.session.flush()
+        return report
+    study = db.session.get(Study, job.study_id)
+    with unscoped("researcher: a study's comparison report", actor_id=actor.id, study_id=study.id):
+        report = study_report(study)
+        record(
+            "report.rendered",
+            actor_id=actor.id,
+            object_type="study",
+            object_id=study.id,
+            details={"job": job.id, "language": job.language},
+        )
+        db.session.flush()
+    return report
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    with app.app_context():
+        job = db.session.get(ReportJob, job_id)
+        actor = db.session.get(User, job.user_id)
+        name = f"helhed-report-{job.id}-{job.language}.pdf"
+        try:
+            _progress(job_id, status="running", progress="figures")
+            report = figures_for(job, actor)
+            # The read is audited whatever happens to the PDF; committing it now also frees
+            # SQLite's single writer for the progress updates.
+            db.session.commit()
+            document = render_document(report, job.language)
+            _progress(job_id, progress="pdf")
+            (reports_dir(app) / name).write_bytes(render_pdf(document))
+        except Exception as exc:  # the page must learn that it failed, whatever the cause
+            db.session.rollback()
+            _progress(job_id, status="failed", progress=str(exc)[:200], finished_at=utcnow())
+            current_app.logger.exception("report job %s failed", job_id)
+            return
+        finally:
+            db.session.remove()
+        _progress(job_id, status="done", progress="", file_name=name, finished_at=utcnow())
+
+
+def start_job(
+    user: User,
+    language: str,
+    *,
+    municipality: Municipality | None = None,
+    study: Study | None = None,
+) -> ReportJob:
+    job = ReportJob(
+        user_id=user.id,
+        language=language,
+        municipality_id=municipality.id if municipality else None,
+        study_id=study.id if study else None,
+    )
+    db.session.add(job)
+    db.session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("EXPORTS_INLINE"):
+        run_job(app, job.id)  # tests: the same code, without a thread
+    else:
+        threading.Thread(target=run_job, args=(app, job.id), daemon=True).start()
+    return job

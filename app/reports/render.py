@@ -1,0 +1,208 @@
+"""A report as HTML (the page and the PDF's source) and as PDF.
+
+The HTML is rendered in the application (cheap: the figures are already aggregated). The
+PDF is made from it by WeasyPrint in a separate process with a memory limit and a time
+limit (:mod:`app.reports.pdf_worker`), so a runaway layout can neither take the memory of
+a web or job process nor hang it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from babel.numbers import format_decimal
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from app.config import PROJECT_ROOT
+from app.core.templating import TEAM_MODEL_LABELS
+from app.reports.charts import Bar, bar_chart
+from app.reports.disclosure import Shown
+from app.reports.figures import Figures, Report
+from app.reports.indicators import INDICATORS, SECTIONS, Indicator
+
+STATIC_DIR = PROJECT_ROOT / "app" / "static"
+
+
+class RenderError(RuntimeError):
+    """The PDF could not be made within its limits."""
+
+
+@dataclass(frozen=True)
+class Column:
+    heading: str
+    kind: str  # "municipality", "team_model" or "pooled"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    text: str
+    n: str
+    status: str
+
+
+def number(value: float, language: str, decimals: int = 1) -> str:
+    pattern = "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+    return format_decimal(value, format=pattern, locale="da_DK" if language == "da" else "en")
+
+
+def value_text(indicator: Indicator, shown: Shown, language: str) -> str:
+    if shown.status == "suppressed":
+        return _("hidden")
+    if shown.value is None:
+        return "–"
+    if indicator.kind == "count":
+        return number(shown.value, language, 0)
+    if indicator.kind == "rate":
+        return number(shown.value, language) + (" %" if language == "da" else "%")
+    return number(shown.value, language)
+
+
+def _entry(indicator: Indicator, shown: Shown, language: str) -> Entry:
+    n = "" if indicator.kind == "count" or shown.n is None else number(shown.n, language, 0)
+    return Entry(value_text(indicator, shown, language), n, shown.status)
+
+
+def _values(report: Report, figures: Figures) -> list[Shown]:
+    values = [figures.municipalities[p.id] for p in report.municipalities]
+    if _show_groups(report):
+        values += [figures.team_models[t] for t in report.team_models] + [figures.pooled]
+    return values
+
+
+def _show_groups(report: Report) -> bool:
+    return report.comparison or len(report.team_models) > 1
+
+
+def columns(report: Report, language: str) -> list[Column]:
+    result = [
+        Column(p.name(language), "municipality", str(TEAM_MODEL_LABELS.get(p.team_model, "")))
+        for p in report.municipalities
+    ]
+    if _show_groups(report):
+        result += [
+            Column(str(TEAM_MODEL_LABELS.get(t, t)), "team_model", _("Team model"))
+            for t in report.team_models
+        ]
+        result.append(Column(_("All"), "pooled", _("Pooled")))
+    return result
+
+
+def context(report: Report, language: str) -> dict[str, Any]:
+    """What the report templates need, already formatted for *language*."""
+    cols = columns(report, language)
+    sections = []
+    for key, title in SECTIONS.items():
+        rows = []
+        charts = []
+        for figures in report.figures:
+            indicator = figures.indicator
+            if indicator.section != key:
+                continue
+            shown = _values(report, figures)
+            rows.append((indicator, [_entry(indicator, s, language) for s in shown]))
+            if indicator.kind == "rate":
+                bars = [
+                    Bar(
+                        col.heading,
+                        s.value,
+                        _("hidden") if s.status == "suppressed" else _("no data"),
+                    )
+                    for col, s in zip(cols, shown, strict=True)
+                ]
+                charts.append(
+                    bar_chart(
+                        f"chart-{indicator.id}",
+                        indicator.name[language],
+                        bars,
+                        lambda v: number(v, language) + (" %" if language == "da" else "%"),
+                        _("Bar chart.") + " ",
+                    )
+                )
+        if rows:
+            sections.append({"key": key, "title": title[language], "rows": rows, "charts": charts})
+    if report.study_title:
+        title = _("Comparison report: %(study)s", study=report.study_title)
+    else:
+        title = _(
+            "Evaluation report: %(municipality)s",
+            municipality=report.municipalities[0].name(language),
+        )
+    return {
+        "report": report,
+        "lang": language,
+        "title": title,
+        "columns": cols,
+        "sections": sections,
+        "definitions": INDICATORS,
+        "section_titles": {k: v[language] for k, v in SECTIONS.items()},
+        "rule": report.rule(language),
+        "team_model_label": lambda code: str(TEAM_MODEL_LABELS.get(code, code)),
+        "unit_label": _unit_label,
+        "kind_label": _kind_label,
+    }
+
+
+def _unit_label(unit: str) -> str:
+    return {
+        "families": _("families"),
+        "adults": _("adults"),
+        "children": _("children"),
+        "waves": _("follow-ups"),
+    }.get(unit, unit)
+
+
+def _kind_label(kind: str) -> str:
+    return {"count": _("count"), "rate": _("share (%)"), "mean": _("mean")}.get(kind, kind)
+
+
+def render_document(report: Report, language: str) -> str:
+    """The standalone HTML document the PDF is made from."""
+    with force_locale(language):
+        return render_template("pdf/report.html", **context(report, language))
+
+
+def render_body(report: Report, language: str) -> Markup:
+    """The report's content for the web page (inside the site's own layout)."""
+    return Markup(render_template("pdf/_body.html", web=True, **context(report, language)))
+
+
+def render_pdf(
+    document: str, *, timeout: float | None = None, memory_mb: int | None = None
+) -> bytes:
+    """Make a PDF of *document* in a separate, limited process."""
+    config = current_app.config
+    timeout = timeout or float(config.get("REPORT_TIMEOUT_SECONDS", 120))
+    memory_mb = memory_mb or int(config.get("REPORT_MEMORY_MB", 1536))
+    command = [sys.executable, "-m", "app.reports.pdf_worker", str(memory_mb), str(STATIC_DIR)]
+    try:
+        done = subprocess.run(
+            command,
+            input=document.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RenderError(f"the PDF took more than {timeout:.0f} s") from exc
+    if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        if done.returncode < 0 or "MemoryError" in reason[0]:
+            raise RenderError(f"the PDF needed more than {memory_mb} MB")
+        raise RenderError(f"the PDF could not be made: {reason[0][:160]}")
+    return done.stdout
+
+
+def write_pdf(report: Report, language: str, out: Path) -> Path:
+    out.write_bytes(render_pdf(render_document(report, language)))
+    return out

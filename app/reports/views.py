@@ -1,0 +1,257 @@
+"""Report pages: a municipality's own report for its leads and admins, and a study's
+comparison of its granted municipalities for the study's researchers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.core.db import db
+from app.i18n import current_language
+from app.reports.figures import (
+    CSV_HEADER,
+    REPORT_ROLES,
+    Report,
+    municipality_report,
+    rows,
+    study_report,
+)
+from app.reports.jobs import reports_dir, start_job
+from app.reports.models import ReportJob
+from app.reports.render import render_body
+from app.research.models import Study
+from app.research.views import _study_or_404
+from app.tenancy.models import Municipality
+from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
+from app.tenancy.scoping import unscoped
+
+tenant = TenantBlueprint("reports", __name__, url_prefix="/reports")
+platform = Blueprint("study_reports", __name__)
+
+
+def _language() -> str:
+    language = request.form.get("language") or current_language()
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    return language
+
+
+def _csv(report: Report, name: str) -> Response:
+    def generate() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for row in [CSV_HEADER, *rows(report)]:
+            writer.writerow(row)
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    return Response(
+        stream_with_context(generate()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _download(job: ReportJob) -> Response:
+    if job.status != "done" or not job.file_name:
+        abort(404)
+    return send_file(
+        reports_dir(current_app) / job.file_name,
+        as_attachment=True,
+        download_name=job.file_name,
+        mimetype="application/pdf",
+    )
+
+
+# -- a municipality's own report ------------------------------------------------------------
+
+
+def _own_report() -> Report:
+    municipality = current_municipality()
+    report = municipality_report(municipality)
+    record("report.viewed", municipality_id=municipality.id, object_type="report")
+    db.session.commit()
+    return report
+
+
+@tenant.route("/")
+@roles_required(*REPORT_ROLES)
+def municipality() -> str:
+    report = _own_report()
+    return render_template(
+        "reports/report.html",
+        report=report,
+        body=render_body(report, current_language()),
+        pdf_action=url_for("reports.pdf", slug=current_municipality().slug),
+        csv_url=url_for("reports.indicators_csv", slug=current_municipality().slug),
+        jobs=_my_jobs(ReportJob.municipality_id == current_municipality().id),
+        job_url=lambda job: url_for("reports.job", slug=current_municipality().slug, job_id=job.id),
+    )
+
+
+@tenant.route("/indicators.csv")
+@roles_required(*REPORT_ROLES)
+def indicators_csv() -> Response:
+    return _csv(_own_report(), f"helhed-{current_municipality().slug}-indicators.csv")
+
+
+@tenant.route("/pdf", methods=["POST"])
+@roles_required(*REPORT_ROLES)
+def pdf() -> Response:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = start_job(current_user, _language(), municipality=current_municipality())
+    return redirect(url_for("reports.job", slug=current_municipality().slug, job_id=job.id))
+
+
+def _own_job(job_id: int) -> ReportJob:
+    job = db.session.get(ReportJob, job_id) if 0 < job_id < 2**31 else None
+    if job is None or job.municipality_id != current_municipality().id:
+        abort(404)
+    if job.user_id != current_user.id:
+        abort(404)  # a colleague's report job is theirs to fetch
+    return job
+
+
+@tenant.route("/jobs/<int:job_id>")
+@roles_required(*REPORT_ROLES)
+def job(job_id: int) -> str:
+    the_job = _own_job(job_id)
+    slug = current_municipality().slug
+    return render_template(
+        "reports/job.html",
+        job=the_job,
+        back_url=url_for("reports.municipality", slug=slug),
+        download_url=url_for("reports.download", slug=slug, job_id=the_job.id),
+    )
+
+
+@tenant.route("/jobs/<int:job_id>/download")
+@roles_required(*REPORT_ROLES)
+def download(job_id: int) -> Response:
+    the_job = _own_job(job_id)
+    record("report.downloaded", object_type="report", object_id=the_job.id)
+    db.session.commit()
+    return _download(the_job)
+
+
+def _my_jobs(*where: object) -> list[ReportJob]:
+    return list(
+        db.session.scalars(
+            select(ReportJob)
+            .where(ReportJob.user_id == current_user.id, *where)  # type: ignore[arg-type]
+            .order_by(ReportJob.id.desc())
+            .limit(5)
+        )
+    )
+
+
+# -- a study's comparison report (researchers) -------------------------------------------
+
+
+@platform.before_request
+@login_required
+def _researchers_only() -> None:
+    if current_user.platform_role not in ("researcher", "operator"):
+        abort(403)
+
+
+def _study_report(study: Study) -> Report:
+    """The study's granted municipalities, or one of them (?municipality=slug)."""
+    slug = request.args.get("municipality")
+    with unscoped("researcher: a study's report", actor_id=current_user.id, study_id=study.id):
+        if slug:
+            chosen = db.session.scalar(select(Municipality).where(Municipality.slug == slug))
+            report = study_report(study, only=[chosen.id] if chosen else [-1])
+            if not report.municipalities:
+                abort(404)  # not granted to this study (or no such municipality)
+        else:
+            report = study_report(study)
+        record("report.viewed", object_type="study", object_id=study.id, details={"only": slug})
+        db.session.flush()
+    db.session.commit()
+    return report
+
+
+@platform.route("/studies/<int:study_id>/report")
+def study(study_id: int) -> str:
+    the_study = _study_or_404(study_id)
+    report = _study_report(the_study)
+    return render_template(
+        "reports/report.html",
+        report=report,
+        study=the_study,
+        body=render_body(report, current_language()),
+        pdf_action=url_for("study_reports.pdf", study_id=the_study.id),
+        csv_url=url_for("study_reports.indicators_csv", study_id=the_study.id, **request.args),
+        jobs=_my_jobs(ReportJob.study_id == the_study.id),
+        job_url=lambda job: url_for("study_reports.job", study_id=the_study.id, job_id=job.id),
+    )
+
+
+@platform.route("/studies/<int:study_id>/report/indicators.csv", endpoint="indicators_csv")
+def indicators_csv_for_study(study_id: int) -> Response:
+    the_study = _study_or_404(study_id)
+    return _csv(_study_report(the_study), f"helhed-study-{the_study.id}-indicators.csv")
+
+
+@platform.route("/studies/<int:study_id>/report/pdf", methods=["POST"], endpoint="pdf")
+def pdf_for_study(study_id: int) -> Response:
+    the_study = _study_or_404(study_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    job = start_job(current_user, _language(), study=the_study)
+    return redirect(url_for("study_reports.job", study_id=the_study.id, job_id=job.id))
+
+
+def _study_job(study: Study, job_id: int) -> ReportJob:
+    job = db.session.get(ReportJob, job_id) if 0 < job_id < 2**31 else None
+    if job is None or job.study_id != study.id or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+@platform.route("/studies/<int:study_id>/reports/<int:job_id>", endpoint="job")
+def job_for_study(study_id: int, job_id: int) -> str:
+    the_study = _study_or_404(study_id)
+    the_job = _study_job(the_study, job_id)
+    return render_template(
+        "reports/job.html",
+        job=the_job,
+        study=the_study,
+        back_url=url_for("study_reports.study", study_id=the_study.id),
+        download_url=url_for("study_reports.download", study_id=the_study.id, job_id=the_job.id),
+    )
+
+
+@platform.route("/studies/<int:study_id>/reports/<int:job_id>/download", endpoint="download")
+def download_for_study(study_id: int, job_id: int) -> Response:
+    the_study = _study_or_404(study_id)
+    the_job = _study_job(the_study, job_id)
+    record(
+        "report.downloaded",
+        object_type="study",
+        object_id=the_study.id,
+        details={"job": the_job.id},
+    )
+    db.session.commit()
+    return _download(the_job)
