@@ -65,6 +65,13 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
                 "municipal_research.revoke": ("admin",),
             }[endpoint]
             return "allowed" if member_role in allowed else "forbidden"
+        if blueprint == "reports":
+            if endpoint in ("reports.job", "reports.download"):
+                # The job is the admin's own: a lead of the same municipality may not see it.
+                if member_role == "admin":
+                    return "allowed"
+                return "hidden" if member_role == "lead" else "forbidden"
+            return "allowed" if member_role in ("admin", "lead") else "forbidden"
         if blueprint == "tokens":
             # Everyone may hold API tokens; only admins revoke other people's.
             if endpoint == "tokens.revoke_token":
@@ -149,6 +156,25 @@ def jammerbugt_world(municipalities, make_user, make_family):
     return users, ids, some_membership
 
 
+def report_job_for(user, municipality) -> int:
+    """A finished PDF report job of *user* (the file is a stand-in: no rendering needed)."""
+    from flask import current_app
+
+    from app.reports.jobs import reports_dir
+    from app.reports.models import ReportJob
+
+    with tenant_scope(municipality):
+        job = ReportJob(
+            user_id=user.id, municipality_id=municipality.id, language="da", status="done"
+        )
+        db.session.add(job)
+        db.session.flush()
+        job.file_name = f"helhed-report-{job.id}-da.pdf"
+        (reports_dir(current_app) / job.file_name).write_bytes(b"%PDF-1.7 stand-in")
+        db.session.commit()
+        return job.id
+
+
 def build(app, rule, values: dict[str, object]) -> str:
     method = sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
     with app.test_request_context():
@@ -168,6 +194,7 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
             token_id = db.session.scalars(select(ApiToken.id)).first()
             grant_id = db.session.scalars(select(Grant.id)).first()
         study_id = db.session.scalars(select(Study.id)).first()
+        job_id = report_job_for(users["admin"], jammerbugt)
     assert (
         client.post("/login", data={"email": users[role].email, "password": PASSWORD}).status_code
         == 302
@@ -195,11 +222,14 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = study_id
                 elif argument == "wave_key":
                     values[argument] = "intake"
+                elif argument == "job_id":
+                    values[argument] = job_id
                 else:
                     values[argument] = ids[family][argument]  # type: ignore[index]
             url = build(app_ctx, rule, values)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 response = client.open(url, method=method)
+                response.close()  # file downloads hold their file open until closed
                 want = expected(rule.endpoint, method, role, family)
                 status = response.status_code
                 where = f"{role} {method} {url} ({rule.endpoint}, family {family})"

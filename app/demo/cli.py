@@ -37,3 +37,53 @@ def seed(password: str) -> None:
     click.echo(f"Demo logins (password: {password}):")
     for email, description in logins:
         click.echo(f"  {email:<32} {description}")
+
+
+@demo.command("generate")
+@click.option(
+    "--families",
+    type=click.IntRange(1, 5_000_000),
+    required=True,
+    help="How many families in all, spread evenly over the municipalities.",
+)
+@click.option(
+    "--municipalities",
+    "slugs",
+    default="",
+    help="Comma-separated slugs (default: every municipality).",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@with_appcontext
+def generate_command(families: int, slugs: str, seed: int) -> None:
+    """Add synthetic families with answers, for benchmarks (never in production)."""
+    import time
+
+    from sqlalchemy import select
+
+    from app.demo.generate import generate
+    from app.tenancy.models import Municipality
+
+    if current_app.config["HELHED_ENV"] == "production":
+        click.echo("error: synthetic data is refused in production", err=True)
+        raise click.exceptions.Exit(1)
+    wanted = [s.strip() for s in slugs.split(",") if s.strip()]
+    statement = select(Municipality).order_by(Municipality.slug)
+    if wanted:
+        statement = statement.where(Municipality.slug.in_(wanted))
+    chosen = list(db.session.scalars(statement))
+    unknown = set(wanted) - {m.slug for m in chosen}
+    if unknown or not chosen:
+        click.echo(
+            f"error: no municipality {', '.join(sorted(unknown)) or '(none loaded)'}", err=True
+        )
+        raise click.exceptions.Exit(1)
+    started = time.perf_counter()
+    share, extra = divmod(families, len(chosen))
+    for i, municipality in enumerate(chosen):
+        result = generate(municipality, share + (i < extra), seed=seed, progress=click.echo)
+        db.session.commit()
+        click.echo(
+            f"{municipality.slug}: {result.families} families, {result.members} members, "
+            f"{result.waves} waves, {result.submissions} submissions"
+        )
+    click.echo(f"done in {time.perf_counter() - started:.1f} s")

@@ -40,7 +40,12 @@ from app.reports.render import render_body
 from app.research.models import Study
 from app.research.views import _study_or_404
 from app.tenancy.models import Municipality
-from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
+from app.tenancy.request import (
+    TenantBlueprint,
+    current_municipality,
+    require_role,
+    roles_required,
+)
 from app.tenancy.scoping import unscoped
 
 tenant = TenantBlueprint("reports", __name__, url_prefix="/reports")
@@ -124,16 +129,17 @@ def pdf() -> Response:
 
 
 def _own_job(job_id: int) -> ReportJob:
+    # Load first, then the role: another municipality's job is 404 whatever the role.
     job = db.session.get(ReportJob, job_id) if 0 < job_id < 2**31 else None
     if job is None or job.municipality_id != current_municipality().id:
         abort(404)
+    require_role(*REPORT_ROLES)
     if job.user_id != current_user.id:
         abort(404)  # a colleague's report job is theirs to fetch
     return job
 
 
 @tenant.route("/jobs/<int:job_id>")
-@roles_required(*REPORT_ROLES)
 def job(job_id: int) -> str:
     the_job = _own_job(job_id)
     slug = current_municipality().slug
@@ -146,7 +152,6 @@ def job(job_id: int) -> str:
 
 
 @tenant.route("/jobs/<int:job_id>/download")
-@roles_required(*REPORT_ROLES)
 def download(job_id: int) -> Response:
     the_job = _own_job(job_id)
     record("report.downloaded", object_type="report", object_id=the_job.id)
