@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean
+.PHONY: run test lint format install install-test translations extract-messages clean bench-reports
 
 run: install $(MO)
 	$(FLASK) db upgrade
@@ -17,6 +17,11 @@ run: install $(MO)
 
 test: install-test $(MO)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Indicators and the comparison report at 5 municipalities x FAMILIES families each.
+FAMILIES ?= 2000
+bench-reports: install $(MO)
+	$(BIN)/python bench/reports.py --families $(FAMILIES)
 
 lint: install-test
 	$(BIN)/ruff check .

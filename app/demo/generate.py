@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from app.collection.models import FormVersion, Submission
 from app.core.db import db, utcnow
@@ -43,7 +43,12 @@ SUPPORT_CODES = [
     ("foertidspension", 3),
 ]
 SELF_SUPPORTING = [("ordinary_employment", 14), ("education", 6), ("self_supporting_other", 3)]
-MEASURES = ["bl32_home_support", "bl32_contact_person", "bl32_family_treatment", "bl32_daycare"]
+MEASURES = [
+    "bl32_daycare",
+    "bl32_home_support",
+    "bl32_contact_person",
+    "bl32_family_treatment",
+]  # code-list order
 
 
 @dataclass
@@ -118,12 +123,14 @@ def _child(rng: random.Random, person: _Person, enrolment: date, index: int) -> 
         person.interventions = max(0, person.interventions + rng.choice([-1, -1, 0, 1]))
     answers: dict[str, Any] = {
         "active_case": active,
-        "measures": rng.sample(MEASURES, k=rng.randint(0, 2)) if active else [],
         "n_interventions": person.interventions if active else 0,
         "attendance": rng.choice(["stable", "stable", "unstable", "not_applicable"]),
         "sos_scale": rng.randint(2, 9),
         "functional_level": rng.choice("ABCD"),
     }
+    measures = rng.sample(MEASURES, k=rng.randint(0, 2)) if active else []
+    if measures:  # an empty answer is not stored, as when staff leave it blank
+        answers["measures"] = [m for m in MEASURES if m in measures]
     if index == 0:
         answers["birth_year"] = enrolment.year - rng.randint(0, 17)
         if active:
@@ -321,4 +328,7 @@ def generate(
             counts.submissions += len(submission_rows)
             if progress:
                 progress(f"{municipality.slug}: {counts.families} of {families} families")
+    # Fresh statistics, or the planner meets a table it believes is empty (PostgreSQL's
+    # autovacuum would get there, but only later).
+    db.session.execute(text("ANALYZE"))
     return counts
