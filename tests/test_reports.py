@@ -52,6 +52,13 @@ def study_data(municipalities, forms_published, make_user):
     return study, researcher
 
 
+def html_row(page: str, indicator: str) -> list[str]:
+    """The texts of an indicator's figures in the report table (without their n)."""
+    row = re.search(rf'<tr>\s*<th scope="row"><a href="#def-{indicator}">.*?</tr>', page, re.S)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[0], re.S)
+    return [re.sub(r"<span.*", "", cell, flags=re.S).strip() for cell in cells]
+
+
 def pdf_text(data: bytes) -> str:
     reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() for page in reader.pages)
@@ -93,7 +100,7 @@ def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app)
     with tenant_scope(cohort):
         report = municipality_report(cohort)
     data = render_pdf(render_document(report, "da"))
-    reader = PdfReader(io.BytesIO(data))
+    reader = PdfReader(io.BytesIO(data), strict=True)  # a well-formed file, not just readable
     assert len(reader.pages) >= 2
     text = pdf_text(data)
     assert "Evalueringsrapport: Brøndby Kommune" in text
@@ -221,6 +228,8 @@ def test_csv_and_api_show_the_same_protected_figures(
     jammerbugt = municipalities["jammerbugt"]
     lead = make_user(jammerbugt, "lead")
     auth.login(lead.email)
+    page = client.get("/jammerbugt/reports/").get_data(as_text=True)
+    assert html_row(page, "families_enrolled") == ["skjult"]
     response = client.get("/jammerbugt/reports/indicators.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     (families,) = [r for r in rows if r["indicator"] == "families_enrolled"]
@@ -250,6 +259,11 @@ def test_researchers_see_granted_municipalities_only(client, auth, study_data, m
     auth.login(researcher.email)
     page = client.get(f"/research/studies/{study.id}/report").get_data(as_text=True)
     assert "Jammerbugt" in page and "Vejle" in page and "Assens" not in page
+    # Columns: Brøndby, Jammerbugt, Vejle, three team models, pooled.
+    cells = html_row(page, "families_enrolled")
+    assert cells[1] == "skjult" and cells[4] == "skjult" and "3" not in cells
+    shown = [int(c) for c in cells[:3] if c.isdigit()]
+    assert cells[6] == "skjult" or len(shown) < 2 or int(cells[6]) - sum(shown) != 3
     assert client.get(f"/research/studies/{study.id}/report?municipality=vejle").status_code == 200
     assert client.get(f"/research/studies/{study.id}/report?municipality=assens").status_code == 404
     rows = list(
