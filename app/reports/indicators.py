@@ -320,9 +320,8 @@ def _case_closed_children(cohort: Cohort) -> Subquery:
     """Children with an active case at intake and a follow-up: whether one found it closed."""
     intake = _submitted(cohort, "child_intake")
     follow = _submitted(cohort, "child_follow_up")
-    active_at_intake = select(intake.c.member_id).where(
-        _answer(intake, "active_case").as_boolean() == true()
-    )
+    # Joins rather than IN (subquery): PostgreSQL plans nested IN over grouped subqueries
+    # as repeated scans, which grows with the square of the cohort.
     return (
         select(
             follow.c.member_id,
@@ -333,7 +332,8 @@ def _case_closed_children(cohort: Cohort) -> Subquery:
                 case((_answer(follow, "active_case").as_boolean() == false(), 1), else_=0)
             ).label("flag"),
         )
-        .where(follow.c.member_id.in_(active_at_intake))
+        .join(intake, intake.c.member_id == follow.c.member_id)
+        .where(_answer(intake, "active_case").as_boolean() == true())
         .group_by(
             follow.c.member_id, follow.c.family_id, follow.c.municipality_id, follow.c.team_model
         )
@@ -403,13 +403,16 @@ def _activity_within_six_months(cohort: Cohort, codes: Codes) -> Select[Any]:
 def _closed_case_and_self_supporting(cohort: Cohort, codes: Codes) -> Select[Any]:
     children = _case_closed_children(cohort)
     adults = _ever_self_supporting(cohort, codes)
+    closed = (
+        select(children.c.family_id, children.c.municipality_id, children.c.team_model)
+        .where(children.c.flag == 1)
+        .distinct()
+        .subquery()
+    )
+    working = select(adults.c.family_id).where(adults.c.flag == 1).distinct().subquery()
     families = (
-        select(Family.municipality_id, Family.team_model)
-        .where(
-            cohort.families(),
-            Family.id.in_(select(children.c.family_id).where(children.c.flag == 1)),
-            Family.id.in_(select(adults.c.family_id).where(adults.c.flag == 1)),
-        )
+        select(closed.c.municipality_id, closed.c.team_model)
+        .join(working, working.c.family_id == closed.c.family_id)
         .subquery()
     )
     return _groups(families, func.count(), func.count())

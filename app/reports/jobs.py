@@ -7,14 +7,13 @@ Progress is written on a connection of its own, outside the job's transaction.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import update
 
 from app.audit.services import record
 from app.auth.models import User
+from app.core.background import launch, output_dir, update_row
 from app.core.db import db, utcnow
 from app.reports.figures import Report, municipality_report, study_report
 from app.reports.models import ReportJob
@@ -25,14 +24,11 @@ from app.tenancy.scoping import tenant_scope, unscoped
 
 
 def reports_dir(app: Flask) -> Path:
-    folder = Path(app.config["EXPORTS_DIR"]) / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return output_dir(app, "reports")
 
 
 def _progress(job_id: int, **values: object) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(update(ReportJob).where(ReportJob.id == job_id).values(**values))
+    update_row(ReportJob, job_id, **values)
 
 
 def figures_for(job: ReportJob, actor: User) -> Report:
@@ -104,9 +100,5 @@ def start_job(
     )
     db.session.add(job)
     db.session.commit()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("EXPORTS_INLINE"):
-        run_job(app, job.id)  # tests: the same code, without a thread
-    else:
-        threading.Thread(target=run_job, args=(app, job.id), daemon=True).start()
+    launch(run_job, job.id)
     return job

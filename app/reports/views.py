@@ -19,7 +19,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
@@ -38,7 +38,7 @@ from app.reports.jobs import reports_dir, start_job
 from app.reports.models import ReportJob
 from app.reports.render import render_body
 from app.research.models import Study
-from app.research.views import _study_or_404
+from app.research.views import _researchers_only, _study_or_404
 from app.tenancy.models import Municipality
 from app.tenancy.request import (
     TenantBlueprint,
@@ -173,11 +173,8 @@ def _my_jobs(*where: object) -> list[ReportJob]:
 # -- a study's comparison report (researchers) -------------------------------------------
 
 
-@platform.before_request
-@login_required
-def _researchers_only() -> None:
-    if current_user.platform_role not in ("researcher", "operator"):
-        abort(403)
+# The same gate as the research pages: researchers and operators only.
+platform.before_request(_researchers_only)
 
 
 def _study_report(study: Study) -> Report:

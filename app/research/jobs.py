@@ -6,27 +6,23 @@ connection of its own, so the export's own transaction is untouched until it com
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import update
 
 from app.auth.models import User
+from app.core.background import launch, output_dir, update_row
 from app.core.db import db, utcnow
 from app.research.models import ExportJob, Study
 from app.research.services import export_package
 
 
 def exports_dir(app: Flask) -> Path:
-    folder = Path(app.config["EXPORTS_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return output_dir(app)
 
 
 def _report(job_id: int, **values: object) -> None:
-    with db.engine.begin() as connection:
-        connection.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+    update_row(ExportJob, job_id, **values)
 
 
 def run_job(app: Flask, job_id: int) -> None:
@@ -65,9 +61,5 @@ def start_job(study: Study, user: User) -> ExportJob:
     job = ExportJob(study_id=study.id, user_id=user.id)
     db.session.add(job)
     db.session.commit()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config.get("EXPORTS_INLINE"):
-        run_job(app, job.id)  # tests: the same code, without a thread
-    else:
-        threading.Thread(target=run_job, args=(app, job.id), daemon=True).start()
+    launch(run_job, job.id)
     return job

@@ -1,0 +1,38 @@
+"""Work that must not hold up a web worker: run in a thread, progress in the database.
+
+The web worker records a job row and returns; :func:`launch` runs the work in a daemon
+thread with its own application context. Progress goes through :func:`update_row` on a
+connection of its own, so the job's own transaction is untouched until it commits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import update
+
+from app.core.db import db
+
+
+def update_row(model: Any, row_id: int, **values: object) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(update(model).where(model.id == row_id).values(**values))
+
+
+def launch(work: Callable[[Flask, int], None], job_id: int) -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("EXPORTS_INLINE"):
+        work(app, job_id)  # tests: the same code, without a thread
+    else:
+        threading.Thread(target=work, args=(app, job_id), daemon=True).start()
+
+
+def output_dir(app: Flask, *parts: str) -> Path:
+    """Where finished files wait for download (below EXPORTS_DIR)."""
+    folder = Path(app.config["EXPORTS_DIR"]).joinpath(*parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
