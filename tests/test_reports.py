@@ -289,7 +289,7 @@ def test_the_research_package_carries_the_protected_indicators(study_data, tmp_p
     with zipfile.ZipFile(result.path) as archive:
         rows = list(csv.DictReader(io.TextIOWrapper(archive.open("indicators.csv"), "utf-8")))
         package = archive.read("datapackage.json").decode()
-    assert "indicators" in package
+    assert "indicators" in package and "Counts from 1 to 4 are not shown" in package
     families = {
         (r["group_type"], r["group"]): r for r in rows if r["indicator"] == "families_enrolled"
     }

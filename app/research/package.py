@@ -300,7 +300,8 @@ def write_package(
             _schema(_WAVE_FIELDS, []),
             "Every approved wave: due, completed, on time",
         )
-        from app.reports.figures import CSV_HEADER, rows, study_report
+        from app.reports.disclosure import rule_text
+        from app.reports.figures import CSV_HEADER, installation_k, rows, study_report
 
         # Aggregates of the same selection, under the study's disclosure control.
         emit(
@@ -310,8 +311,10 @@ def write_package(
                 (next(iter(selection.municipalities), 0), row) for row in rows(study_report(study))
             ),
             _schema(_INDICATOR_FIELDS, []),
-            "Evaluation indicators per municipality, team model and pooled, suppressed "
-            "(see docs/indicators.md and the README's rule)",
+            "Evaluation indicators per municipality, team model and pooled "
+            "(docs/indicators.md). Disclosure control, k = "
+            f"{max(study.suppression_k, installation_k())}: "
+            f"{rule_text(max(study.suppression_k, installation_k()), 'en')}",
         )
         codebook_rows = list(_codebook(tables, local_tables))
         emit(
