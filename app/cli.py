@@ -8,11 +8,23 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from app.api.cli import tokens
     from app.auth.cli import users
+    from app.backup.cli import backup
     from app.definitions.cli import forms
     from app.demo.cli import demo
     from app.reports.cli import report
     from app.research.cli import export, studies, waves
     from app.tenancy.cli import municipalities
 
-    for group in (municipalities, forms, users, tokens, studies, waves, export, demo, report):
+    for group in (
+        municipalities,
+        forms,
+        users,
+        tokens,
+        studies,
+        waves,
+        export,
+        demo,
+        report,
+        backup,
+    ):
         app.cli.add_command(group)
