@@ -7,7 +7,8 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean bench-reports
+.PHONY: run test lint format install install-test translations extract-messages clean bench-reports \
+	bench-faults
 
 run: install $(MO)
 	$(FLASK) db upgrade
@@ -22,6 +23,16 @@ test: install-test $(MO)
 FAMILIES ?= 2000
 bench-reports: install $(MO)
 	$(BIN)/python bench/reports.py --families $(FAMILIES)
+
+# CLIENTS API clients write through gunicorn for SECONDS while KILLS busy workers are
+# killed with SIGKILL; then every acknowledged write must be stored exactly once, whole.
+CLIENTS ?= 16
+SECONDS ?= 30
+WORKERS ?= 2
+KILLS   ?= 3
+bench-faults: install $(MO)
+	$(BIN)/python bench/load_faults.py --clients $(CLIENTS) --seconds $(SECONDS) \
+	    --workers $(WORKERS) --kills $(KILLS)
 
 lint: install-test
 	$(BIN)/ruff check .
