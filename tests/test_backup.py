@@ -210,6 +210,7 @@ def test_the_audit_trail_records_create_and_restore(
     assert [action for action, _details in events] == ["backup.restored"]
     assert events[0][1]["sha256"] == sha256
     assert events[0][1]["file"] == str(out)
+    assert events[0][1]["verified"] is True
 
 
 def test_backup_file_and_metadata(
@@ -339,6 +340,26 @@ def test_restore_refuses_a_backup_from_newer_software(
     output = refused(run(populated, "restore", str(out), "--yes"), "newer", "upgrade Helhed")
     assert "9999_from_a_later_version" in output
     assert all_rows(owner) == before
+
+
+def test_a_restore_that_does_not_match_its_metadata_says_so(
+    populated: Flask, owner: Engine, tmp_path: Path
+) -> None:
+    out = tmp_path / "miscounted.backup"
+    succeeded(run(populated, "create", "--out", str(out)))
+    metadata = json.loads(manifest_path(out).read_text())
+    metadata["row_counts"]["family"] += 1
+    manifest_path(out).write_text(json.dumps(metadata))
+
+    refused(
+        run(populated, "restore", str(out), "--yes"),
+        "does not match the backup",
+        "table family: 3 rows, the backup has 4",
+        "Do not start the application",
+    )
+    # It did replace the database, and the trail says it could not be verified.
+    action, details = audit_events(owner)[-1]
+    assert action == "backup.restored" and details["verified"] is False
 
 
 def set_revision(engine: Engine, revision: str) -> None:

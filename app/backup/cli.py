@@ -16,6 +16,7 @@ from app.backup.services import (
     BACKEND_NAMES,
     BackupError,
     Manifest,
+    VerificationError,
     backend_of,
     check_backup,
     code_revisions,
@@ -113,6 +114,10 @@ def restore(file: Path, yes: bool) -> None:
         )
     try:
         restored = restore_backup(file, url, manifest)
+    except VerificationError as exc:
+        # The database was replaced all the same: the trail must say so.
+        _record_restore(file, manifest, verified=False)
+        raise click.ClickException(str(exc)) from exc
     except _EXPECTED as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(restored.row_counts.values())
@@ -121,6 +126,16 @@ def restore(file: Path, yes: bool) -> None:
         f"{restored.alembic_revision or '(none)'}; the row counts of all "
         f"{len(restored.row_counts)} tables match the backup ({rows:,} rows)"
     )
+    _record_restore(file, manifest, verified=True)
+    if state == "older":
+        click.echo(
+            f"The backup's revision {manifest.alembic_revision or '(none)'} is older than this "
+            f"software's ({', '.join(heads)}): run `flask db upgrade` now, before starting "
+            "the application."
+        )
+
+
+def _record_restore(file: Path, manifest: Manifest, *, verified: bool) -> None:
     try:
         record(
             "backup.restored",
@@ -130,6 +145,7 @@ def restore(file: Path, yes: bool) -> None:
                 "sha256": manifest.sha256,
                 "created_at": manifest.created_at,
                 "alembic_revision": manifest.alembic_revision,
+                "verified": verified,
             },
         )
         db.session.commit()
@@ -138,10 +154,4 @@ def restore(file: Path, yes: bool) -> None:
         db.session.rollback()
         click.echo(
             f"warning: the restore could not be recorded in the audit trail: {exc}", err=True
-        )
-    if state == "older":
-        click.echo(
-            f"The backup's revision {manifest.alembic_revision or '(none)'} is older than this "
-            f"software's ({', '.join(heads)}): run `flask db upgrade` now, before starting "
-            "the application."
         )

@@ -45,6 +45,10 @@ class BackupError(Exception):
     """A backup or restore cannot go ahead; the message says what to do instead."""
 
 
+class VerificationError(BackupError):
+    """The restore ran, but the database does not match the backup's metadata."""
+
+
 @dataclass(frozen=True)
 class Manifest:
     """The metadata file written next to every backup."""
@@ -330,7 +334,7 @@ def _verify(manifest: Manifest, revision: str | None, counts: dict[str, int]) ->
                 + (", not in the backup" if expected is None else f", the backup has {expected}")
             )
     if problems:
-        raise BackupError(
+        raise VerificationError(
             "the restore ran but the database does not match the backup: "
             + "; ".join(problems)
             + ". Do not start the application on it: restore again, or from another backup"
