@@ -284,6 +284,15 @@ def enrol() -> Response:
 @bp.get("/families/<int:family_id>")
 def family(family_id: int) -> Response:
     row = family_or_404(family_id)
+    record(
+        "family.viewed",
+        actor_id=g.membership.user_id,
+        municipality_id=row.municipality_id,
+        object_type="family",
+        object_id=row.id,
+        details={"via": "api"},
+    )
+    db.session.commit()
     return _json(family_json(row), etag=row.lock_version)
 
 
@@ -402,6 +411,19 @@ def create_submission(family_id: int, wave_id: int) -> Response:
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> Response:
     row = owned_by_family_or_404(Submission, submission_id)
+    record(
+        "submission.viewed",
+        actor_id=g.membership.user_id,
+        municipality_id=row.municipality_id,
+        object_type="submission",
+        object_id=row.id,
+        details={
+            "form": row.form_id,
+            "via": "api",
+            "child_welfare": row.form_version.level == "child",
+        },
+    )
+    db.session.commit()
     return _json(submission_json(row), etag=row.lock_version)
 
 

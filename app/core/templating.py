@@ -149,6 +149,13 @@ def init_app(app: Flask) -> None:
         municipality = db.session.get(Municipality, municipality_id)
         return municipality.name(current_language()) if municipality else str(municipality_id)
 
+    @app.template_filter("datetime")
+    def format_datetime(value: datetime | None) -> str:
+        from flask_babel import format_datetime as babel_format_datetime
+
+        # Shown in the installation's time zone (BABEL_DEFAULT_TIMEZONE), stored in UTC.
+        return "" if value is None else babel_format_datetime(value, format="short")
+
     @app.template_filter("format_date")
     def format_date(value: date | datetime | None, format: str = "long") -> str:
         if value is None:

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from app.audit.services import record
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
 from app.core.db import db
@@ -114,6 +115,13 @@ def detail(family_id: int) -> str:
             )
         waves.append({"wave": wave, "status": wave.status(today), "rows": rows})
     next_wave = next((w for w in waves if w["status"] in ("upcoming", "due", "overdue")), None)
+    record(
+        "family.viewed",
+        municipality_id=family.municipality_id,
+        object_type="family",
+        object_id=family.id,
+    )
+    db.session.commit()
     return render_template(
         "families/detail.html",
         family=family,

@@ -1,0 +1,119 @@
+"""The audit trail for the people answerable for it: a municipality's admin sees the
+municipality's own events; the operator sees the platform's (sign-ins, exports across
+municipalities, crossings of the tenant boundary)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user, login_required
+
+from app.audit.services import AuditFilter, csv_lines, events, record
+from app.core.db import db
+from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
+from app.tenancy.scoping import set_request_scope
+
+bp = TenantBlueprint("audit", __name__, url_prefix="/admin/audit")
+platform = Blueprint("platform_audit", __name__)
+
+PER_PAGE = 100
+
+
+def _date(name: str) -> date | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _criteria() -> tuple[AuditFilter, list[str]]:
+    problems = [
+        name
+        for name in ("since", "until")
+        if request.args.get(name, "").strip() and _date(name) is None
+    ]
+    criteria = AuditFilter(
+        action=request.args.get("action", "").strip()[:80],
+        actor=request.args.get("actor", "").strip()[:254],
+        object_type=request.args.get("object_type", "").strip()[:60],
+        object_id=request.args.get("object_id", "").strip()[:60],
+        since=_date("since"),
+        until=_date("until"),
+    )
+    return criteria, problems
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
+def _listing(template_endpoint: str, csv_endpoint: str) -> str:
+    criteria, problems = _criteria()
+    page = _page()
+    rows = events(criteria, page=page, per_page=PER_PAGE)
+    return render_template(
+        "audit/log.html",
+        rows=rows[:PER_PAGE],
+        page=page,
+        has_next=len(rows) > PER_PAGE,
+        criteria=criteria,
+        problems=problems,
+        endpoint=template_endpoint,
+        csv_endpoint=csv_endpoint,
+        args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+def _download(name: str, municipality_id: int | None) -> Response:
+    criteria, _problems = _criteria()
+    # Reading the trail is itself recorded, with the filter used.
+    record(
+        "audit.exported",
+        municipality_id=municipality_id,
+        object_type="audit",
+        details={k: v for k, v in request.args.items() if v},
+    )
+    db.session.commit()
+    response = Response(stream_with_context(csv_lines(criteria)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.route("/")
+@roles_required("admin")
+def log() -> str:
+    return _listing("audit.log", "audit.download")
+
+
+@bp.route("/audit.csv")
+@roles_required("admin")
+def download() -> Response:
+    municipality = current_municipality()
+    return _download(f"audit-{municipality.slug}-{date.today().isoformat()}.csv", municipality.id)
+
+
+def _operator_only() -> None:
+    if current_user.platform_role != "operator":
+        abort(403)
+    # Platform events are those without a municipality: the default scope shows those
+    # and hides every municipality's own.
+    set_request_scope(None, current_user.id)
+
+
+@platform.route("/operator/audit/")
+@login_required
+def platform_log() -> str:
+    _operator_only()
+    return _listing("platform_audit.platform_log", "platform_audit.platform_download")
+
+
+@platform.route("/operator/audit/audit.csv")
+@login_required
+def platform_download() -> Response:
+    _operator_only()
+    return _download(f"audit-platform-{date.today().isoformat()}.csv", None)
