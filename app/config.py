@@ -54,7 +54,31 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        #: A session ends after this long without a request, and after this long in all.
+        "SESSION_IDLE_MINUTES": 30,
+        "SESSION_MAX_HOURS": 12,
+        #: Sign-in throttling (Flask-Limiter). Memory storage serves one app server;
+        #: several app servers share a Redis URL (redis://host:6379/0).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
+        "LOGIN_LIMIT_PER_ADDRESS": "30 per minute; 300 per hour",
+        #: Set when a reverse proxy in front adds X-Forwarded-For/-Proto: how many proxies
+        #: to trust, so throttling counts the real client address.
+        "PROXY_COUNT": 0,
+        #: Retention: months after a family's exit before its identifying data is removed,
+        #: unless the municipality's own file sets another period.
+        "RETENTION_MONTHS": 60,
     }
+
+
+def boolean(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
 
 
 #: Settings that may come from the environment, with how to read them.
@@ -70,6 +94,14 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "SUPPRESSION_K": int,
     "REPORT_TIMEOUT_SECONDS": int,
     "REPORT_MEMORY_MB": int,
+    "SESSION_IDLE_MINUTES": int,
+    "SESSION_MAX_HOURS": int,
+    "RATELIMIT_ENABLED": boolean,
+    "RATELIMIT_STORAGE_URI": str,
+    "LOGIN_LIMIT_PER_ACCOUNT": str,
+    "LOGIN_LIMIT_PER_ADDRESS": str,
+    "PROXY_COUNT": int,
+    "RETENTION_MONTHS": int,
 }
 
 
@@ -88,7 +120,7 @@ def load_config(
         try:
             config[key] = convert(raw)
         except ValueError as exc:
-            raise ConfigError(f"{key}={raw!r} is not a valid {convert.__name__}") from exc
+            raise ConfigError(f"{key}={raw!r} is not a valid {convert.__name__}: {exc}") from exc
     if overrides:
         config.update(overrides)
     return _validate(config, instance_path)
@@ -123,6 +155,11 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
 
     if env == "production":
         config["SESSION_COOKIE_SECURE"] = True
+    if int(config["SESSION_IDLE_MINUTES"]) < 1 or int(config["SESSION_MAX_HOURS"]) < 1:
+        raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1.")
+    if int(config["RETENTION_MONTHS"]) < 1:
+        raise ConfigError("RETENTION_MONTHS must be at least 1.")
+    config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_MAX_HOURS"]) * 3600
     for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR"):
         config[key] = str(Path(config[key]))
     return config

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.crypto import EncryptedString
 from app.core.db import UTCDateTime, db, utcnow
 from app.tenancy.models import Department, Municipality
 
@@ -35,6 +36,11 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: The shared TOTP secret of the user's authenticator app, encrypted like CPR numbers;
+    #: None until two-factor sign-in is set up.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    #: The last time step whose code was accepted: a code is good once, never replayed.
+    totp_last_step: Mapped[int | None] = mapped_column(default=None)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", order_by="Membership.id"

@@ -8,11 +8,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.audit.services import record
 from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES, Membership, User
+from app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from app.core.db import db, utcnow
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import OWN_MEMBERSHIPS, tenant_scope
-
-MIN_PASSWORD_LENGTH = 12
 
 
 class AccountError(ValueError):
@@ -27,9 +26,17 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
-def check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+_PASSWORD_PROBLEMS = {
+    "too_short": f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+    "common": "the password is too common or too easy to guess; choose another",
+    "personal": "the password must not contain the e-mail address",
+}
+
+
+def check_new_password(password: str, *, email: str | None = None) -> None:
+    problem = password_problem(password, email=email)
+    if problem is not None:
+        raise AccountError(_PASSWORD_PROBLEMS[problem])
 
 
 def find_user(email: str) -> User | None:
@@ -44,7 +51,7 @@ def create_user(email: str, name: str, password: str, *, platform_role: str | No
         raise AccountError(f"unknown platform role {platform_role!r}")
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
         raise AccountError(f"a user with e-mail {email} already exists")
-    check_new_password(password)
+    check_new_password(password, email=email)
     user = User(
         email=email,
         name=name.strip(),
@@ -63,7 +70,7 @@ def create_user(email: str, name: str, password: str, *, platform_role: str | No
 
 
 def set_password(user: User, password: str) -> None:
-    check_new_password(password)
+    check_new_password(password, email=user.email)
     user.password_hash = hash_password(password)
     record("user.password_set", object_type="user", object_id=user.id)
 
@@ -101,7 +108,11 @@ _DUMMY_HASHES: dict[str, str] = {}
 
 
 def authenticate(email: str, password: str, *, remote_addr: str | None) -> User | None:
-    """Return the user if the credentials are right; audit the attempt either way."""
+    """Return the user if the password is right; audit a failed attempt.
+
+    A successful password is not yet a sign-in: :func:`record_login` marks that, after the
+    second factor where one is needed.
+    """
     email = normalise_email(email)
     user = find_user(email)
     if user is None:
@@ -123,15 +134,25 @@ def authenticate(email: str, password: str, *, remote_addr: str | None) -> User 
             details={"email": email, "remote_addr": remote_addr, "reason": reason},
         )
         return None
+    return user
+
+
+def record_login(user: User, *, remote_addr: str | None, second_factor: bool) -> None:
     user.last_login_at = utcnow()
     record(
         "auth.login",
         actor_id=user.id,
         object_type="user",
         object_id=user.id,
-        details={"remote_addr": remote_addr},
+        details={"remote_addr": remote_addr, "two_factor": second_factor},
     )
-    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first, then the rule for the new one."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError("the current password is wrong")
+    set_password(user, new)
 
 
 def own_memberships(user: User) -> list[Membership]:

@@ -1,20 +1,48 @@
-"""Login and logout."""
+"""Sign-in in one or two steps, sign-out, and the user's own account page.
+
+A right password alone signs in only users for whom two-factor sign-in is neither set up
+nor required. Otherwise the session holds a *pending* sign-in (the user's id, for five
+minutes) until the code step, or the set-up of an authenticator app, is done; nothing
+else in the application treats a pending session as signed in.
+"""
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from app.audit.services import record
-from app.auth.forms import EmptyForm, LoginForm
-from app.auth.services import authenticate
+from app.auth import twofactor
+from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm
+from app.auth.models import User
+from app.auth.services import AccountError, authenticate, change_password, record_login
 from app.core.db import db
+from app.core.security import start_session
 
 bp = Blueprint("auth", __name__)
+
+_PENDING = "_pending_user"
+_PENDING_SINCE = "_pending_since"
+_PENDING_NEXT = "_pending_next"
+_PENDING_TRIES = "_pending_tries"
+_NEW_SECRET = "_new_totp_secret"
+#: How long the second step may take, and how many wrong codes end the attempt.
+PENDING_SECONDS = 300
+MAX_CODE_TRIES = 5
 
 
 def safe_next(target: str | None) -> str | None:
@@ -41,25 +69,178 @@ def login() -> str | Response:
         user = authenticate(
             form.email.data or "", form.password.data or "", remote_addr=request.remote_addr
         )
-        db.session.commit()
         if user is not None:
-            _fresh_session()
-            login_user(user)
-            return redirect(safe_next(form.next.data) or url_for("core.index"))
+            target = safe_next(form.next.data)
+            if user.totp_secret is not None:
+                db.session.commit()
+                return _pending(user, target, "auth.code")
+            if twofactor.is_required(user):
+                db.session.commit()
+                return _pending(user, target, "auth.enrol")
+            return _complete(user, target, second_factor=False)
+        db.session.commit()
         flash(_("The e-mail or the password is wrong."), "error")
         form.password.data = ""
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)
 
 
-@bp.route("/logout", methods=["POST"])
+def _pending(user: User, target: str | None, step: str) -> Response:
+    _fresh_session()
+    session[_PENDING] = user.id
+    session[_PENDING_SINCE] = int(time.time())
+    session[_PENDING_TRIES] = 0
+    if target:
+        session[_PENDING_NEXT] = target
+    return redirect(url_for(step))
+
+
+def _pending_user() -> User | None:
+    user_id = session.get(_PENDING)
+    since = session.get(_PENDING_SINCE, 0)
+    if user_id is None:
+        return None
+    if time.time() - since > PENDING_SECONDS:
+        _fresh_session()
+        flash(_("The sign-in took too long. Please start again."), "info")
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def _complete(user: User, target: str | None, *, second_factor: bool) -> Response:
+    record_login(user, remote_addr=request.remote_addr, second_factor=second_factor)
+    db.session.commit()
+    _fresh_session()
+    login_user(user)
+    start_session()
+    return redirect(target or url_for("core.index"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code() -> str | Response:
+    user = _pending_user()
+    if user is None or user.totp_secret is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if twofactor.verify(user, form.code.data or ""):
+            return _complete(user, session.get(_PENDING_NEXT), second_factor=True)
+        db.session.commit()
+        session[_PENDING_TRIES] = session.get(_PENDING_TRIES, 0) + 1
+        if session[_PENDING_TRIES] >= MAX_CODE_TRIES:
+            _fresh_session()
+            flash(_("Too many wrong codes. Please log in again."), "error")
+            return redirect(url_for("auth.login"))
+        form.code.errors = [_("The code is wrong or has already been used.")]
+        form.code.data = ""
+        return render_template("auth/code.html", form=form), 401
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/login/setup", methods=["GET", "POST"])
+def enrol() -> str | Response:
+    """Set up an authenticator app: at sign-in where it is required, or from the account page."""
+    if current_user.is_authenticated:
+        user: User | None = current_user  # type: ignore[assignment]
+    else:
+        user = _pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if user.totp_secret is not None:
+        return redirect(url_for("auth.account"))
+    secret = session.get(_NEW_SECRET) or twofactor.new_secret()
+    session[_NEW_SECRET] = secret
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        if twofactor.enable(user, secret, form.code.data or ""):
+            session.pop(_NEW_SECRET, None)
+            if current_user.is_authenticated:
+                db.session.commit()
+                flash(_("Two-factor sign-in is on."), "success")
+                return redirect(url_for("auth.account"))
+            return _complete(user, session.get(_PENDING_NEXT), second_factor=True)
+        form.code.errors = [_("The code does not match. Check the time on your phone.")]
+        form.code.data = ""
+        status = 400
+    uri = twofactor.provisioning_uri(secret, user.email)
+    return render_template(
+        "auth/enrol.html",
+        form=form,
+        required=not current_user.is_authenticated,
+        secret=twofactor.grouped(secret),
+        qr=twofactor.qr_svg(uri, _("QR code for your authenticator app")),
+    ), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
 @login_required
+def account() -> str | Response:
+    form = PasswordChangeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current.data or "", form.new.data or "")
+        except AccountError as exc:
+            db.session.rollback()
+            field = form.current if "current" in str(exc) else form.new
+            field.errors = [_account_message(str(exc))]
+            status = 400
+        else:
+            db.session.commit()
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("auth.account"))
+    elif request.method == "POST":
+        status = 400
+    return render_template(
+        "auth/account.html",
+        form=form,
+        two_factor_on=current_user.totp_secret is not None,
+        two_factor_required=twofactor.is_required(current_user),
+        off_form=EmptyForm(),
+    ), status
+
+
+def _account_message(message: str) -> str:
+    from app.auth.passwords import MIN_PASSWORD_LENGTH
+
+    translated = {
+        "the current password is wrong": _("The current password is wrong."),
+        "the password is too common or too easy to guess; choose another": _(
+            "The password is too common or too easy to guess; choose another."
+        ),
+        "the password must not contain the e-mail address": _(
+            "The password must not contain your e-mail address."
+        ),
+    }
+    if message in translated:
+        return translated[message]
+    return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/account/two-factor/off", methods=["POST"])
+@login_required
+def two_factor_off() -> Response:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if twofactor.is_required(current_user):
+        flash(_("Your role requires two-factor sign-in; it cannot be turned off."), "error")
+    else:
+        twofactor.disable(current_user)
+        db.session.commit()
+        flash(_("Two-factor sign-in is off."), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/logout", methods=["POST"])
 def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
-        record("auth.logout")
-        db.session.commit()
-        logout_user()
+        if current_user.is_authenticated:
+            record("auth.logout")
+            db.session.commit()
+            logout_user()
         _fresh_session()
         flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -71,3 +252,15 @@ def _fresh_session() -> None:
     session.clear()
     if language:
         session["language"] = language
+
+
+def account_key() -> str:
+    """Throttling key for the password step: the account asked for, not the address."""
+    from app.auth.services import normalise_email
+
+    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+
+
+def pending_key() -> str:
+    """Throttling key for the code step: the pending sign-in's account."""
+    return f"pending:{session.get(_PENDING, request.remote_addr)}"

@@ -55,3 +55,15 @@ def register_error_pages(app: Flask) -> None:
 def favicon() -> Response:
     # Browsers ask for it whatever the page says; without this it would look like a slug.
     return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """For load balancers: 200 when the database answers and its schema is current.
+
+    No personal data and no session: it answers the same to anyone.
+    """
+    from app.core.health import check
+
+    report = check()
+    return report, 200 if report["status"] == "ok" else 503

@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from app.core.db import db
 from app.definitions.cli import load_checked
-from app.demo.services import DEFAULT_PASSWORD, seed_demo
+from app.demo.services import DEFAULT_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from app.tenancy.cli import _load
 
 
@@ -37,6 +37,22 @@ def seed(password: str) -> None:
     click.echo(f"Demo logins (password: {password}):")
     for email, description in logins:
         click.echo(f"  {email:<32} {description}")
+    click.echo(
+        "Admins, the researcher and the operator also need a code: add the key "
+        f"{DEMO_TOTP_SECRET} to an authenticator app, or run `flask --app wsgi demo code`."
+    )
+
+
+@demo.command("code")
+@with_appcontext
+def code() -> None:
+    """Print the current two-factor code of the demo logins (not in production)."""
+    import pyotp
+
+    if current_app.config["HELHED_ENV"] == "production":
+        click.echo("error: the demo key is refused in production", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(pyotp.TOTP(DEMO_TOTP_SECRET).now())
 
 
 @demo.command("generate")

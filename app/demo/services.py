@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.auth import twofactor
 from app.auth.models import User
 from app.auth.services import create_user, find_user, grant_membership, hash_password
 from app.collection.services import publish_catalogue
@@ -15,6 +16,9 @@ from app.tenancy.scoping import tenant_scope
 from app.tenancy.services import sync_municipalities
 
 DEFAULT_PASSWORD = "helhed-demo-2026"
+#: The demo's shared authenticator key for the logins that must use two-factor sign-in
+#: (admins, the researcher, the operator). Public on purpose: demo data only.
+DEMO_TOTP_SECRET = "HELHEDDEMOHELHEDDEMOHELHEDDEMO23"
 
 _ROLE_NAMES = {"admin": "Administrator", "lead": "Leder", "staff": "Medarbejder"}
 
@@ -41,6 +45,11 @@ def seed_demo(
     ):
         _user(email, name, password, platform_role=role)
         logins.append((email, role))
+    db.session.flush()
+    for email, _description in logins:
+        user = find_user(email)
+        if user is not None and user.totp_secret is None and twofactor.is_required(user):
+            user.totp_secret = DEMO_TOTP_SECRET
     return logins
 
 

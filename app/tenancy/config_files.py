@@ -23,6 +23,7 @@ RESERVED_SLUGS = frozenset(
     {
         "login",
         "logout",
+        "account",
         "language",
         "operator",
         "research",
