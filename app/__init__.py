@@ -24,7 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path), config))
 
     from app import cli, extensions, i18n
-    from app.core import templating
+    from app.auth import throttle
+    from app.core import security, templating
     from app.core.views import register_error_pages
     from app.tenancy import scoping
 
@@ -35,6 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_pages(app)
     cli.init_app(app)
     _register_blueprints(app)
+    security.init_app(app)
+    throttle.init_app(app)
     return app
 
 
@@ -43,6 +46,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
+    from app.audit.views import bp as audit_bp
+    from app.audit.views import platform as platform_audit_bp
     from app.auth.views import bp as auth_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
@@ -61,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(operator_bp, url_prefix="/operator")
+    app.register_blueprint(platform_audit_bp)
     app.register_blueprint(research_bp, url_prefix="/research")
     app.register_blueprint(study_reports_bp, url_prefix="/research")
     # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the
@@ -72,6 +78,7 @@ def _register_blueprints(app: Flask) -> None:
         plans_bp,
         collection_bp,
         admin_bp,
+        audit_bp,
         tokens_bp,
         municipal_research_bp,
         reports_bp,

@@ -13,10 +13,11 @@ def init_app(app: Flask) -> None:
     from app.demo.cli import demo
     from app.reports.cli import report
     from app.research.cli import export, studies, waves
-    from app.tenancy.cli import municipalities
+    from app.tenancy.cli import database, municipalities
 
     for group in (
         municipalities,
+        database,
         forms,
         users,
         tokens,

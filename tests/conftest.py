@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.auth import twofactor
 from app.auth.models import User
 from app.auth.services import create_user, grant_membership
 from app.config import PROJECT_ROOT
@@ -33,12 +34,17 @@ from app.tenancy.services import sync_municipalities
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery"
+#: The authenticator-app secret the factory gives users whose role requires two-factor
+#: sign-in; ``auth.login`` answers the code step with it.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 #: Cheap hashing in tests; production uses scrypt (tested separately).
 TEST_CONFIG = {
     "HELHED_ENV": "testing",
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "WTF_CSRF_ENABLED": False,
+    # Hundreds of sign-ins a minute from one address; the throttle has its own tests.
+    "RATELIMIT_ENABLED": False,
 }
 
 
@@ -91,18 +97,71 @@ def build_app(database_url: str, **overrides: Any) -> Flask:
     return app
 
 
+#: On PostgreSQL the suite runs as the deployment does: migrations as the owner, the
+#: application as a role that owns nothing, so row-level security binds every query.
+APP_ROLE = "helhed_app"
+_OWNER_ENGINES: dict[str, Any] = {}
+
+
+def app_role_url(owner_url: str) -> str:
+    return (
+        make_url(owner_url)
+        .set(username=APP_ROLE, password=None)
+        .render_as_string(hide_password=False)
+    )
+
+
+def prepare_app_role(owner_app: Flask) -> None:
+    """Create the application role if the server lacks it, then grant it its rights."""
+    with owner_app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "DO $$ BEGIN CREATE ROLE helhed_app LOGIN NOSUPERUSER NOBYPASSRLS; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+    result = owner_app.test_cli_runner().invoke(args=["database", "grant-app-role", APP_ROLE])
+    assert result.exit_code == 0, result.output
+
+
+def owner_engine(app: Flask) -> Any:
+    """An engine with the table owner's rights (PostgreSQL), or the app's own (SQLite)."""
+    from sqlalchemy import create_engine
+
+    owner_url = app.config.get("TEST_OWNER_DATABASE_URL")
+    if owner_url is None:
+        with app.app_context():
+            return db.engine
+    if owner_url not in _OWNER_ENGINES:
+        _OWNER_ENGINES[owner_url] = create_engine(owner_url)
+    return _OWNER_ENGINES[owner_url]
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Flask]:
     if request.param == "postgresql":
-        url = request.getfixturevalue("postgres_url")
+        owner_url = request.getfixturevalue("postgres_url")
+        owner = build_app(owner_url)
+        prepare_app_role(owner)
+        with owner.app_context():
+            db.engine.dispose()
+        application = create_app(
+            {
+                **TEST_CONFIG,
+                "DATABASE_URL": app_role_url(owner_url),
+                "EXPORTS_DIR": owner.config["EXPORTS_DIR"],
+                "TEST_OWNER_DATABASE_URL": owner_url,
+            }
+        )
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'helhed.sqlite3'}"
-    application = build_app(url)
+        application = build_app(url)
     yield application
     with application.app_context():
         db.engine.dispose()
+    engine = _OWNER_ENGINES.pop(application.config.get("TEST_OWNER_DATABASE_URL"), None)
+    if engine is not None:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -114,16 +173,54 @@ def backend(app: Flask) -> str:
 def _empty_all_tables(app: Flask) -> None:
     # Core statements: the ORM tenant rules do not apply to them, which is what a
     # clean-up between tests needs.
-    with app.app_context(), db.engine.begin() as connection:
+    # As the table owner: row-level security would hide other municipalities' rows from
+    # the application role, and only the owner may lift the audit trail's guard.
+    from app.audit import guard
+
+    engine = owner_engine(app)
+    with app.app_context(), engine.begin() as connection, guard.suspended(connection):
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
+
+
+def _harness_apply_scope(connection: Any) -> None:
+    """The database scope for the test's own code: open, as the table owner would see it.
+
+    Factories and assertions run in the test's app context and reload objects after
+    commits outside any municipality (SQLAlchemy's refresh of expired attributes does not
+    carry the ORM tenant rules). Requests run in their own app context without the
+    ``_test_harness`` mark, so everything the application does stays bound by
+    row-level security.
+    """
+    from flask import g
+
+
+    _real_apply_scope(connection)
+    if g.get("_test_harness"):
+        connection.exec_driver_sql("SELECT set_config('helhed.cross_tenant', 'on', true)")
+
+
+def _install_harness_scope() -> None:
+    from app.tenancy import scoping
+
+    global _real_apply_scope
+    if scoping._apply_scope is not _harness_apply_scope:
+        _real_apply_scope = scoping._apply_scope
+        scoping._apply_scope = _harness_apply_scope
+
+
+_real_apply_scope: Any = None
 
 
 @pytest.fixture
 def app_ctx(app: Flask) -> Iterator[Flask]:
     """An app context on a clean database, emptied again afterwards."""
+    from flask import g
+
+    _install_harness_scope()
     _empty_all_tables(app)
     with app.app_context():
+        g._test_harness = True
         yield app
         db.session.rollback()
         db.session.remove()
@@ -180,12 +277,15 @@ class UserFactory:
         email: str | None = None,
         platform_role: str | None = None,
         password: str = PASSWORD,
+        two_factor: bool | None = None,
     ) -> User:
         self.count += 1
         email = email or f"user{self.count}-{role or platform_role or 'none'}@example.test"
         user = create_user(email, f"Test User {self.count}", password, platform_role=platform_role)
         if municipality is not None and role is not None:
             grant_membership(user, municipality, role)
+        if two_factor if two_factor is not None else twofactor.is_required(user):
+            user.totp_secret = TOTP_SECRET
         db.session.commit()
         return user
 
@@ -200,10 +300,34 @@ class AuthActions:
         self.client = client
 
     def login(self, email: str, password: str = PASSWORD) -> Any:
-        return self.client.post("/login", data={"email": email, "password": password})
+        return log_in(self.client, email, password)
 
     def logout(self) -> Any:
         return self.client.post("/logout")
+
+
+def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    """Sign in, answering the two-factor step when the account has it."""
+    response = client.post("/login", data={"email": email, "password": password})
+    if response.status_code == 302 and response.location.endswith("/login/code"):
+        return client.post("/login/code", data={"code": fresh_code(client, email)})
+    return response
+
+
+def fresh_code(client: FlaskClient, email: str) -> str:
+    """The current code for *email*, with the account's used-code record cleared.
+
+    Tests sign the same user in several times within one 30-second step; a real user
+    cannot reuse a code, so the record of the last one is forgotten first.
+    """
+    import pyotp
+    from sqlalchemy import update
+
+    with client.application.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            update(User.__table__).where(User.email == email).values(totp_last_step=None)
+        )
+    return pyotp.TOTP(TOTP_SECRET).now()
 
 
 @pytest.fixture
@@ -222,7 +346,7 @@ def csrf_token(html: str) -> str:
 @pytest.fixture
 def count_rows(app_ctx: Flask) -> Any:
     def count(table: str) -> int:
-        with db.engine.connect() as connection:
+        with owner_engine(app_ctx).connect() as connection:
             return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
 
     return count

@@ -16,7 +16,7 @@ from app.families.models import Family
 from app.tenancy.config_files import parse
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, log_in
 
 SETTINGS = {
     "team_model": "single_entry",
@@ -192,7 +192,7 @@ def test_a_sixth_municipality_is_onboarded_by_file_and_sync_alone(
     assert created.exit_code == 0, created.output
 
     client = app_ctx.test_client()
-    client.post("/login", data={"email": "staff@odder.example", "password": PASSWORD})
+    log_in(client, "staff@odder.example", PASSWORD)
     home = client.get("/odder/")
     assert home.status_code == 200 and "Hele familien" in home.get_data(as_text=True)
     enrolled = client.post(

@@ -16,7 +16,7 @@ from app.definitions.loader import CORE_FORMS
 from app.families.models import Family, Wave
 from app.families.services import start_exit
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import valid_formdata
+from tests.conftest import log_in, valid_formdata
 
 TODAY = date.today()
 
@@ -189,8 +189,8 @@ def test_two_people_editing_the_same_submission_conflict(
     url = fill_url("brondby", wave, form_id, member_id)
     first = client
     second = client.application.test_client()
-    first.post("/login", data={"email": first_user.email, "password": "correct horse battery"})
-    second.post("/login", data={"email": second_user.email, "password": "correct horse battery"})
+    log_in(first, first_user.email, "correct horse battery")
+    log_in(second, second_user.email, "correct horse battery")
 
     base = valid_formdata(definition, TODAY)
     assert (

@@ -30,7 +30,7 @@ from app.research.services import (
     set_wave_approval,
 )
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import valid_formdata
+from tests.conftest import log_in, valid_formdata
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
 
@@ -338,7 +338,7 @@ def test_the_pages_grant_sign_off_export_and_show_what_left(
         admin = make_user(municipalities["vejle"], "admin")
         lead = make_user(municipalities["vejle"], "lead")
         pages = app.test_client()
-        pages.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+        log_in(pages, admin.email, "correct horse battery")
         granted = pages.post(
             f"/vejle/research/studies/{study.id}/grant",
             data={"forms": ["family_intake", "adult_intake", "child_intake"], "waves": ["intake"]},
@@ -346,14 +346,12 @@ def test_the_pages_grant_sign_off_export_and_show_what_left(
         assert granted.status_code == 302
         assert pages.post("/vejle/research/waves/intake", data={"approve": "1"}).status_code == 403
         pages.post("/logout")
-        pages.post("/login", data={"email": lead.email, "password": "correct horse battery"})
+        log_in(pages, lead.email, "correct horse battery")
         assert pages.post("/vejle/research/waves/intake", data={"approve": "1"}).status_code == 302
         pages.post("/logout")
 
         research = app.test_client()
-        research.post(
-            "/login", data={"email": researcher.email, "password": "correct horse battery"}
-        )
+        log_in(research, researcher.email, "correct horse battery")
         assert "Vejle Kommune" in research.get(f"/research/studies/{study.id}").get_data(
             as_text=True
         )
@@ -368,7 +366,7 @@ def test_the_pages_grant_sign_off_export_and_show_what_left(
         archive = zipfile.ZipFile(io.BytesIO(data))
         assert "families.csv" in archive.namelist()
 
-        pages.post("/login", data={"email": admin.email, "password": "correct horse battery"})
+        log_in(pages, admin.email, "correct horse battery")
         overview = pages.get("/vejle/research/").get_data(as_text=True)
         assert "Evaluering" in overview and researcher.name in overview
         assert "families.csv" in overview

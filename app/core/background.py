@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from sqlalchemy import update
 
 from app.core.db import db
+from app.tenancy.scoping import Scope, current_scope
 
 
 def update_row(model: Any, row_id: int, **values: object) -> None:
@@ -23,12 +24,15 @@ def update_row(model: Any, row_id: int, **values: object) -> None:
         connection.execute(update(model).where(model.id == row_id).values(**values))
 
 
-def launch(work: Callable[[Flask, int], None], job_id: int) -> None:
+def launch(work: Callable[[Flask, int, Scope], None], job_id: int) -> None:
+    """Run *work* in a thread, inside the tenant scope of the request that started it
+    (the database's row-level security needs it to find the job's own rows)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scope = current_scope()
     if app.config.get("EXPORTS_INLINE"):
-        work(app, job_id)  # tests: the same code, without a thread
+        work(app, job_id, scope)  # tests: the same code, without a thread
     else:
-        threading.Thread(target=work, args=(app, job_id), daemon=True).start()
+        threading.Thread(target=work, args=(app, job_id, scope), daemon=True).start()
 
 
 def output_dir(app: Flask, *parts: str) -> Path:

@@ -20,7 +20,7 @@ from app.reports.models import ReportJob
 from app.reports.render import render_document, render_pdf
 from app.research.models import Study
 from app.tenancy.models import Municipality
-from app.tenancy.scoping import tenant_scope, unscoped
+from app.tenancy.scoping import Scope, restored_scope, tenant_scope, unscoped
 
 
 def reports_dir(app: Flask) -> Path:
@@ -61,8 +61,8 @@ def figures_for(job: ReportJob, actor: User) -> Report:
     return report
 
 
-def run_job(app: Flask, job_id: int) -> None:
-    with app.app_context():
+def run_job(app: Flask, job_id: int, scope: Scope) -> None:
+    with app.app_context(), restored_scope(scope):
         job = db.session.get(ReportJob, job_id)
         actor = db.session.get(User, job.user_id)
         name = f"helhed-report-{job.id}-{job.language}.pdf"

@@ -15,6 +15,7 @@ from app.core.background import launch, output_dir, update_row
 from app.core.db import db, utcnow
 from app.research.models import ExportJob, Study
 from app.research.services import export_package
+from app.tenancy.scoping import Scope, restored_scope
 
 
 def exports_dir(app: Flask) -> Path:
@@ -25,8 +26,8 @@ def _report(job_id: int, **values: object) -> None:
     update_row(ExportJob, job_id, **values)
 
 
-def run_job(app: Flask, job_id: int) -> None:
-    with app.app_context():
+def run_job(app: Flask, job_id: int, scope: Scope) -> None:
+    with app.app_context(), restored_scope(scope):
         job = db.session.get(ExportJob, job_id)
         study = db.session.get(Study, job.study_id)
         user = db.session.get(User, job.user_id)

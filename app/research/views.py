@@ -75,6 +75,10 @@ def _grants(study: Study) -> list[Grant]:
                 select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
             )
         )
+        # Detached with their values loaded: a commit would expire them, and reading them
+        # again outside the crossing would (rightly) find nothing under row-level security.
+        for grant in grants:
+            db.session.expunge(grant)
     db.session.commit()
     return grants
 

@@ -109,3 +109,56 @@ def export(slug: str, out: str | None) -> None:
         click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=False)
+
+
+@click.group(help="PostgreSQL roles for a deployment with row-level security.")
+def database() -> None:
+    pass
+
+
+@database.command("grant-app-role")
+@click.argument("role")
+@with_appcontext
+def grant_app_role(role: str) -> None:
+    """Give ROLE (which must exist, and not own the tables) what the application needs.
+
+    Run it as the owner role, after `flask db upgrade` (new tables need it again).
+    """
+    from app.tenancy.rls import grant_statements
+
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("roles and row-level security are PostgreSQL features")
+    try:
+        statements = grant_statements(role)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with db.engine.begin() as connection:
+        exists = connection.exec_driver_sql(
+            "SELECT 1 FROM pg_roles WHERE rolname = %(role)s", {"role": role}
+        ).first()
+        if not exists:
+            raise click.ClickException(
+                f"role {role} does not exist; create it first: CREATE ROLE {role} LOGIN "
+                "PASSWORD '…' NOSUPERUSER NOBYPASSRLS"
+            )
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    click.echo(f"{role} may read and write rows, append to the audit trail, nothing more")
+
+
+@database.command("check-role")
+@with_appcontext
+def check_role() -> None:
+    """Say whether the role in DATABASE_URL is held by row-level security."""
+    from app.tenancy.rls import role_problems
+
+    with db.engine.connect() as connection:
+        problems = role_problems(connection)
+    if db.engine.dialect.name != "postgresql":
+        click.echo("SQLite: no roles; tenant scoping is enforced by the application alone")
+        return
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
+    if problems:
+        raise click.exceptions.Exit(1)
+    click.echo("ok: the application role is bound by row-level security")

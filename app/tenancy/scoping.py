@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import g, has_app_context
 from sqlalchemy import event, or_
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
 from app.core.db import TenantSession
@@ -58,21 +59,85 @@ def _push(scope: Scope) -> None:
     if "_tenant_scopes" not in g:
         g._tenant_scopes = []
     g._tenant_scopes.append(scope)
+    _sync_database_scope()
 
 
 def _pop() -> None:
     g._tenant_scopes.pop()
+    _sync_database_scope()
 
 
 def set_request_scope(municipality: Municipality | None, user_id: int | None) -> None:
     """Set the scope for the rest of this request (called once, by the request hook)."""
     g._tenant_scopes = [Scope(municipality.id if municipality else None, user_id)]
+    _sync_database_scope()
+
+
+# -- the database's copy of the scope (PostgreSQL row-level security) ----------------------
+
+_SET_SCOPE = (
+    "SELECT set_config('helhed.municipality_id', %(municipality)s, true), "
+    "set_config('helhed.user_id', %(user)s, true), "
+    "set_config('helhed.cross_tenant', %(cross)s, true)"
+)
+
+
+def _apply_scope(connection: Any) -> None:
+    scope = current_scope()
+    connection.exec_driver_sql(
+        _SET_SCOPE,
+        {
+            "municipality": "" if scope.municipality_id is None else str(scope.municipality_id),
+            "user": "" if scope.user_id is None else str(scope.user_id),
+            "cross": "on" if scope.crosses_tenants else "",
+        },
+    )
+
+
+@event.listens_for(Engine, "begin")
+def _scope_new_transaction(connection: Any) -> None:
+    """Every PostgreSQL transaction opened in an app context starts with the scope set."""
+    if connection.dialect.name == "postgresql" and has_app_context():
+        _apply_scope(connection)
+
+
+def _sync_database_scope() -> None:
+    """Carry a scope change into the session's open transaction, if it has one."""
+    from app.core.db import db
+
+    session = db.session()
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        _apply_scope(session.connection())
 
 
 @contextmanager
 def tenant_scope(municipality: Municipality, user_id: int | None = None) -> Iterator[None]:
     """Work inside one municipality, e.g. in a command or a test."""
     _push(Scope(municipality.id, user_id))
+    try:
+        yield
+    finally:
+        _pop()
+
+
+@contextmanager
+def restored_scope(scope: Scope) -> Iterator[None]:
+    """Carry a scope into another app context (a background job started by a request)."""
+    _push(scope)
+    try:
+        yield
+    finally:
+        _pop()
+
+
+@contextmanager
+def as_user(user_id: int) -> Iterator[None]:
+    """Outside any municipality, as *user_id*: sees that user's own memberships only.
+
+    For sign-in, before the user is signed in: which roles they hold decides whether a
+    second factor is required.
+    """
+    _push(Scope(None, user_id))
     try:
         yield
     finally:
@@ -142,6 +207,9 @@ def _register_special_rules() -> None:
 
     @scoping_rule(AuditEvent)
     def _audit(municipality_id: int, user_id: int, *, own: bool = False) -> Callable[[Any], Any]:
+        if municipality_id == _NOBODY:
+            # Outside any municipality: the platform's own events (sign-ins, exports).
+            return lambda cls: cls.municipality_id.is_(None)
         return lambda cls: cls.municipality_id == municipality_id
 
 

@@ -1,0 +1,181 @@
+"""Isolation in depth: PostgreSQL row-level security under the ORM's tenant rules, and
+composite foreign keys that keep a row from pointing into another municipality.
+
+The PostgreSQL tests run as the application role the whole suite uses there (see
+``app`` in conftest.py): no superuser, owner of nothing.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import g
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.core.db import db
+from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
+from app.tenancy.scoping import tenant_scope, unscoped
+from tests.conftest import owner_engine
+
+only_postgresql = pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+
+
+@pytest.fixture
+def two_municipalities(municipalities, make_user, make_family):
+    brondby, vejle = municipalities["brondby"], municipalities["vejle"]
+    families = {}
+    for slug in ("brondby", "vejle"):
+        staff = make_user(municipalities[slug], "staff")
+        families[slug] = make_family(slug, adults=1, children=2, label=f"Familien {slug}").id
+        assert staff.id
+    db.session.commit()
+    # From here on the test's own queries are held like the application's (see
+    # _harness_apply_scope in conftest.py).
+    g._test_harness = False
+    return brondby, vejle, families
+
+
+def _tables_with_municipality(connection) -> set[str]:
+    return set(
+        connection.execute(
+            text(
+                "SELECT table_name FROM information_schema.columns "
+                "WHERE table_schema = 'public' AND column_name = 'municipality_id'"
+            )
+        ).scalars()
+    )
+
+
+@only_postgresql
+def test_every_table_with_a_municipality_has_forced_row_level_security(app_ctx):
+    with owner_engine(app_ctx).connect() as connection:
+        tables = _tables_with_municipality(connection)
+        flags = dict(
+            (name, (enabled, forced))
+            for name, enabled, forced in connection.execute(
+                text(
+                    "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+                    "WHERE relname = ANY(:names)"
+                ),
+                {"names": list(tables)},
+            )
+        )
+    assert tables == {*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership"}
+    assert all(flags[t] == (True, True) for t in tables), flags
+
+
+@only_postgresql
+def test_a_raw_select_without_where_returns_only_the_current_municipality(
+    app_ctx, two_municipalities
+):
+    brondby, vejle, _families = two_municipalities
+    with tenant_scope(brondby):
+        labels = db.session.execute(text("SELECT label FROM family")).scalars().all()
+        members = db.session.execute(text("SELECT municipality_id FROM family_member"))
+        owners = {row[0] for row in members}
+    assert labels == ["Familien brondby"]
+    assert owners == {brondby.id}
+
+    with tenant_scope(vejle):
+        assert db.session.execute(text("SELECT label FROM family")).scalars().all() == [
+            "Familien vejle"
+        ]
+
+    # No municipality: nothing at all (the boundary fails closed) ...
+    with app_ctx.test_request_context():
+        assert db.session.execute(text("SELECT count(*) FROM family")).scalar_one() == 0
+        db.session.rollback()
+        # ... and the one audited way across sees both.
+        with unscoped("test: both municipalities"):
+            assert db.session.execute(text("SELECT count(*) FROM family")).scalar_one() == 2
+        db.session.rollback()
+
+
+@only_postgresql
+def test_every_tenant_table_shows_one_municipality_to_raw_sql(app_ctx, two_municipalities):
+    brondby, _vejle, _families = two_municipalities
+    with tenant_scope(brondby):
+        for table in TENANT_TABLES:
+            seen = db.session.execute(text(f"SELECT DISTINCT municipality_id FROM {table}"))
+            assert {row[0] for row in seen} <= {brondby.id}, table
+    with owner_engine(app_ctx).connect() as connection:
+        assert (
+            connection.execute(
+                text("SELECT count(DISTINCT municipality_id) FROM family")
+            ).scalar_one()
+            == 2
+        )
+
+
+@only_postgresql
+def test_raw_sql_cannot_write_into_another_municipality(app_ctx, two_municipalities):
+    brondby, vejle, families = two_municipalities
+    with tenant_scope(brondby):
+        with pytest.raises(DBAPIError, match="row-level security"):
+            with db.session.begin_nested():
+                db.session.execute(
+                    text(
+                        "INSERT INTO department (municipality_id, code, name_da, name_en, active)"
+                        " VALUES (:m, 'x', 'X', 'X', true)"
+                    ),
+                    {"m": vejle.id},
+                )
+        changed = db.session.execute(
+            text("UPDATE family SET label = 'overwritten' WHERE id = :id"),
+            {"id": families["vejle"]},
+        )
+        assert changed.rowcount == 0
+        db.session.commit()
+    with owner_engine(app_ctx).connect() as connection:
+        label = connection.execute(
+            text("SELECT label FROM family WHERE id = :id"), {"id": families["vejle"]}
+        ).scalar_one()
+    assert label == "Familien vejle"
+
+
+@only_postgresql
+def test_the_scope_is_per_transaction_and_never_leaks_to_the_next(app_ctx, two_municipalities):
+    brondby, _vejle, _families = two_municipalities
+    with tenant_scope(brondby):
+        assert db.session.execute(text("SELECT count(*) FROM family")).scalar_one() == 1
+        db.session.commit()
+    # A raw connection from the same pool, outside any scope and outside the harness.
+    with db.engine.connect() as connection:
+        setting = connection.execute(
+            text("SELECT current_setting('helhed.municipality_id', true)")
+        ).scalar_one()
+        assert setting in (None, "")
+
+
+def test_the_role_check_knows_an_owner_from_an_application_role(app, backend):
+    result = app.test_cli_runner().invoke(args=["database", "check-role"])
+    if backend == "sqlite":
+        assert result.exit_code == 0 and "SQLite" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert "bound by row-level security" in result.output
+
+    from app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    owner = create_app({**TEST_CONFIG, "DATABASE_URL": app.config["TEST_OWNER_DATABASE_URL"]})
+    refused = owner.test_cli_runner().invoke(args=["database", "check-role"])
+    with owner.app_context():
+        db.engine.dispose()
+    assert refused.exit_code == 1
+    assert "superuser" in refused.output
+
+
+def test_a_row_cannot_point_at_another_municipalitys_row(app_ctx, two_municipalities):
+    """Composite foreign keys: (municipality_id, family_id) must name one family."""
+    brondby, _vejle, families = two_municipalities
+    with owner_engine(app_ctx).connect() as connection, pytest.raises(IntegrityError):
+        with connection.begin():
+            connection.execute(
+                text(
+                    "INSERT INTO family_member (municipality_id, family_id, role, "
+                    "name, start_date, created_at) "
+                    "VALUES (:m, :f, 'adult', 'X', '2026-01-01', '2026-01-01')"
+                ),
+                {"m": brondby.id, "f": families["vejle"]},
+            )
