@@ -5,8 +5,9 @@ in a loop: enrol a family under a label of its own (``POST families``), read the
 waves, submit its intake form (``POST …/submissions``), and repeat that submission once if
 it was cut off. Meanwhile workers are killed with SIGKILL, as the kernel's out-of-memory
 killer would: each time one that is serving a request (it holds an accepted connection),
-so the kill cuts a request off, and gunicorn's master starts a new worker. Afterwards the
-server is stopped and the database itself is read:
+so the kill cuts a request off, and another one if that worker answered before the signal
+came; gunicorn's master starts new workers. Afterwards the server is stopped and the
+database itself is read:
 
 - every acknowledged write (a 2xx with its id) exists exactly once, under its id and under
   the label the client chose for it;
@@ -358,6 +359,8 @@ class Kill:
     pid: int
     #: Whether the worker held a client connection (was inside a request) when killed.
     busy: bool
+    #: Whether a client saw its request cut off right after.
+    cut: bool = False
 
 
 class Server:
@@ -459,12 +462,14 @@ class Server:
         return sorted(found)
 
     def _busy_workers(self, pids: list[int]) -> list[int]:
-        """Workers holding an accepted connection to our port, i.e. inside a request.
+        """Workers inside a request whose answer has not been sent yet.
 
-        A connection still waiting in the listen backlog belongs to no process yet, so a
-        worker with an established socket on the port is one that is serving it.
+        A connection still waiting in the listen backlog belongs to no process, so a worker
+        holding an established socket on our port is serving it. Once the client's end of
+        that connection holds unread bytes, the answer is on its way and a kill would cut
+        nothing off, so such a worker does not count.
         """
-        inodes: set[str] = set()
+        sockets: dict[tuple[str, str], tuple[str, int, str]] = {}
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             try:
                 lines = Path(table).read_text().splitlines()[1:]
@@ -472,9 +477,15 @@ class Server:
                 continue
             for line in lines:
                 columns = line.split()
-                local, state, inode = columns[1], columns[3], columns[9]
-                if state == "01" and int(local.rsplit(":", 1)[1], 16) == self.port:
-                    inodes.add(inode)
+                unread = int(columns[4].split(":")[1], 16)
+                sockets[(columns[1], columns[2])] = (columns[3], unread, columns[9])
+        inodes = {
+            inode
+            for (local, remote), (state, _, inode) in sockets.items()
+            if state == "01"
+            and int(local.rsplit(":", 1)[1], 16) == self.port
+            and sockets.get((remote, local), ("", 0, ""))[1] == 0
+        }
         busy = []
         for pid in pids:
             try:
@@ -503,11 +514,13 @@ class Server:
         if not candidates:
             return None
         pid = secrets.choice(candidates)
+        # Taken before the signal, so no request it cut off can seem to end before it.
+        at = time.monotonic() - since
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             return None
-        return Kill(time.monotonic() - since, pid, bool(busy))
+        return Kill(at, pid, bool(busy))
 
     def stop(self) -> None:
         """SIGTERM and wait: gunicorn lets workers finish their request, then exits."""
@@ -581,10 +594,11 @@ class Report:
 
     def table(self) -> str:
         busy = sum(k.busy for k in self.kills)
+        cut = sum(k.cut for k in self.kills)
         rows = [
             ("database", self.database),
             ("clients / workers / seconds", f"{self.clients} / {self.workers} / {self.seconds:g}"),
-            ("workers killed (inside a request)", f"{len(self.kills)} ({busy})"),
+            ("workers killed: all / serving / cutting off", f"{len(self.kills)} / {busy} / {cut}"),
             ("  killed at (s)", " ".join(f"{k.at:.2f}" for k in self.kills) or "-"),
             ("  requests cut off at (s)", " ".join(f"{t:.2f}" for t in self.cut_at) or "-"),
             ("requests sent", self.requests),
@@ -863,9 +877,7 @@ def run(
                     if at >= deadline:
                         break
                     time.sleep(max(0.0, at - time.monotonic()))
-                    kill = server.kill_a_worker(since=started)
-                    if kill is not None:
-                        report.kills.append(kill)
+                    report.kills += _kill_until_cut(server, started, deadline, per_client)
                 for thread in threads:
                     thread.join()
                 report.seconds = time.monotonic() - started
@@ -877,6 +889,37 @@ def run(
             _count(attempts, report, started)
             verify(url, prefix, world, attempts, report)
     return report
+
+
+#: Kills per scheduled kill at most, when the worker keeps finishing its answer first.
+KILL_TRIES = 3
+
+
+def _kill_until_cut(
+    server: Server, started: float, deadline: float, per_client: list[list[Attempt]]
+) -> list[Kill]:
+    """Kill a serving worker; again if no client saw a request cut off by it.
+
+    A worker can send its answer between the look at its connections and the kill (a
+    request takes tens of milliseconds, the look a few), and then the kill cut nothing off.
+    """
+    kills: list[Kill] = []
+    for _ in range(KILL_TRIES):
+        kill = server.kill_a_worker(since=started)
+        if kill is None:
+            break
+        kills.append(kill)
+        moment = started + kill.at
+        # A client sees the reset within milliseconds; allow for a busy machine.
+        until = min(moment + 0.5, deadline)
+        while not kill.cut and time.monotonic() < until:
+            time.sleep(0.01)
+            kill.cut = any(
+                a.outcome == "cut" and a.ended >= moment for own in per_client for a in own[-3:]
+            )
+        if kill.cut or time.monotonic() >= deadline:
+            break
+    return kills
 
 
 def _count(attempts: list[Attempt], report: Report, started: float) -> None:

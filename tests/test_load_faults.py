@@ -1,10 +1,11 @@
 """Load with faults, at small scale: acknowledged writes survive workers killed mid-request.
 
 Four API clients enrol families and submit their intake forms through two gunicorn
-workers for six seconds; at two and three and a half seconds a worker that is serving a
-request is killed with SIGKILL. The database must then hold every acknowledged write
-exactly once and no write half-done (``bench/load_faults.py`` says what it checks; ``make
-bench-faults`` runs it at larger scale). About 12 seconds per database.
+workers for six seconds; at two and at three and a half seconds a worker that is serving
+a request is killed with SIGKILL (and another if the first answered before it died). The
+database must then hold every acknowledged write exactly once and no write half-done
+(``bench/load_faults.py`` says what it checks; ``make bench-faults`` runs it at larger
+scale). About 12 to 20 seconds per database on two cores.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def test_acknowledged_writes_survive_killed_workers(database: str) -> None:
     print(report.table())
     print(report.log_tail)
 
-    assert len(report.kills) == 2
+    # Two scheduled kills, each repeated (a few times at most) until it cuts a request off.
+    assert len(report.kills) >= 2
     # Without a request cut off, the kills hit idle workers and the run proved nothing.
     assert report.cut_off >= 1
+    assert any(kill.cut for kill in report.kills)
     assert report.acknowledged > 0
     assert report.missing == 0
     assert report.found_once == report.acknowledged
