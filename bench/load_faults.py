@@ -66,6 +66,8 @@ INTAKE_FORM = "family_intake"
 #: queued connection waits in the listen backlog.
 REQUEST_TIMEOUT = 30.0
 SEED_FAMILIES = 4
+#: The PostgreSQL role the server runs as (passwordless, as in the test suite).
+APP_ROLE = "helhed_app"
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -242,6 +244,8 @@ class World:
     answers: dict[str, Any]
     #: municipality id -> waves an enrolment creates (intake and the follow-ups).
     waves_per_family: dict[int, int]
+    #: The URL the server connects with (on PostgreSQL: as the application role).
+    server_url: str
 
 
 def _intake_answers(form: Any, today: date) -> dict[str, Any]:
@@ -332,8 +336,31 @@ def prepare(url: str, clients: int, field_key: str, exports: str) -> World:
         form = latest_versions([INTAKE_FORM])[INTAKE_FORM].form
         answers = _intake_answers(form, today)
         db.session.remove()
+        server_url = _app_role(url) if db.engine.dialect.name == "postgresql" else url
         db.engine.dispose()
-    return World(specs, answers, waves_per_family)
+    return World(specs, answers, waves_per_family, server_url)
+
+
+def _app_role(url: str) -> str:
+    """The URL of a role that owns nothing, with the application's grants.
+
+    The server connects as deployments connect (docs/deployment.md), so row-level security
+    binds every query. The role is the one the test suite uses, made if the server lacks
+    it; its grants live in the scratch database and go with it.
+    """
+    from sqlalchemy.engine import make_url
+
+    from app.core.db import db
+    from app.tenancy.rls import grant_statements
+
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+        for statement in grant_statements(APP_ROLE):
+            connection.exec_driver_sql(statement)
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
 
 
 # -- the server -----------------------------------------------------------------------------------
@@ -652,6 +679,9 @@ def verify(url: str, prefix: str, world: World, attempts: list[Attempt], report:
     like = prefix + "-%"
     try:
         with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                # Every municipality's rows, also for an owner that the policies bind.
+                connection.exec_driver_sql("SELECT set_config('helhed.cross_tenant', 'on', false)")
             families = _rows(
                 connection,
                 "SELECT id, label, municipality_id FROM family WHERE label LIKE :like",
@@ -855,7 +885,9 @@ def run(
             name = "sqlite" if url.startswith("sqlite") else "postgresql"
             report = Report(name, clients, workers, seconds)
             world = prepare(url, clients, field_key, str(folder / "exports"))
-            server = Server(url, workers, folder, field_key)
+            if world.server_url != url:
+                report.database += f" (the server as {APP_ROLE})"
+            server = Server(world.server_url, workers, folder, field_key)
             per_client: list[list[Attempt]] = [[] for _ in range(clients)]
             failures: list[str] = []
             try:
