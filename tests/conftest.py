@@ -194,7 +194,6 @@ def _harness_apply_scope(connection: Any) -> None:
     """
     from flask import g
 
-
     _real_apply_scope(connection)
     if g.get("_test_harness"):
         connection.exec_driver_sql("SELECT set_config('helhed.cross_tenant', 'on', true)")

@@ -12,7 +12,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.db import db
 from app.tenancy.scoping import unscoped
-from tests.conftest import PASSWORD, build_app, csrf_token
+from tests.conftest import PASSWORD, build_app, csrf_token, fresh_code
 
 
 def audit_actions() -> list[AuditEvent]:
@@ -81,6 +81,9 @@ def test_login_follows_a_local_next_url(client, municipalities, make_user):
     response = client.post(
         "/login", data={"email": user.email, "password": PASSWORD, "next": "/brondby/people"}
     )
+    # An admin's second step keeps the target and goes there afterwards.
+    assert response.location == "/login/code"
+    response = client.post("/login/code", data={"code": fresh_code(client, user.email)})
     assert response.location == "/brondby/people"
     assert client.get("/brondby/people").status_code == 200
 

@@ -111,7 +111,7 @@ def test_every_tenant_table_shows_one_municipality_to_raw_sql(app_ctx, two_munic
 def test_raw_sql_cannot_write_into_another_municipality(app_ctx, two_municipalities):
     brondby, vejle, families = two_municipalities
     with tenant_scope(brondby):
-        with pytest.raises(DBAPIError, match="row-level security"):
+        with pytest.raises(DBAPIError, match="row-level security"):  # noqa: SIM117
             with db.session.begin_nested():
                 db.session.execute(
                     text(
@@ -169,7 +169,7 @@ def test_the_role_check_knows_an_owner_from_an_application_role(app, backend):
 def test_a_row_cannot_point_at_another_municipalitys_row(app_ctx, two_municipalities):
     """Composite foreign keys: (municipality_id, family_id) must name one family."""
     brondby, _vejle, families = two_municipalities
-    with owner_engine(app_ctx).connect() as connection, pytest.raises(IntegrityError):
+    with owner_engine(app_ctx).connect() as connection, pytest.raises(IntegrityError):  # noqa: SIM117
         with connection.begin():
             connection.execute(
                 text(
