@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     from app.backup.cli import backup
     from app.definitions.cli import forms
     from app.demo.cli import demo
+    from app.privacy.cli import privacy
     from app.reports.cli import report
     from app.research.cli import export, studies, waves
     from app.tenancy.cli import database, municipalities
@@ -27,5 +28,6 @@ def init_app(app: Flask) -> None:
         demo,
         report,
         backup,
+        privacy,
     ):
         app.cli.add_command(group)

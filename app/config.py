@@ -66,9 +66,6 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         #: Set when a reverse proxy in front adds X-Forwarded-For/-Proto: how many proxies
         #: to trust, so throttling counts the real client address.
         "PROXY_COUNT": 0,
-        #: Retention: months after a family's exit before its identifying data is removed,
-        #: unless the municipality's own file sets another period.
-        "RETENTION_MONTHS": 60,
     }
 
 
@@ -101,7 +98,6 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ACCOUNT": str,
     "LOGIN_LIMIT_PER_ADDRESS": str,
     "PROXY_COUNT": int,
-    "RETENTION_MONTHS": int,
 }
 
 
@@ -157,8 +153,6 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
         config["SESSION_COOKIE_SECURE"] = True
     if int(config["SESSION_IDLE_MINUTES"]) < 1 or int(config["SESSION_MAX_HOURS"]) < 1:
         raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1.")
-    if int(config["RETENTION_MONTHS"]) < 1:
-        raise ConfigError("RETENTION_MONTHS must be at least 1.")
     config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_MAX_HOURS"]) * 3600
     for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR"):
         config[key] = str(Path(config[key]))

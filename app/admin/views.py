@@ -77,6 +77,14 @@ class SettingsForm(FlaskForm):
     joint_team_sees_all = BooleanField(
         _l("In single entry, the whole joint team sees all programme families")
     )
+    retention_months = IntegerField(
+        _l("Months after a family's exit before its names, CPR numbers and free text are removed"),
+        description=_l(
+            "The answers stay, pseudonymised, for the evaluation. `flask privacy purge` removes "
+            "what is due."
+        ),
+        validators=[DataRequired(), _range("privacy", "retention_months")],
+    )
 
 
 class DepartmentForm(FlaskForm):
@@ -139,6 +147,7 @@ def settings() -> str | Response:
             **current.get("follow_up", {}),
             **current.get("joint_plan", {}),
             **current.get("access", {}),
+            **current.get("privacy", {}),
         }
     )
     available = _local_forms()
@@ -162,6 +171,7 @@ def settings() -> str | Response:
                         "external_contacts": bool(form.external_contacts.data),
                         "joint_team_sees_all": bool(form.joint_team_sees_all.data),
                     },
+                    "privacy": {"retention_months": form.retention_months.data},
                 },
                 chosen,
             )

@@ -44,6 +44,8 @@ class Family(TenantOwned, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="active")
     #: Set when the family_exit form is submitted.
     exit_date: Mapped[date | None] = mapped_column(Date, default=None)
+    #: When the retention period ran out and names, CPR numbers and free text were removed.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     #: Optimistic lock: a stale correction is refused instead of overwriting.
@@ -89,6 +91,9 @@ class Member(TenantOwned, db.Model):
     #: The day the person left it; None while they belong to it.
     end_date: Mapped[date | None] = mapped_column(Date, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Tombstone: set when the person's identifying data was erased on request. The row
+    #: stays (the pseudonymised answers point at it); the name, CPR and free text do not.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     family: Mapped[Family] = relationship(back_populates="members", overlaps="members")
 

@@ -91,6 +91,11 @@ SETTINGS_SPEC: dict[str, dict[str, tuple[type, Any, tuple[int, int] | None, str]
         "external_contacts": (bool, False, None, "true or false"),
         "joint_team_sees_all": (bool, False, None, "true or false"),
     },
+    "privacy": {
+        # Months after a family's exit before names, CPR numbers and free text are
+        # removed; the pseudonymised answers stay for the evaluation.
+        "retention_months": (int, 60, (1, 600), "a whole number of months, 1-600"),
+    },
 }
 _TOP_LEVEL = {
     "code",
