@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import pytest
 from flask import g
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app.auth.models import Membership
 from app.core.db import db
+from app.families.models import Family
 from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import owner_engine
@@ -178,4 +180,55 @@ def test_a_row_cannot_point_at_another_municipalitys_row(app_ctx, two_municipali
                     "VALUES (:m, :f, 'adult', 'X', '2026-01-01', '2026-01-01')"
                 ),
                 {"m": brondby.id, "f": families["vejle"]},
+            )
+
+
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("membership", "department_id"),
+        ("assignment", "department_id"),
+        ("plan_goal", "responsible_department_id"),
+    ],
+)
+def test_a_department_reference_stays_in_its_municipality(
+    app_ctx, two_municipalities, make_user, table, column
+):
+    """Composite foreign keys: a membership, assignment or plan goal in Brøndby cannot name
+    a Vejle department (the departments' ids are unique, so only the pair says whose)."""
+    brondby, vejle, families = two_municipalities
+    g._test_harness = True
+    with tenant_scope(brondby):
+        from app.plans.models import Plan
+        from app.plans.services import add_goal, create_plan
+        from app.teams.services import assign
+
+        family = db.session.get(Family, families["brondby"])
+        staff = make_user(brondby, "staff")
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == staff.id))
+        assign(brondby, family, membership)
+        plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id)) or create_plan(
+            brondby, family
+        )
+        add_goal(plan, 1, "work_education", "Et mål", None)
+        db.session.commit()
+    with owner_engine(app_ctx).connect() as connection:
+        theirs = connection.execute(
+            text("SELECT min(id) FROM department WHERE municipality_id = :m"), {"m": vejle.id}
+        ).scalar_one()
+        ours = connection.execute(
+            text("SELECT min(id) FROM department WHERE municipality_id = :m"), {"m": brondby.id}
+        ).scalar_one()
+        row = connection.execute(
+            text(f"SELECT min(id) FROM {table} WHERE municipality_id = :m"), {"m": brondby.id}
+        ).scalar_one()
+        assert row is not None
+        connection.commit()
+        with connection.begin():
+            connection.execute(
+                text(f"UPDATE {table} SET {column} = :d WHERE id = :id"), {"d": ours, "id": row}
+            )
+        with pytest.raises(IntegrityError), connection.begin():
+            connection.execute(
+                text(f"UPDATE {table} SET {column} = :d WHERE id = :id"), {"d": theirs, "id": row}
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
@@ -62,7 +62,12 @@ class Membership(db.Model):
     """
 
     __tablename__ = "membership"
-    __table_args__ = (UniqueConstraint("user_id", "municipality_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "municipality_id"),
+        ForeignKeyConstraint(
+            ["department_id", "municipality_id"], ["department.id", "department.municipality_id"]
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
@@ -73,9 +78,8 @@ class Membership(db.Model):
     #: One of MEMBERSHIP_ROLES.
     role: Mapped[str] = mapped_column(String(20))
     #: The staff member's home department (a family coordinator's, for instance).
-    department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id", ondelete="SET NULL"), default=None
-    )
+    #: Departments are closed, never deleted, so nothing needs to happen on delete.
+    department_id: Mapped[int | None] = mapped_column(default=None)
     #: Part of the programme's joint team (single-entry model).
     joint_team: Mapped[bool] = mapped_column(default=False)
     #: For external contact persons: the organisation they come from, and its kind.
@@ -85,4 +89,4 @@ class Membership(db.Model):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     municipality: Mapped[Municipality] = relationship()
-    department: Mapped[Department | None] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])

@@ -61,6 +61,10 @@ class Goal(TenantOwned, db.Model):
         ForeignKeyConstraint(
             ["plan_id", "municipality_id"], ["plan.id", "plan.municipality_id"], ondelete="CASCADE"
         ),
+        ForeignKeyConstraint(
+            ["responsible_department_id", "municipality_id"],
+            ["department.id", "department.municipality_id"],
+        ),
         CheckConstraint(
             "life_area IN ('work_education', 'children_school_wellbeing', 'economy', 'health', "
             "'housing', 'everyday_structure', 'leisure')",
@@ -75,13 +79,11 @@ class Goal(TenantOwned, db.Model):
     life_area: Mapped[str] = mapped_column(String(40))
     #: The goal in the family's and the staff's words. Free text: exported only if granted.
     description: Mapped[str] = mapped_column(Text)
-    responsible_department_id: Mapped[int | None] = mapped_column(
-        ForeignKey("department.id"), default=None
-    )
+    responsible_department_id: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     plan: Mapped[Plan] = relationship(back_populates="goals", overlaps="goals")
-    responsible_department = relationship("Department")
+    responsible_department = relationship("Department", foreign_keys=[responsible_department_id])
     statuses: Mapped[list[GoalStatus]] = relationship(
         back_populates="goal", order_by="GoalStatus.id", overlaps="goal"
     )

@@ -33,6 +33,9 @@ class Assignment(TenantOwned, db.Model):
             ["family.id", "family.municipality_id"],
             ondelete="CASCADE",
         ),
+        ForeignKeyConstraint(
+            ["department_id", "municipality_id"], ["department.id", "department.municipality_id"]
+        ),
         CheckConstraint("kind IN ('coordinator', 'entry_caseworker', 'team_member')", name="kind"),
         UniqueConstraint("id", "municipality_id"),
         # At most one active coordinator, entry caseworker and contact person per family.
@@ -59,7 +62,7 @@ class Assignment(TenantOwned, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     kind: Mapped[str] = mapped_column(String(20))
     #: The department the person represents around this family.
-    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), default=None)
+    department_id: Mapped[int | None] = mapped_column(default=None)
     #: Their role in the family's team, in the municipality's own words.
     team_role: Mapped[str | None] = mapped_column(String(120), default=None)
     #: The family's chosen contact person (one per family).
@@ -69,4 +72,4 @@ class Assignment(TenantOwned, db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     user = relationship("User")
-    department = relationship("Department")
+    department = relationship("Department", foreign_keys=[department_id])

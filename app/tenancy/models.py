@@ -62,7 +62,12 @@ class Department(TenantOwned, db.Model):
     """A department of the municipality (employment unit, children and family, ...)."""
 
     __tablename__ = "department"
-    __table_args__ = (UniqueConstraint("municipality_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("municipality_id", "code"),
+        # What rows that name a department point at, so they cannot name another
+        # municipality's (composite foreign keys in membership, assignment, plan_goal).
+        UniqueConstraint("id", "municipality_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stable short code from the municipality's configuration file.
