@@ -147,8 +147,9 @@ def test_a_shorter_retention_period_in_the_settings_is_honoured(app_ctx, jammerb
     assert f"family {made['recent'][0]}: exit 2025-12-31, due 2026-01-31" in result.output
 
 
-def test_erasure_leaves_a_tombstone_and_an_audit_event(app_ctx, jammerbugt_families):
+def test_erasure_leaves_a_tombstone_and_an_audit_event(app_ctx, jammerbugt_families, make_user):
     jammerbugt, made = jammerbugt_families
+    officer = make_user(jammerbugt, "admin")
     _family_id, adult_id = made["recent"]
     runner = app_ctx.test_cli_runner()
     args = ["privacy", "erase", "--municipality", "jammerbugt", "--member", str(adult_id)]
@@ -159,7 +160,7 @@ def test_erasure_leaves_a_tombstone_and_an_audit_event(app_ctx, jammerbugt_famil
     with tenant_scope(jammerbugt):
         assert db.session.get(Member, adult_id).erased_at is None
 
-    done = runner.invoke(args=[*args, "--reason", "sag 2026-17", "--yes"])
+    done = runner.invoke(args=[*args, "--reason", "sag 2026-17", "--by", officer.email, "--yes"])
     assert done.exit_code == 0, done.output
     db.session.expire_all()
     with tenant_scope(jammerbugt):
@@ -173,6 +174,7 @@ def test_erasure_leaves_a_tombstone_and_an_audit_event(app_ctx, jammerbugt_famil
         assert not child.name.startswith(REMOVED)
         event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.erased"))
         assert event.object_id == str(adult_id) and event.details["reason"] == "sag 2026-17"
+        assert event.actor_id == officer.id
         with pytest.raises(ErasureError, match="already erased"):
             erase_member(adult, reason="again", actor_id=None)
         with pytest.raises(ErasureError, match="needs a reason"):

@@ -69,6 +69,17 @@ def purge_command(dry_run: bool, slug: str | None, today: object) -> None:
         click.echo(f"{total} families anonymised")
 
 
+def _actor(email: str | None) -> int | None:
+    if email is None:
+        return None
+    from app.auth.services import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with e-mail {email}")
+    return user.id
+
+
 def _member(municipality: Municipality, member_id: int) -> Member:
     member = db.session.get(Member, member_id)
     if member is None:
@@ -80,11 +91,13 @@ def _member(municipality: Municipality, member_id: int) -> Member:
 @click.option("--municipality", "slug", required=True)
 @click.option("--member", "member_id", type=int, required=True, help="The person's id.")
 @click.option("--reason", required=True, help="Why, e.g. the request's case number.")
+@click.option("--by", "by_email", help="E-mail of the user carrying it out (for the audit trail).")
 @click.option("--yes", is_flag=True, help="Do it (without this, only say what would happen).")
 @with_appcontext
-def erase_command(slug: str, member_id: int, reason: str, yes: bool) -> None:
+def erase_command(slug: str, member_id: int, reason: str, by_email: str | None, yes: bool) -> None:
     """Erase one person's name, CPR number and free-text answers, on their request."""
     municipality = _municipality(slug)
+    actor_id = _actor(by_email)
     with tenant_scope(municipality):
         member = _member(municipality, member_id)
         if not yes:
@@ -94,7 +107,7 @@ def erase_command(slug: str, member_id: int, reason: str, yes: bool) -> None:
             )
             return
         try:
-            counts = erase_member(member, reason=reason, actor_id=None)
+            counts = erase_member(member, reason=reason, actor_id=actor_id)
         except ErasureError as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc
@@ -107,13 +120,17 @@ def erase_command(slug: str, member_id: int, reason: str, yes: bool) -> None:
 @click.option("--member", "member_id", type=int, required=True, help="The person's id.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
+@click.option("--by", "by_email", help="E-mail of the user carrying it out (for the audit trail).")
 @with_appcontext
-def subject_access_command(slug: str, member_id: int, out: Path, lang: str) -> None:
+def subject_access_command(
+    slug: str, member_id: int, out: Path, lang: str, by_email: str | None
+) -> None:
     """Write everything held about one person to a JSON file (GDPR article 15)."""
     municipality = _municipality(slug)
+    actor_id = _actor(by_email)
     with tenant_scope(municipality):
         member = _member(municipality, member_id)
-        document = subject_access(member, actor_id=None, language=lang)
+        document = subject_access(member, actor_id=actor_id, language=lang)
         db.session.commit()
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     click.echo(f"wrote {out} ({len(document['forms'])} forms)")
