@@ -83,7 +83,9 @@ def test_sessions_end_when_idle_and_after_their_lifetime(client, auth, municipal
         reasons = [
             e.details["reason"]
             for e in db.session.scalars(
-                select(AuditEvent).where(AuditEvent.action == "auth.session_expired")
+                select(AuditEvent)
+                .where(AuditEvent.action == "auth.session_expired")
+                .order_by(AuditEvent.id)
             )
         ]
     assert reasons == ["idle", "lifetime"]

@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(name, value)
         if production:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if current_user and current_user.is_authenticated:
+        if request.endpoint != "static" and current_user and current_user.is_authenticated:
             # Pages with personal data must not be kept by the browser or a shared proxy.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

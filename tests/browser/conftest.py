@@ -11,6 +11,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -38,6 +39,25 @@ def chromium_path() -> str | None:
     return candidate if Path(candidate).exists() else shutil.which("chromium")
 
 
+def _read_files_whole(app: Any) -> Any:
+    """Hand the development server whole bodies, never open files.
+
+    When the browser drops a connection (a page closed while its favicon loads),
+    werkzeug's development server abandons the response without closing it, and the open
+    static file surfaces later as a ResourceWarning in an unrelated test.
+    """
+
+    def wsgi(environ: Any, start_response: Any) -> Any:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     database = tmp_path_factory.mktemp("live") / "helhed.sqlite3"
@@ -49,7 +69,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             load_catalogue(Path(app.config["FORMS_DIR"])),
         )
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _read_files_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
