@@ -29,6 +29,7 @@ from app.collection.services import (
     find_submission,
     forms_for_wave,
     latest_versions,
+    record_reading,
     save_submission,
 )
 from app.core.db import db, utcnow
@@ -49,6 +50,9 @@ from app.families.services import (
     correct_enrolment_date,
     end_member,
     enrol_family,
+)
+from app.families.services import (
+    record_reading as record_family_reading,
 )
 from app.plans.models import Plan
 from app.reports.figures import REPORT_ROLES, as_json, municipality_report
@@ -284,14 +288,7 @@ def enrol() -> Response:
 @bp.get("/families/<int:family_id>")
 def family(family_id: int) -> Response:
     row = family_or_404(family_id)
-    record(
-        "family.viewed",
-        actor_id=g.membership.user_id,
-        municipality_id=row.municipality_id,
-        object_type="family",
-        object_id=row.id,
-        details={"via": "api"},
-    )
+    record_family_reading(row, via="api", actor_id=g.membership.user_id)
     db.session.commit()
     return _json(family_json(row), etag=row.lock_version)
 
@@ -411,18 +408,7 @@ def create_submission(family_id: int, wave_id: int) -> Response:
 @bp.get("/submissions/<int:submission_id>")
 def submission(submission_id: int) -> Response:
     row = owned_by_family_or_404(Submission, submission_id)
-    record(
-        "submission.viewed",
-        actor_id=g.membership.user_id,
-        municipality_id=row.municipality_id,
-        object_type="submission",
-        object_id=row.id,
-        details={
-            "form": row.form_id,
-            "via": "api",
-            "child_welfare": row.form_version.level == "child",
-        },
-    )
+    record_reading(row, via="api", actor_id=g.membership.user_id)
     db.session.commit()
     return _json(submission_json(row), etag=row.lock_version)
 

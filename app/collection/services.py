@@ -222,3 +222,21 @@ def _apply_exit(wave: Wave, answers: dict[str, Any]) -> None:
     if exit_date:
         family.exit_date = date.fromisoformat(exit_date)
         family.status = "exited"
+
+
+def record_reading(submission: Submission, *, via: str, actor_id: int | None = None) -> None:
+    """Audit a reading of a submission's answers (a page, the edit form, the API)."""
+    record(
+        "submission.viewed",
+        actor_id=actor_id,
+        municipality_id=submission.municipality_id,
+        object_type="submission",
+        object_id=submission.id,
+        details={
+            "form": submission.form_id,
+            "via": via,
+            # A child's form holds child-welfare data: the log says so, so a
+            # data-protection officer can find every reading of it.
+            "child_welfare": submission.form_version.level == "child",
+        },
+    )

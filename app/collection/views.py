@@ -20,6 +20,7 @@ from app.collection.services import (
     Invalid,
     find_submission,
     forms_for_wave,
+    record_reading,
     save_submission,
 )
 from app.core.db import db
@@ -71,7 +72,7 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
             formdata=None, data=data, lock_version=submission.lock_version if submission else 0
         )
         if submission is not None:
-            _record_reading(submission, "edit")
+            record_reading(submission, via="edit page")
             db.session.commit()
         return _render_fill(form, wave, member, version, submission)
 
@@ -207,26 +208,10 @@ def _conflict(
     ), 409
 
 
-def _record_reading(submission: Submission, page: str) -> None:
-    record(
-        "submission.viewed",
-        municipality_id=submission.municipality_id,
-        object_type="submission",
-        object_id=submission.id,
-        details={
-            "form": submission.form_id,
-            "page": page,
-            # A child's form holds child-welfare data: the log says so, so a
-            # data-protection officer can find every reading of it.
-            "child_welfare": submission.form_version.level == "child",
-        },
-    )
-
-
 @bp.route("/submissions/<int:submission_id>")
 def view(submission_id: int) -> str:
     submission = owned_by_family_or_404(Submission, submission_id)
-    _record_reading(submission, "view")
+    record_reading(submission, via="page")
     db.session.commit()
     return render_template(
         "collection/view.html",

@@ -272,3 +272,15 @@ def refresh_completion(wave: Wave, core_forms: list[tuple[str, str]]) -> None:
         wave.completed_at = utcnow()
     elif not complete and wave.completed_at is not None:
         wave.completed_at = None
+
+
+def record_reading(family: Family, *, via: str, actor_id: int | None = None) -> None:
+    """Audit a reading of a family's page (or its API resource)."""
+    record(
+        "family.viewed",
+        actor_id=actor_id,
+        municipality_id=family.municipality_id,
+        object_type="family",
+        object_id=family.id,
+        details={"via": via},
+    )

@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from app.audit.services import record
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
 from app.core.db import db
@@ -30,6 +29,7 @@ from app.families.services import (
     end_member,
     enrol_family,
     expected_forms,
+    record_reading,
     start_exit,
 )
 from app.plans.models import Plan
@@ -115,12 +115,7 @@ def detail(family_id: int) -> str:
             )
         waves.append({"wave": wave, "status": wave.status(today), "rows": rows})
     next_wave = next((w for w in waves if w["status"] in ("upcoming", "due", "overdue")), None)
-    record(
-        "family.viewed",
-        municipality_id=family.municipality_id,
-        object_type="family",
-        object_id=family.id,
-    )
+    record_reading(family, via="page")
     db.session.commit()
     return render_template(
         "families/detail.html",
