@@ -55,6 +55,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.families.views import bp as families_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
+    from app.privacy.views import bp as privacy_bp
     from app.reports.views import platform as study_reports_bp
     from app.reports.views import tenant as reports_bp
     from app.research.views import platform as research_bp
@@ -79,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
         collection_bp,
         admin_bp,
         audit_bp,
+        privacy_bp,
         tokens_bp,
         municipal_research_bp,
         reports_bp,

@@ -224,3 +224,41 @@ def test_subject_access_exports_everything_held_about_one_person(
         assert db.session.scalar(
             select(AuditEvent).where(AuditEvent.action == "privacy.subject_access")
         ).object_id == str(adult_id)
+
+
+def test_an_admin_handles_a_persons_rights_from_the_family_page(
+    client, auth, app_ctx, jammerbugt_families, make_user
+):
+    jammerbugt, made = jammerbugt_families
+    family_id, adult_id = made["recent"]
+    staff = make_user(jammerbugt, "staff")
+    admin = make_user(jammerbugt, "admin")
+
+    auth.login(staff.email)
+    assert client.get(f"/jammerbugt/privacy/members/{adult_id}").status_code == 403
+    auth.logout()
+
+    auth.login(admin.email)
+    family_page = client.get(f"/jammerbugt/families/{family_id}").get_data(as_text=True)
+    assert f"/jammerbugt/privacy/members/{adult_id}" in family_page
+    download = client.get(f"/jammerbugt/privacy/members/{adult_id}/subject-access.json")
+    assert download.status_code == 200 and download.mimetype == "application/json"
+    assert download.json["about"]["cpr"] == "010190-1234"
+
+    unconfirmed = client.post(f"/jammerbugt/privacy/members/{adult_id}", data={"reason": "sag 9"})
+    assert unconfirmed.status_code == 400
+    html = unconfirmed.get_data(as_text=True)
+    assert "Sæt kryds for at bekræfte" in html and 'value="sag 9"' in html
+    db.session.expire_all()
+    with tenant_scope(jammerbugt):
+        assert db.session.get(Member, adult_id).erased_at is None
+
+    done = client.post(
+        f"/jammerbugt/privacy/members/{adult_id}", data={"reason": "sag 9", "confirm": "y"}
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    with tenant_scope(jammerbugt):
+        assert db.session.get(Member, adult_id).cpr is None
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "privacy.erased"))
+        assert event.actor_id == admin.id
