@@ -297,3 +297,17 @@ def test_healthz_fails_when_the_schema_is_behind(tmp_path):
         db.engine.dispose()
     assert response.status_code == 503
     assert "flask db upgrade" in response.json["migrations"]
+
+
+def test_the_operator_resets_a_lost_second_factor(client, municipalities, make_user):
+    admin = make_user(municipalities["brondby"], "admin")
+    result = client.application.test_cli_runner().invoke(
+        args=["users", "reset-two-factor", "--email", admin.email]
+    )
+    assert result.exit_code == 0, result.output
+    step1 = client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert step1.location.endswith("/login/setup"), "a new app is set up at the next sign-in"
+    with unscoped("test"):
+        assert db.session.scalar(
+            select(AuditEvent.object_id).where(AuditEvent.action == "auth.two_factor_reset")
+        ) == str(admin.id)

@@ -90,3 +90,18 @@ def grant(email: str, slug: str, role: str) -> None:
     grant_membership(user, _municipality(slug), role)  # type: ignore[arg-type]
     db.session.commit()
     click.echo(f"{email} is {role} in {slug}")
+
+
+@users.command("reset-two-factor")
+@click.option("--email", required=True)
+@with_appcontext
+def reset_two_factor(email: str) -> None:
+    """Remove a user's authenticator key (a lost phone); they set up a new one at sign-in."""
+    from app.auth import twofactor
+
+    user = find_user(email)
+    if user is None:
+        _fail(f"no user with e-mail {email}")
+    twofactor.reset(user, by=None)  # type: ignore[arg-type]
+    db.session.commit()
+    click.echo(f"two-factor sign-in reset for {email}; a new app is set up at the next sign-in")
