@@ -1,10 +1,10 @@
-"""The start page after login and the error pages."""
+"""The start page after login, the error pages, and refusing text no database can store."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -32,6 +32,48 @@ def _start_page() -> str | Response:
     if len(memberships) == 1 and not current_user.platform_role:
         return redirect(url_for("tenancy.home", slug=memberships[0].municipality.slug))
     return render_template("core/index.html", memberships=memberships)
+
+
+def _unstorable(text: str) -> bool:
+    """NUL, which PostgreSQL cannot store in text (SQLite would, and the two would differ),
+    or a lone surrogate from a JSON escape, which no database encoding can store."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _any_unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return _unstorable(value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _any_unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_any_unstorable(item) for item in value)
+    return False
+
+
+@bp.before_app_request
+def _refuse_unstorable_text() -> None:
+    """Refuse a request that carries text no database can store, before any view reads it.
+
+    Nobody types these characters; without this, each text field, search and URL segment
+    that reaches PostgreSQL would answer 500.
+    """
+    if _unstorable(request.path) or any(
+        _unstorable(key) or _unstorable(value) for key, value in request.args.items(multi=True)
+    ):
+        abort(400)
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if any(
+            _unstorable(key) or _unstorable(value) for key, value in request.form.items(multi=True)
+        ):
+            abort(400)
+        if request.is_json and _any_unstorable(request.get_json(silent=True)):
+            abort(400)
 
 
 def register_error_pages(app: Flask) -> None:
