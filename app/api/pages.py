@@ -9,12 +9,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, StringField
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length, NumberRange
 
 from app.api.models import ApiToken
 from app.api.tokens import DEFAULT_DAYS, MAX_DAYS, create_token, revoke
 from app.core.db import db
+from app.core.forms import WholeNumberField
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
@@ -28,7 +29,7 @@ bp = TenantBlueprint("tokens", __name__, url_prefix="/tokens")
 
 class TokenForm(FlaskForm):
     name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(max=120)])
-    days = IntegerField(
+    days = WholeNumberField(
         _l("Valid for (days)"),
         default=DEFAULT_DAYS,
         validators=[DataRequired(), NumberRange(min=1, max=MAX_DAYS)],

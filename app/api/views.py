@@ -167,10 +167,18 @@ def _if_match() -> int:
     header = request.headers.get("If-Match")
     if header is None:
         raise ApiProblem(428, "Send If-Match with the ETag you read, so no change is lost.")
-    text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
+    seen = _whole_number(header.strip().removeprefix("W/").strip('"'))
+    if seen is None:
         raise ApiProblem(412, "The If-Match header does not match the current version.")
-    return int(text)
+    return seen
+
+
+def _whole_number(text: str) -> int | None:
+    """Up to nine ASCII digits as a number. str.isdigit() alone also takes "²", which
+    int() then refuses, and int() of thousands of digits raises too."""
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return None
 
 
 def _json(
@@ -189,9 +197,10 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = _whole_number(raw)
+    if value is None or not low <= value <= high:
         raise _invalid(name, f"Give a whole number from {low} to {high}.")
-    return int(raw)
+    return value
 
 
 # -- the municipality and its forms --------------------------------------------------------------

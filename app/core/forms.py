@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import StringField
+from wtforms import IntegerField, StringField
 from wtforms.validators import ValidationError
 
 
@@ -41,3 +41,17 @@ class RequiredDate:
     def __call__(self, form: Any, field: DateField) -> None:
         if not field.data:
             raise ValidationError(_l("Write a date."))
+
+
+class WholeNumberField(IntegerField):
+    """A whole number of at most nine digits.
+
+    WTForms' ``NumberRange`` checks ``math.isnan(value)``, which raises OverflowError (a
+    500) for an integer beyond a float's range; no number typed here needs ten digits.
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > 9:
+            self.data = None
+            raise ValueError(_l("Write a whole number."))
+        super().process_formdata(valuelist)

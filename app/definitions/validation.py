@@ -133,13 +133,18 @@ def _check_range(value: float, low: float | None, high: float | None) -> None:
         raise _Invalid(_l("Write a number of at most %(high)s.", high=_number_text(high)))
 
 
+#: Numbers as JSON are held to what the page's text allows (nine digits): beyond it
+#: ``float()`` overflows, and NaN and infinities are no one's answer (nor valid JSON).
+_NUMBER_LIMIT = 10**9
+
+
 def _integer(raw: Any) -> int | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
-        return raw
+        return raw if abs(raw) < _NUMBER_LIMIT else None
     if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
+        return int(raw) if abs(raw) < _NUMBER_LIMIT else None
     if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,9}\s*", raw):
         return int(raw)
     return None
@@ -149,7 +154,8 @@ def _decimal(raw: Any) -> float | None:
     if isinstance(raw, bool):
         return None
     if isinstance(raw, (int, float)):
-        return float(raw)
+        # abs() of a huge int stays an int, so the comparison cannot overflow; NaN fails it.
+        return float(raw) if abs(raw) < _NUMBER_LIMIT else None
     if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,9}([.,]\d{1,6})?\s*", raw):
         return float(raw.strip().replace(",", "."))
     return None
