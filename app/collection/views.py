@@ -24,6 +24,7 @@ from app.collection.services import (
     save_submission,
 )
 from app.core.db import db
+from app.core.forms import seen_version
 from app.definitions.compile import answers_to_formdata, build_form_class, display_value
 from app.families.access import member_or_404, owned_by_family_or_404, wave_or_404
 from app.families.models import Member, Wave
@@ -84,7 +85,7 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
     if not result.ok:
         flash(_("The form has errors. Correct the fields marked below."), "error")
         return _render_fill(form, wave, member, version, submission), 422
-    seen = int(form.lock_version.data or 0) or None
+    seen = seen_version(form.lock_version.data) or None
     try:
         save_submission(
             current_municipality(),

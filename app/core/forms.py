@@ -55,3 +55,16 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(_l("Write a whole number."))
         super().process_formdata(valuelist)
+
+
+def seen_version(raw: Any) -> int:
+    """The lock version a form was opened at, from its hidden field.
+
+    0 when the field is empty; -1 when it is not a version number (only a tampered form
+    sends that), which no stored row has, so the save is refused as a conflict instead of
+    failing with a 500.
+    """
+    text = str(raw or "").strip()
+    if not text:
+        return 0
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
 from app.core.db import db
+from app.core.forms import seen_version
 from app.families.access import (
     FAMILY_ROLES,
     PLAN_ROLES,
@@ -190,7 +191,7 @@ def correct_enrolment(family_id: int) -> Response:
                 current_municipality(),
                 family,
                 form.enrolment_date.date,  # type: ignore[arg-type]
-                int(form.lock_version.data or 0),
+                seen_version(form.lock_version.data),
             )
         except StaleFamily:
             flash(
