@@ -139,6 +139,11 @@ def find_submission(wave: Wave, form_id: str, member: Member | None) -> Submissi
     )
 
 
+def must_stay_complete(submission: Submission | None) -> bool:
+    """A submitted form is never saved back into an incomplete state."""
+    return submission is not None and submission.status == "submitted"
+
+
 def save_submission(
     municipality: Municipality,
     wave: Wave,
@@ -166,7 +171,10 @@ def save_submission(
     previous = submission.answers if submission else {}
     if submission is not None and submission.form_version_id != version.id:
         form = submission.form_version.form  # a draft stays on the version it started on
-    result = validate_answers(form, raw, complete=submit, today=today, previous=previous)
+    # A submitted form stays submitted when saved again, so it must stay complete: the
+    # indicators and the wave's completion count it.
+    complete = submit or must_stay_complete(submission)
+    result = validate_answers(form, raw, complete=complete, today=today, previous=previous)
     if not result.ok:
         raise Invalid(result)
 

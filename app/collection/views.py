@@ -20,6 +20,7 @@ from app.collection.services import (
     Invalid,
     find_submission,
     forms_for_wave,
+    must_stay_complete,
     record_reading,
     save_submission,
 )
@@ -79,7 +80,7 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
 
     form = form_class()
     submit = "submit" in request.form
-    result = form.check(complete=submit)
+    result = form.check(complete=submit or must_stay_complete(submission))
     if "csrf_token" in result.errors:
         abort(400)
     if not result.ok:
