@@ -186,7 +186,8 @@ def normalise_cpr(cpr: str | None) -> str | None:
     """DDMMYY-SSSS. Ten digits are all we check: valid numbers without modulus 11 exist."""
     if cpr is None or not cpr.strip():
         return None
-    digits = "".join(ch for ch in cpr if ch.isdigit())
+    # ASCII digits only: str.isdigit() also takes "²" and "١", which no CPR number has.
+    digits = "".join(ch for ch in cpr if "0" <= ch <= "9")
     if len(digits) != 10 or len(cpr.strip()) > 11:
         raise FamilyError(_l("Write the CPR number as DDMMYY-SSSS."))
     return f"{digits[:6]}-{digits[6:]}"

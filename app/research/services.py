@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,9 @@ from app.research.models import ExportRecord, Grant, Study, StudyResearcher, Wav
 from app.research.package import PackageResult, write_package
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope, unscoped
+
+#: follow_up_<months>: months as the follow-up schedule makes them, within the column's 20.
+WAVE_KEY_RE = re.compile(r"follow_up_[1-9][0-9]{0,3}")
 
 
 class ResearchError(ValueError):
@@ -128,10 +132,9 @@ def set_wave_approval(
     municipality: Municipality, wave_key: str, approved: bool, actor_id: int | None = None
 ) -> WaveApproval:
     """Approve a wave's data for research, or reopen it (which withdraws the approval)."""
-    if not (
-        wave_key in ("intake", "exit")
-        or (wave_key.startswith("follow_up_") and wave_key[10:].isdigit())
-    ):
+    # ASCII digits, as the keys are made: str.isdigit() also takes "²" and "١", and a key
+    # longer than its column fails on PostgreSQL.
+    if not (wave_key in ("intake", "exit") or WAVE_KEY_RE.fullmatch(wave_key)):
         raise ResearchError("a wave is intake, follow_up_<months> or exit")
     with tenant_scope(municipality, actor_id):
         row = db.session.scalar(select(WaveApproval).where(WaveApproval.wave_key == wave_key))
