@@ -910,7 +910,7 @@ def test_a_form_write_never_fails_and_never_writes_half(
     checker = WriteChecker(client)
     requests = form_requests(target, rule, hints)
 
-    @fuzz_settings(25)
+    @fuzz_settings(20)
     @given(data=st.data())
     def post(data: st.DataObject) -> None:
         url, body = resolve(data.draw(requests, label="request"), target, app_ctx)

@@ -353,7 +353,7 @@ def test_an_api_write_never_fails_and_never_writes_half(
     checker = WriteChecker(client, pages=False)
     requests = api_requests(schema, headers, hints)
 
-    @fuzz_settings(40)
+    @fuzz_settings(30)
     @given(data=st.data())
     def call(data: st.DataObject) -> None:
         send_api(checker, client, method, url, api_token, data.draw(requests, label="request"))
