@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
@@ -24,6 +24,7 @@ from app.admin.services import (
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.collection.models import FormVersion
 from app.core.db import db
+from app.core.forms import WholeNumberField
 from app.core.templating import ROLE_LABELS, TEAM_MODEL_LABELS
 from app.i18n import current_language
 from app.tenancy.config_files import SETTINGS_SPEC
@@ -56,28 +57,28 @@ class SettingsForm(FlaskForm):
         choices=[SelectChoice(m, TEAM_MODEL_LABELS[m]) for m in TEAM_MODELS],
         description=_l("Families already enrolled keep the model they were enrolled under."),
     )
-    interval_months = IntegerField(
+    interval_months = WholeNumberField(
         _l("Months between follow-ups"),
         validators=[DataRequired(), _range("follow_up", "interval_months")],
     )
-    window_days = IntegerField(
+    window_days = WholeNumberField(
         _l("Window around each due date (days)"),
         validators=[Optional(), _range("follow_up", "window_days")],
     )
-    count = IntegerField(
+    count = WholeNumberField(
         _l("Number of follow-ups"), validators=[DataRequired(), _range("follow_up", "count")]
     )
-    phases = IntegerField(
+    phases = WholeNumberField(
         _l("Phases of the joint plan"), validators=[DataRequired(), _range("joint_plan", "phases")]
     )
-    phase_months = IntegerField(
+    phase_months = WholeNumberField(
         _l("Months per phase"), validators=[DataRequired(), _range("joint_plan", "phase_months")]
     )
     external_contacts = BooleanField(_l("The family's contact person may be external"))
     joint_team_sees_all = BooleanField(
         _l("In single entry, the whole joint team sees all programme families")
     )
-    retention_months = IntegerField(
+    retention_months = WholeNumberField(
         _l("Months after a family's exit before its names, CPR numbers and free text are removed"),
         description=_l(
             "The answers stay, pseudonymised, for the evaluation. `flask privacy purge` removes "
@@ -85,6 +86,10 @@ class SettingsForm(FlaskForm):
         ),
         validators=[DataRequired(), _range("privacy", "retention_months")],
     )
+
+
+#: The names' column width (app.tenancy.models.Department).
+DEPARTMENT_NAME_LENGTH = 120
 
 
 class DepartmentForm(FlaskForm):
@@ -216,6 +221,12 @@ def department(department_id: int) -> Response:
     if FlaskForm().validate_on_submit():
         name_da = request.form.get("name_da", "").strip() or row.name_da
         name_en = request.form.get("name_en", "").strip() or row.name_en
+        if max(len(name_da), len(name_en)) > DEPARTMENT_NAME_LENGTH:
+            flash(
+                _("A department's name has at most %(n)d characters.", n=DEPARTMENT_NAME_LENGTH),
+                "error",
+            )
+            return redirect(url_for("admin.departments"))
         update_department(row, name_da, name_en, request.form.get("active") == "1")
         db.session.commit()
         flash(_("The department is saved."), "success")

@@ -50,7 +50,10 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     target = target.strip()
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "http://[" : not a URL we would ever send anyone to
+        return None
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     if "\\" in target or any(ord(c) < 32 for c in target):
