@@ -193,6 +193,8 @@ def test_the_admin_page_filters_and_shows_only_its_own_municipality(
     # Downloading the log is itself in the log.
     assert "audit.exported" in _actions(brondby.id)
 
+    # A page number of another script's digits is the first page, not a crash.
+    assert client.get("/brondby/admin/audit/?page=²").status_code == 200
     # A wrong date is named, not a crash.
     bad = client.get("/brondby/admin/audit/?since=31-12-2026")
     assert bad.status_code == 200 and "ÅÅÅÅ-MM-DD" in bad.get_data(as_text=True)

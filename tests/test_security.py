@@ -100,6 +100,8 @@ def test_admins_need_a_code_and_a_code_works_once(client, municipalities, make_u
 
     wrong = client.post("/login/code", data={"code": "000000"})
     assert wrong.status_code == 401
+    # Digits of another kind are a wrong code, not an error.
+    assert client.post("/login/code", data={"code": "²²²²²²"}).status_code == 401
     assert "Koden er forkert" in wrong.get_data(as_text=True)
 
     code = fresh_code(client, admin.email)

@@ -49,7 +49,8 @@ def _criteria() -> tuple[AuditFilter, list[str]]:
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+    ok = raw.isascii() and raw.isdigit() and len(raw) <= 9  # "²" is a digit to isdigit()
+    return max(1, min(int(raw), 10_000)) if ok else 1
 
 
 def _listing(template_endpoint: str, csv_endpoint: str) -> str:

@@ -61,7 +61,8 @@ def _matching_step(
     secret: str, code: str, after: int | None, now: float | None = None
 ) -> int | None:
     code = "".join(code.split())
-    if len(code) != 6 or not code.isdigit():
+    # ASCII only: "²" passes isdigit(), and compare_digest refuses non-ASCII text.
+    if len(code) != 6 or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = totp.timecode(_utc(now))
