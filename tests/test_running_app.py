@@ -110,6 +110,8 @@ def server() -> Iterator[dict[str, Any]]:
         with scratch_database("postgresql", folder) as url:
             world = _prepare(url, field_key, folder, run)
             running = Server(world["app_url"], 2, folder, field_key)
+            # The deployment's own settings file: the access log format is under test.
+            running.command[3:3] = ["-c", "python:app.core.gunicorn_conf"]
             running.env.update(
                 {
                     "RATELIMIT_ENABLED": "true",
@@ -120,7 +122,7 @@ def server() -> Iterator[dict[str, Any]]:
             )
             running.start()
             try:
-                yield {**world, "port": running.port, "owner_url": url}
+                yield {**world, "port": running.port, "owner_url": url, "server": running}
             finally:
                 running.stop()
     except DatabaseUnavailable as exc:
@@ -280,3 +282,14 @@ def _municipality_id(connection: Any, family_id: int, owner: Any) -> int:
         return as_owner.execute(
             "SELECT municipality_id FROM family WHERE id = %s", (family_id,)
         ).fetchone()[0]
+
+
+def test_the_access_log_carries_no_personal_data(server):
+    browser = Browser(server["port"])
+    # Signed in or not, the search is in the URL the server logs.
+    browser.request("GET", "/brondby/families/?q=Hansen-S%C3%B8rensen")
+    log = server["server"].log_tail(400)
+    requests = [line for line in log.splitlines() if '"GET /' in line or '"POST /' in line]
+    assert any('"GET /brondby/families/"' in line for line in requests), log
+    assert "Hansen" not in log and "?q=" not in log
+    assert "127.0.0.1" not in "\n".join(requests), "no client address"
