@@ -61,6 +61,8 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         #: several app servers share a Redis URL (redis://host:6379/0).
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
+        #: Prefix of the throttle's keys, so installations may share one Redis.
+        "RATELIMIT_KEY_PREFIX": "helhed",
         "LOGIN_LIMIT_PER_ACCOUNT": "5 per minute; 20 per hour",
         "LOGIN_LIMIT_PER_ADDRESS": "30 per minute; 300 per hour",
         #: Set when a reverse proxy in front adds X-Forwarded-For/-Proto: how many proxies
@@ -95,6 +97,7 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "SESSION_MAX_HOURS": int,
     "RATELIMIT_ENABLED": boolean,
     "RATELIMIT_STORAGE_URI": str,
+    "RATELIMIT_KEY_PREFIX": str,
     "LOGIN_LIMIT_PER_ACCOUNT": str,
     "LOGIN_LIMIT_PER_ADDRESS": str,
     "PROXY_COUNT": int,

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         get_remote_address,
         app=app,
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        key_prefix=app.config["RATELIMIT_KEY_PREFIX"],
         headers_enabled=True,
         strategy="moving-window",
         enabled=bool(app.config["RATELIMIT_ENABLED"]),
