@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean bench-reports \
+.PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages \
 	bench-faults
 
 run: install $(MO)
@@ -23,6 +23,11 @@ test: install-test $(MO)
 FAMILIES ?= 2000
 bench-reports: install $(MO)
 	$(BIN)/python bench/reports.py --families $(FAMILIES)
+
+# The dashboard and the family list with PAGE_FAMILIES families in one municipality.
+PAGE_FAMILIES ?= 10000
+bench-pages: install $(MO)
+	$(BIN)/python bench/pages.py --families $(PAGE_FAMILIES)
 
 # CLIENTS API clients write through gunicorn for SECONDS while KILLS busy workers are
 # killed with SIGKILL; then every acknowledged write must be stored exactly once, whole.
