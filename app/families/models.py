@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,6 +123,15 @@ class Wave(TenantOwned, db.Model):
         ),
         CheckConstraint("kind IN ('intake', 'follow_up', 'exit')", name="kind"),
         Index("ix_wave_municipality_due", "municipality_id", "due_date"),
+        # The dashboard's open waves: only those not yet completed are in the index.
+        Index(
+            "ix_wave_open",
+            "municipality_id",
+            "window_start",
+            "window_end",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
