@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages \
+.PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages bench-indicators \
 	bench-faults
 
 run: install $(MO)
@@ -28,6 +28,11 @@ bench-reports: install $(MO)
 PAGE_FAMILIES ?= 10000
 bench-pages: install $(MO)
 	$(BIN)/python bench/pages.py --families $(PAGE_FAMILIES)
+
+# How the indicators grow: STEPS families in all (five municipalities).
+STEPS ?= 1000,10000,100000
+bench-indicators: install $(MO)
+	$(BIN)/python bench/indicators.py --steps $(STEPS)
 
 # CLIENTS API clients write through gunicorn for SECONDS while KILLS busy workers are
 # killed with SIGKILL; then every acknowledged write must be stored exactly once, whole.
