@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 
 from app.collection.models import Submission
 from app.core.db import db
-from app.families.access import visible_families
+from app.families.access import sees_all_families, visible_families
 from app.families.models import Family, Wave
 
 LIST_LIMIT = 20
@@ -33,6 +33,15 @@ def _visible_ids():  # type: ignore[no-untyped-def]
     return select(Family.id).where(visible_families(), Family.status == "active")
 
 
+def _among_active(family_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Rows of the active families the member sees (the query joins Family)."""
+    if sees_all_families():
+        # Leads and admins see the whole municipality, which the tenant scope already
+        # limits to: a plain condition lets the database use the partial indexes.
+        return Family.status == "active"
+    return family_id.in_(_visible_ids())
+
+
 def build(today: date) -> Dashboard:
     visible = _visible_ids()
     families = db.session.scalar(select(func.count()).select_from(visible.subquery())) or 0
@@ -40,7 +49,7 @@ def build(today: date) -> Dashboard:
         select(Wave, Family)
         .join(Family, Family.id == Wave.family_id)
         .where(
-            Wave.family_id.in_(visible),
+            _among_active(Wave.family_id),
             Wave.completed_at.is_(None),
             Wave.window_start <= today,
             Wave.window_end >= today,
@@ -53,7 +62,7 @@ def build(today: date) -> Dashboard:
     drafts_query = (
         select(Submission, Family)
         .join(Family, Family.id == Submission.family_id)
-        .where(Submission.family_id.in_(visible), Submission.status == "draft")
+        .where(_among_active(Submission.family_id), Submission.status == "draft")
     )
     draft_count = db.session.scalar(select(func.count()).select_from(drafts_query.subquery())) or 0
     drafts = [
@@ -68,7 +77,9 @@ def build(today: date) -> Dashboard:
         for key, total, done in db.session.execute(
             select(Wave.key, func.count(Wave.id), func.count(Wave.completed_at))
             .where(
-                Wave.family_id.in_(select(Family.id).where(visible_families())),
+                true()
+                if sees_all_families()
+                else Wave.family_id.in_(select(Family.id).where(visible_families())),
                 Wave.window_start <= today,
             )
             .group_by(Wave.key)
