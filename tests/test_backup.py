@@ -406,11 +406,11 @@ def test_a_table_the_backup_does_not_know(
             connection.execute(text("DROP TABLE IF EXISTS added_after_backup"))
 
 
+# pg_dump and the application role are PostgreSQL's: these run there only.
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
 def test_a_failing_pg_dump_shows_its_error_and_leaves_nothing(
-    populated: Flask, backend: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    populated: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("pg_dump is PostgreSQL's")
     tools = tmp_path / "bin"
     tools.mkdir()
     fake = tools / "pg_dump"
@@ -423,9 +423,9 @@ def test_a_failing_pg_dump_shows_its_error_and_leaves_nothing(
     assert list(out.parent.iterdir()) == []
 
 
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
 def test_the_application_role_cannot_make_a_backup(app_ctx: Flask, tmp_path: Path) -> None:
-    if not app_ctx.config.get("TEST_OWNER_DATABASE_URL"):
-        pytest.skip("the application connects as the table owner here")
+    assert app_ctx.config["TEST_OWNER_DATABASE_URL"], "the suite runs PostgreSQL as the app role"
     # Row-level security would hide rows from it: refused, never an incomplete backup.
     out = tmp_path / "partial.dump"
     refused(run(app_ctx, "create", "--out", str(out)), "row-level security", "BYPASSRLS")
