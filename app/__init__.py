@@ -47,7 +47,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
     from app.audit.views import bp as audit_bp
-    from app.audit.views import platform as platform_audit_bp
     from app.auth.views import bp as auth_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
@@ -67,7 +66,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(operator_bp, url_prefix="/operator")
-    app.register_blueprint(platform_audit_bp)
     app.register_blueprint(research_bp, url_prefix="/research")
     app.register_blueprint(study_reports_bp, url_prefix="/research")
     # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the

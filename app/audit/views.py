@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context
-from flask_login import current_user, login_required
+from flask import Response, render_template, request, stream_with_context
 
 from app.audit.services import AuditFilter, csv_lines, events, record
 from app.core.db import db
 from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
-from app.tenancy.scoping import set_request_scope
 
 bp = TenantBlueprint("audit", __name__, url_prefix="/admin/audit")
-platform = Blueprint("platform_audit", __name__)
 
 PER_PAGE = 100
 
@@ -53,7 +50,7 @@ def _page() -> int:
     return max(1, min(int(raw), 10_000)) if ok else 1
 
 
-def _listing(template_endpoint: str, csv_endpoint: str) -> str:
+def listing(template_endpoint: str, csv_endpoint: str) -> str:
     criteria, problems = _criteria()
     page = _page()
     rows = events(criteria, page=page, per_page=PER_PAGE)
@@ -70,7 +67,7 @@ def _listing(template_endpoint: str, csv_endpoint: str) -> str:
     )
 
 
-def _download(name: str, municipality_id: int | None) -> Response:
+def download_csv(name: str, municipality_id: int | None) -> Response:
     criteria, _problems = _criteria()
     # Reading the trail is itself recorded, with the filter used.
     record(
@@ -88,33 +85,13 @@ def _download(name: str, municipality_id: int | None) -> Response:
 @bp.route("/")
 @roles_required("admin")
 def log() -> str:
-    return _listing("audit.log", "audit.download")
+    return listing("audit.log", "audit.download")
 
 
 @bp.route("/audit.csv")
 @roles_required("admin")
 def download() -> Response:
     municipality = current_municipality()
-    return _download(f"audit-{municipality.slug}-{date.today().isoformat()}.csv", municipality.id)
-
-
-def _operator_only() -> None:
-    if current_user.platform_role != "operator":
-        abort(403)
-    # Platform events are those without a municipality: the default scope shows those
-    # and hides every municipality's own.
-    set_request_scope(None, current_user.id)
-
-
-@platform.route("/operator/audit/")
-@login_required
-def platform_log() -> str:
-    _operator_only()
-    return _listing("platform_audit.platform_log", "platform_audit.platform_download")
-
-
-@platform.route("/operator/audit/audit.csv")
-@login_required
-def platform_download() -> Response:
-    _operator_only()
-    return _download(f"audit-platform-{date.today().isoformat()}.csv", None)
+    return download_csv(
+        f"audit-{municipality.slug}-{date.today().isoformat()}.csv", municipality.id
+    )

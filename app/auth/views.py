@@ -201,7 +201,6 @@ def account() -> str | Response:
         form=form,
         two_factor_on=current_user.totp_secret is not None,
         two_factor_required=twofactor.is_required(current_user),
-        off_form=EmptyForm(),
     ), status
 
 

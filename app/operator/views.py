@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -22,3 +24,19 @@ def municipalities() -> str:
     # Municipality rows are the tenants themselves, not tenant data: no crossing needed.
     rows = db.session.scalars(select(Municipality).order_by(Municipality.code)).all()
     return render_template("operator/municipalities.html", municipalities=rows)
+
+
+# The platform's own audit events (sign-ins, crossings of the tenant boundary): those with
+# no municipality, which is what a request outside any municipality sees.
+@bp.route("/audit/")
+def audit_log() -> str:
+    from app.audit.views import listing
+
+    return listing("operator.audit_log", "operator.audit_download")
+
+
+@bp.route("/audit/audit.csv")
+def audit_download() -> Response:
+    from app.audit.views import download_csv
+
+    return download_csv(f"audit-platform-{date.today().isoformat()}.csv", None)
