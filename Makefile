@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages bench-indicators \
+.PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages bench-scale \
 	bench-faults
 
 run: install $(MO)
@@ -29,10 +29,11 @@ PAGE_FAMILIES ?= 10000
 bench-pages: install $(MO)
 	$(BIN)/python bench/pages.py --families $(PAGE_FAMILIES)
 
-# How the indicators grow: STEPS families in all (five municipalities).
+# The research export against a raw dump, and how the indicators grow: STEPS families
+# in all (five municipalities).
 STEPS ?= 1000,10000,100000
-bench-indicators: install $(MO)
-	$(BIN)/python bench/indicators.py --steps $(STEPS)
+bench-scale: install $(MO)
+	$(BIN)/python bench/scale.py --steps $(STEPS)
 
 # CLIENTS API clients write through gunicorn for SECONDS while KILLS busy workers are
 # killed with SIGKILL; then every acknowledged write must be stored exactly once, whole.
