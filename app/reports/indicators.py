@@ -10,6 +10,12 @@ adds up a handful of groups; :mod:`app.reports.disclosure` then decides what may
 
 The statements use only what SQLite and PostgreSQL share (JSON access through SQLAlchemy,
 window functions, ``CASE``), plus the two date functions in :mod:`app.reports.sql`.
+
+They do not read the submissions themselves. :func:`compute` first copies the cohort's
+submitted answers, with their wave and family and only the answers the indicators read
+(:data:`FACTS`, typed), into a temporary table of its connection; the statements read
+that. Joining waves and families, checking consent and grants and extracting JSON then
+happen once per run instead of once per indicator.
 """
 
 from __future__ import annotations
@@ -20,16 +26,24 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
+    Column,
     ColumnElement,
+    Date,
     Float,
+    Integer,
+    MetaData,
     Select,
+    String,
     Subquery,
+    Table,
     and_,
     case,
     cast,
     extract,
     false,
     func,
+    insert,
     or_,
     select,
     true,
@@ -39,6 +53,7 @@ from app.collection.models import FormVersion, Submission
 from app.core.db import db
 from app.families.models import Family, Member, Wave
 from app.reports.sql import days_between, utc_date
+from app.tenancy.scoping import scoped
 
 Text = dict[str, str]
 
@@ -150,30 +165,129 @@ class Indicator:
 # --- building blocks -------------------------------------------------------------------
 
 
-def _submitted(cohort: Cohort, *form_ids: str) -> Subquery:
-    """Submitted answers to *form_ids* of the cohort's families, with their wave and group."""
-    return (
+#: Every answer an indicator reads, and the type it is read as.
+FACTS: dict[str, type] = {
+    "active_case": Boolean,
+    "birth_year": Integer,
+    "case_start_date": String,
+    "employment_activity": Boolean,
+    "employment_activity_date": String,
+    "household_type": String,
+    "income_support": String,
+    "n_contact_persons": Float,
+    "n_interventions": Float,
+    "n_plans": Float,
+    "sex": String,
+    "who5_score": Float,
+    "years_with_employment_unit": Float,
+}
+#: The forms the indicators read.
+FACT_FORMS = (
+    "adult_follow_up",
+    "adult_intake",
+    "child_follow_up",
+    "child_intake",
+    "family_follow_up",
+    "family_intake",
+)
+_facts_metadata = MetaData()
+#: One row per submitted form of the cohort (a temporary table of compute's connection).
+facts_table = Table(
+    "helhed_indicator_facts",
+    _facts_metadata,
+    Column("family_id", Integer, nullable=False),
+    Column("member_id", Integer),
+    Column("form_id", String(120), nullable=False),
+    Column("wave_id", Integer, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("municipality_id", Integer, nullable=False),
+    Column("team_model", String(40), nullable=False),
+    Column("enrolment_date", Date, nullable=False),
+    *(Column(name, kind()) for name, kind in FACTS.items()),
+    prefixes=["TEMPORARY"],
+)
+#: The statements join one form's rows to another form's rows of the same person or
+#: family. SQLite would loop over the whole table for every row without these; PostgreSQL
+#: hashes the join and only pays for building them, so they are made on SQLite alone.
+_FACT_INDEXES = {"member": "form_id, member_id", "family": "form_id, family_id"}
+
+
+def _extract(name: str, kind: type) -> ColumnElement[Any]:
+    answer = Submission.answers[name]
+    if kind is Boolean:
+        return answer.as_boolean()
+    if kind is Integer:
+        return answer.as_integer()
+    if kind is Float:
+        return answer.as_float()
+    return answer.as_string()
+
+
+def _fill_facts(cohort: Cohort) -> None:
+    """Copy the cohort's submitted answers into :data:`facts_table` (created afresh)."""
+    connection = db.session.connection()
+    facts_table.drop(connection, checkfirst=True)
+    facts_table.create(connection)
+    source = (
         select(
             Submission.family_id,
             Submission.member_id,
-            Submission.answers,
-            Wave.id.label("wave_id"),
+            Submission.form_id,
+            Wave.id,
             Wave.due_date,
             Family.municipality_id,
             Family.team_model,
             Family.enrolment_date,
+            *(_extract(name, kind) for name, kind in FACTS.items()),
         )
         .join(Wave, Wave.id == Submission.wave_id)
         .join(Family, Family.id == Submission.family_id)
         .where(
             Submission.status == "submitted",
-            Submission.form_id.in_(form_ids),
+            Submission.form_id.in_(FACT_FORMS),
             cohort.families(),
             cohort.waves(),
             cohort.forms(),
         )
-        .subquery()
     )
+    # The session scopes the SELECTs it runs, not the source of an INSERT: apply the
+    # tenant rules here, so a cohort outside the scope copies nothing.
+    connection.execute(
+        insert(facts_table).from_select(
+            list(facts_table.c.keys()), scoped(source, Submission, Wave, Family)
+        )
+    )
+    if connection.dialect.name == "sqlite":
+        for name, columns in _FACT_INDEXES.items():  # after the rows: one sort, not many
+            connection.exec_driver_sql(
+                f"CREATE INDEX ix_{facts_table.name}_{name} ON {facts_table.name} ({columns})"
+            )
+    # Temporary tables get no statistics of their own (autovacuum never sees them), and
+    # the planner needs them to choose its joins.
+    connection.exec_driver_sql(f"ANALYZE {facts_table.name}")
+
+
+def _drop_facts() -> None:
+    facts_table.drop(db.session.connection(), checkfirst=True)
+
+
+class _Fact:
+    """An answer column of the facts table, read the way a JSON answer is read."""
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+
+    def as_string(self) -> ColumnElement[Any]:
+        return self.column
+
+    as_float = as_integer = as_boolean = as_string
+
+
+def _submitted(cohort: Cohort, *form_ids: str) -> Subquery:
+    """Submitted answers to *form_ids* of the cohort's families, with their wave and group."""
+    unknown = set(form_ids) - set(FACT_FORMS)
+    assert not unknown, f"add {unknown} to FACT_FORMS"
+    return select(facts_table).where(facts_table.c.form_id.in_(form_ids)).subquery()
 
 
 def _latest(source: Subquery, by: str, *where: ColumnElement[bool]) -> Subquery:
@@ -198,8 +312,9 @@ def _groups(source: Subquery | Any, n: Any, value: Any, *where: Any) -> Select[A
     )
 
 
-def _answer(source: Subquery, name: str) -> Any:
-    return source.c.answers[name]
+def _answer(source: Subquery, name: str) -> _Fact:
+    assert name in FACTS, f"add {name!r} to FACTS"
+    return _Fact(source.c[name])
 
 
 def _count_if(condition: ColumnElement[bool]) -> Any:
@@ -960,10 +1075,14 @@ def compute(cohort: Cohort) -> dict[str, Raw]:
     """Every indicator's figures per municipality and team model: one statement each."""
     found = codes()
     results: dict[str, Raw] = {}
-    for indicator in INDICATORS:
-        rows = db.session.execute(indicator.statement(cohort, found)).all()
-        results[indicator.id] = {
-            (row.municipality_id, row.team_model): (int(row.n or 0), float(row.value or 0))
-            for row in rows
-        }
+    _fill_facts(cohort)
+    try:
+        for indicator in INDICATORS:
+            rows = db.session.execute(indicator.statement(cohort, found)).all()
+            results[indicator.id] = {
+                (row.municipality_id, row.team_model): (int(row.n or 0), float(row.value or 0))
+                for row in rows
+            }
+    finally:
+        _drop_facts()
     return results

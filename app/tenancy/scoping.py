@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import event, or_
+from sqlalchemy import Select, event, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
@@ -211,6 +211,28 @@ def _register_special_rules() -> None:
             # Outside any municipality: the platform's own events (sign-ins, exports).
             return lambda cls: cls.municipality_id.is_(None)
         return lambda cls: cls.municipality_id == municipality_id
+
+
+def scoped(statement: Select[Any], *entities: type) -> Select[Any]:
+    """*statement* narrowed now by the current scope's rules for *entities*.
+
+    For a SELECT the session does not run by itself, such as the source of an
+    ``INSERT … FROM SELECT``: the session scopes the SELECT, UPDATE and DELETE it runs,
+    and ``with_loader_criteria`` does not reach into an INSERT's source.
+    """
+    scope = current_scope()
+    if scope.crosses_tenants:
+        return statement
+    municipality_id = scope.municipality_id if scope.municipality_id is not None else _NOBODY
+    user_id = scope.user_id if scope.user_id is not None else _NOBODY
+    return statement.where(
+        *(
+            factory(municipality_id, user_id)(entity)
+            for entity in entities
+            for registered, factory in _RULES
+            if issubclass(entity, registered)
+        )
+    )
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
