@@ -44,9 +44,11 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     or_,
     select,
     true,
+    union_all,
 )
 
 from app.collection.models import FormVersion, Submission
@@ -518,16 +520,28 @@ def _activity_within_six_months(cohort: Cohort, codes: Codes) -> Select[Any]:
 def _closed_case_and_self_supporting(cohort: Cohort, codes: Codes) -> Select[Any]:
     children = _case_closed_children(cohort)
     adults = _ever_self_supporting(cohort, codes)
-    closed = (
-        select(children.c.family_id, children.c.municipality_id, children.c.team_model)
-        .where(children.c.flag == 1)
-        .distinct()
-        .subquery()
-    )
-    working = select(adults.c.family_id).where(adults.c.flag == 1).distinct().subquery()
+    # One list of both kinds of flag, then one group per family: a join of the two
+    # grouped subqueries has no index to use, and SQLite ran it in time squared.
+    flags = union_all(
+        select(
+            children.c.family_id,
+            children.c.municipality_id,
+            children.c.team_model,
+            children.c.flag.label("closed"),
+            literal(0).label("working"),
+        ),
+        select(
+            adults.c.family_id,
+            adults.c.municipality_id,
+            adults.c.team_model,
+            literal(0).label("closed"),
+            adults.c.flag.label("working"),
+        ),
+    ).subquery()
     families = (
-        select(closed.c.municipality_id, closed.c.team_model)
-        .join(working, working.c.family_id == closed.c.family_id)
+        select(flags.c.municipality_id, flags.c.team_model)
+        .group_by(flags.c.family_id, flags.c.municipality_id, flags.c.team_model)
+        .having(and_(func.max(flags.c.closed) == 1, func.max(flags.c.working) == 1))
         .subquery()
     )
     return _groups(families, func.count(), func.count())
