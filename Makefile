@@ -8,7 +8,7 @@ PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
 .PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages bench-scale \
-	bench-faults
+	bench-faults bench-submit
 
 run: install $(MO)
 	$(FLASK) db upgrade
@@ -44,6 +44,13 @@ KILLS   ?= 3
 bench-faults: install $(MO)
 	$(BIN)/python bench/load_faults.py --clients $(CLIENTS) --seconds $(SECONDS) \
 	    --workers $(WORKERS) --kills $(KILLS)
+
+# Form submission through gunicorn against a minimal endpoint that inserts the same row:
+# SUBMIT_CLIENTS concurrent clients, SUBMIT_SECONDS timed at each level.
+SUBMIT_SECONDS ?= 10
+SUBMIT_CLIENTS ?= 1,8,32
+bench-submit: install $(MO)
+	$(BIN)/python bench/submit.py --seconds $(SUBMIT_SECONDS) --clients $(SUBMIT_CLIENTS)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -391,10 +391,26 @@ class Kill:
 
 
 class Server:
-    """gunicorn in a child process, with its workers found under /proc."""
+    """gunicorn in a child process, with its workers found under /proc.
 
-    def __init__(self, url: str, workers: int, folder: Path, field_key: str) -> None:
+    By default it serves Helhed (``wsgi:app``) with gunicorn's own settings; *target*,
+    *config* (a gunicorn ``-c`` argument) and *ready_path* (a GET that answers 200 once a
+    worker serves) let another application run under the same command line.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        folder: Path,
+        field_key: str,
+        *,
+        target: str = "wsgi:app",
+        config: str | None = None,
+        ready_path: str = "/api/v1/openapi.json",
+    ) -> None:
         self.port = _free_port()
+        self.ready_path = ready_path
         self.log_path = folder / "gunicorn.log"
         self._log: IO[bytes] | None = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -424,8 +440,9 @@ class Server:
             "30",
             "--graceful-timeout",
             "10",
+            *(["--config", config] if config else []),
             *_control_socket_off(),
-            "wsgi:app",
+            target,
         ]
         self.workers = workers
 
@@ -456,7 +473,7 @@ class Server:
     def _answers(self) -> bool:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
         try:
-            connection.request("GET", "/api/v1/openapi.json")
+            connection.request("GET", self.ready_path)
             response = connection.getresponse()
             response.read()
             return response.status == 200
