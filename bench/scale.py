@@ -9,7 +9,7 @@ too). One study is granted all five municipalities. At each step, in the same ru
   to CSV files: ``COPY … TO STDOUT`` on PostgreSQL, the ``sqlite3`` module and
   ``csv.writer`` on SQLite. Then the research package itself (``write_package``:
   pseudonyms, wide tables, codebook, indicators, zip). Each runs in a process of its
-  own, so its peak resident memory is its own (``wait4``'s ``ru_maxrss``).
+  own, so its peak resident memory is its own (``VmHWM``).
   Targets: export ≤ 2 × the raw dump; peak memory grows < 50 MB from 10,000 to 100,000
   families.
 - **(c) indicators** of the pooled comparison (one SQL statement per indicator and the
@@ -31,6 +31,7 @@ import base64
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -194,18 +195,27 @@ def child_export(url: str, folder: Path, study_id: int) -> dict[str, Any]:
     }
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory since it started its program.
+
+    Read from /proc (VmHWM) rather than ``ru_maxrss``: a child's ``ru_maxrss`` counts the
+    pages it shared with its parent between fork and exec, that is the parent's size.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def in_child(kind: str, url: str, **options: Any) -> dict[str, Any]:
     """Run a child and return what it printed, with its peak resident memory in MB."""
     folder = Path(tempfile.mkdtemp(prefix=f"helhed-bench-{kind}-"))
     command = [sys.executable, __file__, "--child", kind, "--url", url, "--folder", str(folder)]
     command += [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read() if process.stdout else ""
-    _pid, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"{kind} child failed (status {status}): {output[-2000:]}")
-    figures = json.loads(output.strip().splitlines()[-1])
-    figures["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{kind} child failed ({done.returncode}): {done.stdout[-2000:]}")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
@@ -396,21 +406,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--study", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child == "raw":
-        print(json.dumps(child_raw(args.url, args.folder)))
+        print(json.dumps({**child_raw(args.url, args.folder), "peak_mb": peak_mb()}))
         return 0
     if args.child == "export":
-        print(json.dumps(child_export(args.url, args.folder, args.study)))
+        print(json.dumps({**child_export(args.url, args.folder, args.study), "peak_mb": peak_mb()}))
         return 0
     steps = sorted(int(s) for s in args.steps.split(","))
     results = []
     for database in args.databases.split(","):
         print(f"{database}:", flush=True)
+        folder = Path(tempfile.mkdtemp(prefix="helhed-bench-scale-"))
         try:
-            folder = Path(tempfile.mkdtemp(prefix="helhed-bench-scale-"))
             with scratch_database(database, folder) as url:
                 results.append((database, run(url, steps, not args.no_export)))
         except DatabaseUnavailable as exc:
             print(f"{database}: skipped ({exc})")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)  # a scratch SQLite file is gigabytes
     report(results, not args.no_export)
     return 0
 

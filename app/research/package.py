@@ -193,6 +193,8 @@ class Selection:
 
     #: form version id -> (its questions by their qualified name, the prefix of its answers)
     questions: dict[int, tuple[dict[str, FieldDef], str]] = field(default_factory=dict)
+    #: How each combination of versions fills a table's columns (see _merge).
+    plans: dict[tuple[Any, ...], list[tuple[str, int]]] = field(default_factory=dict)
 
     def form(self, form_version_id: int) -> FormDef:
         if form_version_id not in self.forms:
@@ -636,20 +638,49 @@ def _answer_rows(
         yield _merge(parts, columns, key, level, selection)
 
 
+# How _merge fills a column, decided once per combination of form versions.
+_ABSENT, _HIDDEN, _DATE, _PLAIN = range(4)
+
+
+def _column_plan(
+    parts: list[Any], columns: list[Variable], free_text: bool, selection: Selection
+) -> list[tuple[str, int]]:
+    asked: dict[str, FieldDef] = {}
+    for part in parts:
+        asked.update(selection.asked(part.form_version_id)[0])
+    plan = []
+    for variable in columns:
+        fdef = asked.get(variable.name)
+        if fdef is None:
+            mode = _ABSENT
+        elif variable.free_text and not free_text:
+            mode = _HIDDEN
+        elif fdef.type == "date":
+            mode = _DATE
+        else:
+            mode = _PLAIN
+        plan.append((variable.name, mode))
+    return plan
+
+
 def _merge(
     parts: list[Any], columns: list[Variable], key: Pseudonyms, level: str, selection: Selection
 ) -> tuple[int, list[Any]]:
     first = parts[0]
     grant = selection.grants[first.municipality_id]
-    asked: dict[str, Any] = {}
     answers: dict[str, Any] = {}
     for part in parts:
-        questions, prefix = selection.asked(part.form_version_id)
-        asked.update(questions)
+        prefix = selection.asked(part.form_version_id)[1]
         if prefix:
             answers.update((prefix + name, value) for name, value in (part.answers or {}).items())
         else:
             answers.update(part.answers or {})
+    # The columns list lives as long as the export, so its id is a safe part of the key.
+    versions = tuple(part.form_version_id for part in parts)
+    plan_key = (id(columns), versions, grant.free_text)
+    plan = selection.plans.get(plan_key)
+    if plan is None:
+        plan = selection.plans[plan_key] = _column_plan(parts, columns, grant.free_text, selection)
     enrolment = first.enrolment_date
     row: list[Any] = [key("family", first.family_id)]
     if level != "family":
@@ -663,22 +694,22 @@ def _merge(
         months_between(enrolment, first.due_date),
         "; ".join(f"{p.form_id}:{p.version}" for p in parts),
     ]
-    for variable in columns:
-        fdef = asked.get(variable.name)
-        if fdef is None:
-            row.append(NOT_IN_VERSION)
+    append = row.append
+    for name, mode in plan:
+        if mode == _ABSENT:
+            append(NOT_IN_VERSION)
             continue
-        value = answers.get(variable.name)
+        value = answers.get(name)
         if value is None:
-            row.append(NOT_ANSWERED)
-        elif variable.free_text and not grant.free_text:
-            row.append(NOT_SHARED)
-        elif fdef.type == "date":
-            row.append(months_between(enrolment, date.fromisoformat(value)))
-        elif isinstance(value, list):
-            row.append(";".join(value))
+            append(NOT_ANSWERED)
+        elif mode == _HIDDEN:
+            append(NOT_SHARED)
+        elif mode == _DATE:
+            append(months_between(enrolment, date.fromisoformat(value)))
+        elif type(value) is list:
+            append(";".join(value))
         else:
-            row.append(value)
+            append(value)
     return first.municipality_id, row
 
 
