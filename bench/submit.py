@@ -459,8 +459,6 @@ class Result:
     notes: list[str] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
     set_up: str = ""
-    #: The machine's load average (1 minute) before the run: other work on the same cores.
-    load_before: float = 0.0
 
 
 def run(database: str, levels: list[int], seconds: float, warmup: float, workers: int) -> Result:
@@ -469,7 +467,7 @@ def run(database: str, levels: list[int], seconds: float, warmup: float, workers
         folder = Path(tmp)
         with scratch_database(database, folder) as url:
             name = "sqlite" if url.startswith("sqlite") else "postgresql"
-            result = Result(name, workers, load_before=os.getloadavg()[0])
+            result = Result(name, workers)
             started = time.perf_counter()
             world = prepare(url, max(levels), field_key, str(folder / "exports"))
             _minimal_table(url, world)
@@ -805,7 +803,6 @@ def report(result: Result, seconds: float, warmup: float) -> None:
     print(
         f"Form submission through gunicorn, {result.database}: {result.workers} sync workers"
         f" each, {os.cpu_count()} cores, {seconds:g} s per level after {warmup:g} s of warm-up"
-        f" (load average before: {result.load_before:.1f})"
     )
     print(
         f"{'clients':>7}  {'Helhed/s':>9}{'p50 ms':>8}{'p99 ms':>8}  {'minimal/s':>9}"
