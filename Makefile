@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean bench-reports bench-pages bench-scale \
+.PHONY: run test lint format install install-test translations extract-messages clean bench bench-reports bench-pages bench-scale \
 	bench-faults bench-submit
 
 run: install $(MO)
@@ -18,6 +18,10 @@ run: install $(MO)
 
 test: install-test $(MO)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Every performance benchmark, each against a baseline measured in the same run, with
+# PASS or FAIL against its target (docs/performance.md); about 40 minutes on 2 cores.
+bench: bench-pages bench-reports bench-submit bench-scale
 
 # Indicators and the comparison report at 5 municipalities x FAMILIES families each.
 FAMILIES ?= 2000
