@@ -7,7 +7,7 @@ request stores nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
@@ -61,6 +61,9 @@ from app.tenancy.models import Department, Municipality
 from app.tenancy.request import get_or_404, require_role
 from app.tenancy.scoping import set_request_scope
 
+#: How exactly a token's last use is recorded (see _authenticate).
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1/<slug>")
 meta = Blueprint("api_meta", __name__, url_prefix="/api/v1")
 
@@ -100,7 +103,11 @@ def _authenticate() -> None:
     membership = db.session.scalar(select(Membership).where(Membership.user_id == token.user_id))
     if membership is None or not membership.user.active:
         raise unauthorised
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
+        # At most once a minute: on SQLite this write takes the database's one write lock
+        # until the request commits, so writing it on every request serialised them all.
+        token.last_used_at = now
     set_request_scope(municipality, token.user_id)
     g.municipality = municipality
     g.membership = membership

@@ -239,3 +239,31 @@ def test_every_api_route_answers_404_for_another_municipalitys_ids(
             assert secret.email not in response.get_data(as_text=True)
             checked += 1
     assert checked >= 11
+
+
+def test_a_token_records_its_last_use_at_most_once_a_minute(
+    app_ctx, client, municipalities, make_user, token_for
+):
+    # Each write of last_used_at holds SQLite's write lock to the end of the request.
+    token = token_for(make_user(municipalities["vejle"], "staff"), "vejle")
+
+    def last_used():
+        with db.engine.connect() as connection:
+            return connection.execute(text("SELECT last_used_at FROM api_token")).scalar()
+
+    def enrol(label):
+        body = {"label": label, "enrolment_date": "2026-01-05"}
+        response = client.post("/api/v1/vejle/families", json=body, headers=bearer(token))
+        assert response.status_code == 201, response.json
+
+    enrol("Familien Brug 1")
+    first = last_used()
+    assert first is not None
+    enrol("Familien Brug 2")
+    assert last_used() == first
+    with tenant_scope(municipalities["vejle"]):
+        row = db.session.scalars(select(ApiToken)).one()
+        row.last_used_at = utcnow() - timedelta(minutes=2)
+        db.session.commit()
+    enrol("Familien Brug 3")
+    assert last_used() != first
