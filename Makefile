@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean bench bench-reports bench-pages bench-scale \
+.PHONY: run test lint format install install-test translations extract-messages clean screenshots bench bench-reports bench-pages bench-scale \
 	bench-faults bench-submit
 
 run: install $(MO)
@@ -55,6 +55,10 @@ SUBMIT_SECONDS ?= 10
 SUBMIT_CLIENTS ?= 1,8,32
 bench-submit: install $(MO)
 	$(BIN)/python bench/submit.py --seconds $(SUBMIT_SECONDS) --clients $(SUBMIT_CLIENTS)
+
+# The browser journeys, saving their screenshots of the main pages for the README.
+screenshots: install-test $(MO)
+	HELHED_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser -p no:randomly -q
 
 lint: install-test
 	$(BIN)/ruff check .
