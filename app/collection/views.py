@@ -27,6 +27,7 @@ from app.collection.services import (
 from app.core.db import db
 from app.core.forms import seen_version
 from app.definitions.compile import answers_to_formdata, build_form_class, display_value
+from app.definitions.validation import _date, _decimal
 from app.families.access import member_or_404, owned_by_family_or_404, wave_or_404
 from app.families.models import Member, Wave
 from app.i18n import current_language
@@ -172,6 +173,11 @@ def _conflict(
             )
         elif field.type == "boolean" and my_value in ("true", "false"):
             mine_text = display_value(definition, field, my_value == "true", language)
+        elif field.type == "date" and (day := _date(my_value)) is not None:
+            # Typed or picked as 2026-05-22, read as the saved answer is: 22. maj 2026.
+            mine_text = display_value(definition, field, day.isoformat(), language)
+        elif field.type == "decimal" and (amount := _decimal(my_value)) is not None:
+            mine_text = display_value(definition, field, amount, language)
         rows.append(
             {
                 "field": field,

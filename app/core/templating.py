@@ -2,14 +2,105 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import Flask, g
-from flask_babel import format_date as babel_format_date
-from flask_babel import format_percent
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+#: The Babel locale whose conventions dates and numbers follow in each interface language:
+#: Danish as in Denmark ("22. maj 2026", "1,7"); English as in Britain ("22 May 2026",
+#: "1.7"), not Babel's plain "en", which writes American dates ("May 22, 2026").
+FORMAT_LOCALES = {"da": "da_DK", "en": "en_GB"}
+
+
+def format_locale(language: str | None = None) -> str:
+    """The locale for dates and numbers in *language* (default: the interface language)."""
+    if language is None:
+        from app.i18n import current_language
+
+        try:
+            language = current_language()
+        except RuntimeError:  # outside an application context
+            language = "da"
+    return FORMAT_LOCALES.get(language, FORMAT_LOCALES["da"])
+
+
+def _timezone() -> Any:
+    try:
+        return get_timezone()
+    except RuntimeError:
+        return babel_dates.get_timezone("Europe/Copenhagen")
+
+
+def format_day(
+    value: date | datetime | None, format: str = "long", language: str | None = None
+) -> str:
+    """A date as people read it: "22. maj 2026" / "22 May 2026"; "short" is "22.05.2026".
+
+    A datetime (stored in UTC) is first moved to the installation's time zone, so an event
+    at 23:30 UTC on 21 May is shown as 22 May in Copenhagen.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        value = moment.astimezone(_timezone()).date()
+    return babel_dates.format_date(value, format=format, locale=format_locale(language))
+
+
+def format_moment(
+    value: datetime | None, format: str = "short", language: str | None = None
+) -> str:
+    """A point in time in the installation's time zone: "22.05.2026 14.30"."""
+    if value is None:
+        return ""
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return babel_dates.format_datetime(
+        moment, format=format, tzinfo=_timezone(), locale=format_locale(language)
+    )
+
+
+def format_number(
+    value: float | int | None,
+    decimals: int | None = None,
+    language: str | None = None,
+    *,
+    group: bool = True,
+) -> str:
+    """A number with the language's decimal sign and grouping: "1,7" / "1.7".
+
+    *decimals* fixes the number of decimals; without it the number keeps its own (up to
+    three). ``group=False`` leaves out the thousands separator (for years: "1930").
+    """
+    if value is None:
+        return ""
+    if decimals is None:
+        pattern = None
+    elif decimals == 0:
+        pattern = "#,##0"
+    else:
+        pattern = "#,##0." + "0" * decimals
+    return babel_numbers.format_decimal(
+        value, format=pattern, locale=format_locale(language), group_separator=group
+    )
+
+
+def format_share(value: float | None, decimals: int = 0, language: str | None = None) -> str:
+    """A share (0–1) as a percentage: "50 %" in Danish, "50%" in English."""
+    if value is None:
+        return ""
+    locale = Locale.parse(format_locale(language))
+    pattern = locale.percent_formats[None].pattern  # "#,##0 %" in Danish
+    if decimals:
+        pattern = pattern.replace("0", "0." + "0" * decimals, 1)
+    return babel_numbers.format_percent(value, format=pattern, locale=locale)
+
 
 ROLE_LABELS = {
     "admin": _l("administrator"),
@@ -125,7 +216,7 @@ def init_app(app: Flask) -> None:
             "team_model_help": lambda code: TEAM_MODEL_HELP.get(code, ""),
             "assign_heading": lambda code: ASSIGN_HEADINGS.get(code, ""),
             "assignment_kind_label": lambda code: ASSIGNMENT_KIND_LABELS.get(code, code),
-            "format_percent": format_percent,
+            "format_percent": format_share,
             "today": date.today,
             "job_status_label": lambda code: JOB_STATUS_LABELS.get(code, code),
             "form_errors": form_errors,
@@ -149,15 +240,9 @@ def init_app(app: Flask) -> None:
         municipality = db.session.get(Municipality, municipality_id)
         return municipality.name(current_language()) if municipality else str(municipality_id)
 
-    @app.template_filter("datetime")
-    def format_datetime(value: datetime | None) -> str:
-        from flask_babel import format_datetime as babel_format_datetime
-
-        # Shown in the installation's time zone (BABEL_DEFAULT_TIMEZONE), stored in UTC.
-        return "" if value is None else babel_format_datetime(value, format="short")
-
-    @app.template_filter("format_date")
-    def format_date(value: date | datetime | None, format: str = "long") -> str:
-        if value is None:
-            return ""
-        return babel_format_date(value, format=format)
+    # Dates, times and numbers shown to people, in the interface language: one
+    # implementation (above) for templates, flash messages and the report.
+    app.add_template_filter(format_moment, "datetime")
+    app.add_template_filter(format_day, "format_date")
+    app.add_template_filter(format_number, "format_decimal")
+    app.add_template_filter(format_share, "format_percent")

@@ -161,7 +161,7 @@ def answers_to_formdata(form: FormDef, answers: dict[str, Any], language: str) -
 
 def display_value(form: FormDef, field: FieldDef, value: Any, language: str) -> str:
     """An answer as a person reads it, with the labels of the snapshot it was given to."""
-    from flask_babel import format_date, format_decimal
+    from app.core.templating import format_day, format_number
 
     if value is None or value == [] or value == "":
         return ""
@@ -172,10 +172,10 @@ def display_value(form: FormDef, field: FieldDef, value: Any, language: str) -> 
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if field.type == "date":
-        return format_date(date.fromisoformat(value), format="long")
+        return format_day(date.fromisoformat(value), "long", language)
     if field.type == "scale" and int(value) in field.anchors:
         return f"{value} – {pick(field.anchors[int(value)], language)}"
-    text = format_decimal(value) if field.type == "decimal" else str(value)
+    text = format_number(value, language=language) if field.type == "decimal" else str(value)
     return f"{text} {pick(field.unit, language)}".strip()
 
 
@@ -206,6 +206,8 @@ def describe_condition(form: FormDef, node: dict[str, Any], language: str) -> st
         args = n.get("args", [])
         if op == "not" and "field" in args[0]:
             return str(_l("%(field)s is answered No", field=name(args[0]["field"])))
+        if op == "not":
+            return str(_l("it is not so that %(condition)s", condition=words(args[0])))
         if op in ("and", "or"):
             joiner = f" {_l('and') if op == 'and' else _l('or')} "
             return joiner.join(words(a) for a in args)
@@ -225,7 +227,14 @@ def describe_condition(form: FormDef, node: dict[str, Any], language: str) -> st
                 return str(
                     _l("%(field)s is one of: %(values)s", field=name(field_name), values=shown)
                 )
-            return f"{name(field_name)} {op} {value(field_name, right)}"
+            phrase = {
+                "!=": _l("%(field)s is not %(value)s"),
+                "<": _l("%(field)s is less than %(value)s"),
+                "<=": _l("%(field)s is at most %(value)s"),
+                ">": _l("%(field)s is more than %(value)s"),
+                ">=": _l("%(field)s is at least %(value)s"),
+            }[op]
+            return str(phrase) % {"field": name(field_name), "value": value(field_name, right)}
         return json.dumps(n, ensure_ascii=False)
 
     return str(_l("Answer only if %(condition)s.", condition=words(node)))

@@ -50,7 +50,10 @@ def _is_empty(raw: Any) -> bool:
 
 
 def _number_text(value: float) -> str:
-    return f"{value:g}"
+    """A limit in a message, in the reader's language ("2,5"), without grouping (years)."""
+    from app.core.templating import format_number
+
+    return format_number(value, group=False)
 
 
 def _parse(field: FieldDef, raw: Any, form: FormDef, today: date, keep: list[str]) -> Any:

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import format_decimal
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.config import PROJECT_ROOT
-from app.core.templating import TEAM_MODEL_LABELS
+from app.core.templating import TEAM_MODEL_LABELS, format_number
 from app.reports.charts import Bar, bar_chart
 from app.reports.disclosure import Shown
 from app.reports.figures import Figures, Report
@@ -50,8 +49,7 @@ class Entry:
 
 
 def number(value: float, language: str, decimals: int = 1) -> str:
-    pattern = "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
-    return format_decimal(value, format=pattern, locale="da_DK" if language == "da" else "en")
+    return format_number(value, decimals, language)
 
 
 def value_text(indicator: Indicator, shown: Shown, language: str) -> str:

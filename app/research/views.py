@@ -225,8 +225,9 @@ def grant(study_id: int) -> Response:
             free_text=request.form.get("free_text") == "1",
             actor_id=current_user.id,
         )
-    except ResearchError as exc:
-        flash(str(exc), "error")
+    except ResearchError:
+        # The service's reasons are written for the command line; both are this.
+        flash(_("Choose at least one form and at least one wave."), "error")
         return redirect(url_for("municipal_research.overview"))
     db.session.commit()
     flash(_("The study has access."), "success")
