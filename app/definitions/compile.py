@@ -209,7 +209,8 @@ def describe_condition(form: FormDef, node: dict[str, Any], language: str) -> st
         if op == "not":
             return str(_l("it is not so that %(condition)s", condition=words(args[0])))
         if op in ("and", "or"):
-            joiner = f" {_l('and') if op == 'and' else _l('or')} "
+            # Not inside an f-string: the message extractor would not see the words.
+            joiner = " " + str(_l("and") if op == "and" else _l("or")) + " "
             return joiner.join(words(a) for a in args)
         if op in ("==", "!=", "<", "<=", ">", ">=", "in") and "field" in args[0]:
             field_name = args[0]["field"]
