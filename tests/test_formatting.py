@@ -79,6 +79,22 @@ def test_the_filters_write_dates_times_and_numbers_in_the_language(
         assert rendered == f"{long}|{short}|{moment}|{decimal}|{grouped}|{share}"
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"), [("da", "Alle 12.345 familier"), ("en", "All 12,345 families")]
+)
+def test_counts_in_sentences_are_grouped_the_languages_way(app, language, expected):
+    # The templates pass the count formatted: ngettext alone would write "12345".
+    with app.test_request_context(), force_locale(language):
+        assert (
+            render_template_string(
+                '{{ ngettext("All %(num)s family", "All %(num)s families", n,'
+                " num=n | format_decimal) }}",
+                n=12345,
+            )
+            == expected
+        )
+
+
 def test_a_language_can_be_asked_for_outside_the_interface_language(app):
     with app.test_request_context(), force_locale("da"):
         assert format_day(date(2026, 5, 22), "long", "en") == "22 May 2026"
