@@ -72,7 +72,4 @@
   form.addEventListener("change", refresh);
   form.addEventListener("input", refresh);
   refresh();
-
-  var summary = document.getElementById("error-summary");
-  if (summary) { summary.focus(); }
 }());
