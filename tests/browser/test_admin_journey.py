@@ -60,6 +60,7 @@ def test_an_admin_changes_settings_local_forms_and_roles(page, settings_restored
     page.goto(family_url)
     intake = wave_section(page, "Indskrivning")
     expect(intake).to_contain_text(LOCAL_FORM_TITLE)
+    assert_accessible(page, "family page")
 
     # A setting and a local form, changed on the settings page.
     page.goto(f"/{SLUG}/")
@@ -78,6 +79,7 @@ def test_an_admin_changes_settings_local_forms_and_roles(page, settings_restored
     save_settings(page)
     expect(page.get_by_label(RETENTION)).to_have_value(new)
     expect(page.get_by_label(LOCAL_FORM)).not_to_be_checked()
+    assert_accessible(page, "settings, saved")
     page.goto(family_url)
     expect(wave_section(page, "Indskrivning")).not_to_contain_text(LOCAL_FORM_TITLE)
 

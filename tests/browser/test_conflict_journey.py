@@ -70,6 +70,7 @@ def test_staff_fill_intake_and_follow_up_through_an_error_and_an_edit_conflict(
         log_in(lead, "lead@vejle.example")
         lead.goto(form_url)
         expect(lead.get_by_label(CONTACTS)).to_have_value("2")
+        assert_accessible(lead, "follow-up form (lead)")
         lead.get_by_label(CONTACTS).fill("3")
         lead.get_by_role("button", name="Gem kladde").click()
         expect(lead.get_by_role("status")).to_have_text("Kladden er gemt.")
@@ -106,6 +107,7 @@ def test_staff_fill_intake_and_follow_up_through_an_error_and_an_edit_conflict(
         .get_by_role("row", name=re.compile("Opfølgning – familien"))
     )
     expect(follow_up_row).to_contain_text("Indsendt")
+    assert_accessible(page, "family page, follow-up submitted")
     follow_up_row.get_by_role("link", name="Læs").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Opfølgning – familien")
     answer = page.locator("dl.answers dt", has_text=CONTACTS).locator(

@@ -48,8 +48,10 @@ def test_an_external_contact_sees_the_plan_and_nothing_of_child_welfare(
     assert_accessible(page, "team")
 
     page.goto(family_url)
+    assert_accessible(page, "family page (lead)")
     form_link(page, "Indskrivning", "Indskrivning – barn", child).click()
     child_form_url = page.url
+    assert_accessible(page, "child intake form")
     answer_everything(page)
     page.get_by_role("button", name="Indsend").click()
     expect(page.get_by_role("status")).to_have_text("Skemaet er indsendt.")

@@ -72,6 +72,7 @@ def test_a_researcher_downloads_a_package_and_a_report(page, browser, study) -> 
 
     # The municipality's administrator grants the new study access.
     log_in(page, f"admin@{SLUG}.example")
+    assert_accessible(page, "administrator home")
     page.get_by_role("link", name="Forskning").click()
     section = page.get_by_role("region", name=study)
     section.get_by_role("button", name="Giv adgang").click()
@@ -111,6 +112,7 @@ def test_a_researcher_downloads_a_package_and_a_report(page, browser, study) -> 
     page.get_by_role("button", name="Dansk").click()
     expect(page.locator("html")).to_have_attribute("lang", "da")
     expect(page.get_by_role("heading", level=1)).to_have_text("Datapakke")
+    assert_accessible(page, "data package")
 
     # The comparison report, and its PDF.
     page.get_by_role("link", name=study).click()
