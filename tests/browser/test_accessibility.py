@@ -337,3 +337,52 @@ def test_errors_are_tied_to_their_fields_and_the_summary_leads_to_them(page) -> 
     expect(status).to_have_text("Kladden er gemt.")
     expect(status).to_be_focused()
     expect(page.locator("[aria-invalid=true]")).to_have_count(0)
+
+
+def _report_job(email: str, slug: str, **values: object) -> int:
+    """A PDF report job of the municipality, as the background renderer leaves it."""
+    from sqlalchemy import insert, select, update
+
+    from app.auth.models import User
+    from app.core.db import db
+    from app.reports.models import ReportJob
+    from app.tenancy.models import Municipality
+    from tests.browser.conftest import _live
+
+    table = ReportJob.__table__
+    with _live["app"].app_context():
+        if "job_id" in values:
+            job_id = values.pop("job_id")
+            db.session.execute(update(table).where(table.c.id == job_id).values(**values))
+        else:
+            user_id = db.session.scalar(select(User.__table__.c.id).where(User.email == email))
+            municipality_id = db.session.scalar(
+                select(Municipality.__table__.c.id).where(Municipality.__table__.c.slug == slug)
+            )
+            job_id = db.session.execute(
+                insert(table).values(
+                    municipality_id=municipality_id, user_id=user_id, language="da", **values
+                )
+            ).inserted_primary_key[0]
+        db.session.commit()
+    return int(job_id)
+
+
+def test_a_job_page_follows_its_job_without_reloading(page) -> None:
+    """No timed refresh (WCAG 2.2.1): the status changes in place, then the download shows."""
+    from playwright.sync_api import expect
+
+    log_in(page, "lead@rodovre.example")
+    job_id = _report_job("lead@rodovre.example", "rodovre", status="running", progress="figures")
+    page.goto(f"/rodovre/reports/jobs/{job_id}")
+    status = page.get_by_role("status")
+    expect(status).to_contain_text("tallene beregnes")
+    assert_accessible(page, "a PDF report being made")
+    page.evaluate("window.sameDocument = true")
+
+    _report_job("", "", job_id=job_id, status="done", progress="", file_name="report.pdf")
+    expect(page.get_by_role("link", name="Hent PDF-filen")).to_be_visible()
+    expect(status).not_to_contain_text("tallene beregnes")
+    expect(page.locator("progress")).to_have_count(0)
+    assert page.evaluate("window.sameDocument") is True
+    assert_accessible(page, "a PDF report made")
