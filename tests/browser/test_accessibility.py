@@ -125,6 +125,21 @@ def external_contact_of_a_family(page) -> None:
     page.context.clear_cookies()
 
 
+def study_of_the_researcher() -> None:
+    """A study with the demo researcher on it (studies are made on the command line)."""
+    from app.auth.services import find_user
+    from app.core.db import db
+    from app.research.services import add_researcher, create_study
+    from tests.browser.conftest import _live
+
+    with _live["app"].app_context():
+        study = create_study(
+            "Tilgængelighedsstudie", "Effekter af helhedsorienteret indsats", "§ 10"
+        )
+        add_researcher(study, find_user(ROLES["researcher"]))
+        db.session.commit()
+
+
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_page_a_role_reaches_is_accessible(page, live_server, role) -> None:
     if role in ("staff", "lead", "admin"):
@@ -134,6 +149,9 @@ def test_every_page_a_role_reaches_is_accessible(page, live_server, role) -> Non
             family_with_plan(page, "brondby")
     elif role == "external":
         external_contact_of_a_family(page)
+        log_in(page, ROLES[role])
+    elif role == "researcher":
+        study_of_the_researcher()
         log_in(page, ROLES[role])
     else:
         log_in(page, ROLES[role])
