@@ -200,6 +200,9 @@ def test_forms_and_their_errors_are_accessible(page) -> None:
     assert_accessible(page, "enrol a family")
     page.get_by_role("button", name="Indskriv").click()
     expect(page.locator(".field-error").first).to_be_visible()
+    # Without an error summary, the focus goes to the first field in error.
+    expect(page.get_by_label("Familiens navn")).to_be_focused()
+    expect(page.get_by_label("Familiens navn")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page, "enrol a family, with errors")
 
     enrol_with_adult(page, "rodovre")

@@ -1,7 +1,7 @@
 // Where the focus goes when a page opens after a form was sent. A form with errors puts
 // the focus on its error summary, whose links move it to the fields (a group's first
-// option); otherwise the page's message (saved, refused, signed out) takes it, so that a
-// screen reader reads it out.
+// option); a form without a summary puts it on its first field in error; otherwise the
+// page's message (saved, refused, signed out) takes it, so that a screen reader reads it.
 (function () {
   "use strict";
   var summary = document.getElementById("error-summary");
@@ -18,6 +18,12 @@
       control.focus({preventScroll: true});
     });
     summary.focus();
+    return;
+  }
+  // A form with errors but no summary: its first field in error, which names its error.
+  var invalid = document.querySelector("main [aria-invalid=true]");
+  if (invalid) {
+    invalid.focus();
     return;
   }
   var message = document.querySelector(".messages .message");
