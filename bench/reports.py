@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -77,6 +76,47 @@ def _raw_dump(url: str) -> tuple[float, int]:
         with psycopg.connect(dsn) as connection:
             rows = connection.execute(ANSWER_ROWS).fetchall()
     return time.perf_counter() - started, len(rows)
+
+
+def _renderer_peak_mb(document: str) -> float:
+    """The PDF renderer's own peak resident memory, rendering *document* once more.
+
+    Read from /proc while it runs (VmHWM only rises): ``ru_maxrss`` of a child counts the
+    pages it shared with this process between fork and exec, that is this process's size.
+    """
+    import subprocess
+    import threading
+
+    from app.reports.render import PROJECT_ROOT, STATIC_DIR
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.reports.pdf_worker", "1536", str(STATIC_DIR)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    peak = [0.0]
+
+    def watch() -> None:
+        status = Path(f"/proc/{process.pid}/status")
+        while process.poll() is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) / 1024)
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    out, _err = process.communicate(document.encode("utf-8"))
+    watcher.join()
+    if not out.startswith(b"%PDF"):
+        raise RuntimeError("the renderer made no PDF")
+    return peak[0]
 
 
 def run(url: str, families: int, label: str) -> dict[str, float]:
@@ -142,8 +182,7 @@ def run(url: str, families: int, label: str) -> dict[str, float]:
         pdf = render_pdf(document)
         figures["pdf_s"] = time.perf_counter() - started
         figures["pdf_bytes"] = len(pdf)
-        # ru_maxrss of children: the renderer is the only child process this run starts.
-        figures["pdf_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        figures["pdf_peak_mb"] = _renderer_peak_mb(document)
         figures["families"] = report.figure("families_enrolled").pooled.value or 0
         db.session.rollback()
         db.engine.dispose()
