@@ -12,6 +12,7 @@ import re
 import pytest
 
 from tests.browser.conftest import log_in
+from tests.browser.journeys import answer_everything
 
 pytestmark = pytest.mark.browser
 
@@ -24,39 +25,9 @@ MUNICIPALITIES = {
 }
 
 
-def value_for(name: str, kind: str | None) -> str:
-    if kind == "date":
-        return "2026-03-01"
-    if name == "birth_year":
-        return "1995"
-    if name == "years_with_employment_unit":
-        return "2,5"
-    return "1"
-
-
 def fill_form(page) -> None:
-    """Answer every visible question like a person would: first option, plausible numbers."""
-    for _ in range(3):  # conditional questions appear as their triggers are answered
-        for question in page.locator("form.definition-form .question").all():
-            if not question.is_visible():
-                continue
-            radios = question.locator("input[type=radio]")
-            if radios.count():
-                if not question.locator("input[type=radio]:checked").count():
-                    radios.first.check()
-                continue
-            boxes = question.locator("input[type=checkbox]")
-            if boxes.count():
-                if not question.locator("input[type=checkbox]:checked").count():
-                    boxes.first.check()
-                continue
-            select = question.locator("select")
-            if select.count():
-                select.select_option(index=1)
-                continue
-            box = question.locator("input, textarea").first
-            if box.count() and not box.input_value():
-                box.fill(value_for(box.get_attribute("name") or "", box.get_attribute("type")))
+    """Answer every visible question like a person would, then send the form."""
+    answer_everything(page)
     page.get_by_role("button", name="Indsend").click()
 
 
