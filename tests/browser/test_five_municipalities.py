@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_accessible, log_in
 from tests.browser.journeys import answer_everything
 
 pytestmark = pytest.mark.browser
@@ -39,9 +39,11 @@ def submit(page, family_url: str, wave_heading: str, title: str) -> None:
         has=page.get_by_role("heading", name=re.compile(wave_heading))
     )
     links = wave.get_by_role("link", name=re.compile(f"^Udfyld – {re.escape(title)}"))
-    for _ in range(links.count()):
+    for index in range(links.count()):
         page.goto(family_url)
         wave.get_by_role("link", name=re.compile(f"^Udfyld – {re.escape(title)}")).first.click()
+        if index == 0:  # the same form for each further person
+            assert_accessible(page, title)
         fill_form(page)
         expect(page.get_by_role("status")).to_have_text("Skemaet er indsendt.")
 
@@ -66,6 +68,7 @@ def test_a_lead_runs_a_family_through_intake_follow_up_and_plan(page, slug) -> N
     # The team, by the municipality's own model.
     page.goto(f"{family_url}/team")
     expect(page.get_by_role("heading", name=assign_heading)).to_be_visible()
+    assert_accessible(page, f"{slug}: the team page ({assign_heading})")
     page.get_by_role("combobox", name="Person").select_option(label=f"Medarbejder {name}")
     page.get_by_role("button", name="Gem").click()
     expect(page.get_by_role("status")).to_contain_text("er nu en del af familiens team")
@@ -86,6 +89,7 @@ def test_a_lead_runs_a_family_through_intake_follow_up_and_plan(page, slug) -> N
     for title in ("Opfølgning – familien", "Opfølgning – voksen", "Opfølgning – barn"):
         submit(page, family_url, "^Opfølgning efter 6 måneder", title)
     page.goto(family_url)
+    assert_accessible(page, f"{slug}: the family page after the follow-up")
     intake = page.locator("section.wave").first
     expect(intake.get_by_role("heading")).to_contain_text("gennemført")
 
@@ -104,3 +108,4 @@ def test_a_lead_runs_a_family_through_intake_follow_up_and_plan(page, slug) -> N
     expect(page.get_by_role("row", name=re.compile("Mor starter"))).to_contain_text(
         "Opfølgning efter 6 måneder: delvist opnået"
     )
+    assert_accessible(page, f"{slug}: the joint plan")

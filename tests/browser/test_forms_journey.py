@@ -7,7 +7,7 @@ from itertools import count
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
 _families = count(1)
@@ -44,6 +44,7 @@ def test_staff_fill_the_adult_intake_with_a_conditional_question(page) -> None:
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Fødselsår: Besvar spørgsmålet.")
+    assert_accessible(page, "the adult intake with errors")
 
     page.get_by_label("Fødselsår").fill("1988")
     page.get_by_label("Kvinde").check()

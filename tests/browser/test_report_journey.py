@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,11 +24,13 @@ def test_a_lead_opens_the_report_and_downloads_the_pdf(page) -> None:
         page.get_by_role("img", name="Voksne på offentlig forsørgelse ved start")
     ).to_be_visible()
 
+    assert_accessible(page, "the municipality's report")
     page.get_by_role("button", name="PDF in English").click()
     expect(page).to_have_url(re.compile(r"/brondby/reports/jobs/\d+$"))
     # The job page refreshes itself until the PDF is ready (rendered in the background).
     download_link = page.get_by_role("link", name="Hent PDF-filen")
     expect(download_link).to_be_visible(timeout=60_000)
+    assert_accessible(page, "the report job, finished")
     with page.expect_download() as info:
         download_link.click()
     path = info.value.path()
