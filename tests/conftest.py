@@ -462,3 +462,24 @@ def valid_formdata(form: Any, today: Any, *, language: str = "da") -> dict[str, 
             codes = form.codelists[field.codelist].choosable(today)
             data[field.name] = codes[0].code if kind == "single_choice" else [codes[0].code]
     return data
+
+
+def save_family_draft(municipality: Any, family_id: int, today: Any) -> None:
+    """A draft of the family-level intake form, saved through the service layer."""
+    from app.collection.services import forms_for_wave, save_submission
+    from app.families.models import Family
+
+    family = db.session.get(Family, family_id)
+    wave = next(w for w in family.waves if w.kind == "intake")
+    version = next(v for v in forms_for_wave(municipality, wave) if v.level == "family")
+    save_submission(
+        municipality,
+        wave,
+        version,
+        None,
+        valid_formdata(version.form, today),
+        submit=False,
+        seen_lock_version=None,
+        actor_id=None,
+        today=today,
+    )

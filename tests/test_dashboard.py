@@ -9,29 +9,11 @@ from flask import g
 from sqlalchemy import select
 
 from app.auth.models import Membership
-from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.dashboard import build
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import valid_formdata
-
-
-def _draft(municipality, family_id: int, today: date) -> None:
-    family = db.session.get(Family, family_id)
-    wave = next(w for w in family.waves if w.kind == "intake")
-    version = next(v for v in forms_for_wave(municipality, wave) if v.level == "family")
-    save_submission(
-        municipality,
-        wave,
-        version,
-        None,
-        valid_formdata(version.form, today),
-        submit=False,
-        seen_lock_version=None,
-        actor_id=None,
-        today=today,
-    )
+from tests.conftest import save_family_draft
 
 
 def test_the_dashboard_counts_what_each_member_sees(
@@ -47,7 +29,7 @@ def test_the_dashboard_counts_what_each_member_sees(
     make_family("vejle", enrolment=today, label="Vejle")
     with tenant_scope(brondby):
         for family_id in (mine, other, gone):
-            _draft(brondby, family_id, today)
+            save_family_draft(brondby, family_id, today)
         db.session.get(Family, gone).status = "exited"
         db.session.commit()
 

@@ -17,7 +17,7 @@ from app.core.templating import format_day, format_moment, format_number, format
 from app.definitions.compile import display_value
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import valid_formdata
+from tests.conftest import save_family_draft, valid_formdata
 from tests.test_indicators import cohort  # noqa: F401 - a fixture, used by name
 from tests.test_reports import html_row
 
@@ -202,20 +202,7 @@ def test_the_dashboard_shows_danish_dates_and_shares_then_english(
     lead = make_user(brondby, "lead")
     family_id = make_family("brondby", enrolment=today, children=0).id
     with tenant_scope(brondby):
-        family = db.session.get(Family, family_id)
-        wave = next(w for w in family.waves if w.kind == "intake")
-        version = next(v for v in forms_for_wave(brondby, wave) if v.level == "family")
-        save_submission(
-            brondby,
-            wave,
-            version,
-            None,
-            valid_formdata(version.form, today),
-            submit=False,
-            seen_lock_version=None,
-            actor_id=None,
-            today=today,
-        )
+        save_family_draft(brondby, family_id, today)
         db.session.commit()
     auth.login(lead.email)
 
