@@ -135,3 +135,141 @@ def test_no_line_ever_hides_exactly_one_figure(case):
         assert hidden_in(parts, total, "n") != 1
         if kind != "count":
             assert hidden_in(parts, total, "value") != 1
+
+
+# -- recovery by linear algebra ------------------------------------------------------------
+#
+# "No line hides exactly one figure" stops a reader subtracting along one line, but not one
+# who combines lines: two hidden cycles joined by a single hidden figure give that figure
+# away (sum the lines on one side of it). The test below asks the question directly: given
+# every shown figure and every line's equation, is any hidden figure determined?
+
+
+def _positions(rows: int, columns: int) -> list[tuple[object, ...]]:
+    return (
+        [("cell", r, c) for r in range(rows) for c in range(columns)]
+        + [("row", r) for r in range(rows)]
+        + [("column", c) for c in range(columns)]
+        + [("grand",)]
+    )
+
+
+def _equations(rows: int, columns: int) -> list[dict[tuple[object, ...], int]]:
+    """Each line as coefficients: its parts minus its total equals zero."""
+    equations = []
+    for r in range(rows):
+        equations.append({**{("cell", r, c): 1 for c in range(columns)}, ("row", r): -1})
+    for c in range(columns):
+        equations.append({**{("cell", r, c): 1 for r in range(rows)}, ("column", c): -1})
+    equations.append({**{("row", r): 1 for r in range(rows)}, ("grand",): -1})
+    equations.append({**{("column", c): 1 for c in range(columns)}, ("grand",): -1})
+    return equations
+
+
+def _rank(matrix: list[list[int]]) -> int:
+    from fractions import Fraction
+
+    rows = [[Fraction(x) for x in row] for row in matrix if any(row)]
+    rank, width = 0, len(rows[0]) if rows else 0
+    for column in range(width):
+        pivot = next((i for i in range(rank, len(rows)) if rows[i][column]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for i in range(len(rows)):
+            if i != rank and rows[i][column]:
+                factor = rows[i][column] / rows[rank][column]
+                rows[i] = [a - factor * b for a, b in zip(rows[i], rows[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def determined(rows: int, columns: int, hidden: set, unpublished: frozenset = frozenset()) -> set:
+    """The hidden positions whose value follows from the published ones and the lines.
+
+    The unknowns are the hidden positions and the never-published ones. An unknown is
+    determined exactly when deleting its column from the equations (restricted to the
+    unknowns) lowers their rank: no solution can move it.
+    """
+    order = [p for p in _positions(rows, columns) if p in hidden or p in unpublished]
+    matrix = [[equation.get(p, 0) for p in order] for equation in _equations(rows, columns)]
+    full = _rank(matrix)
+    return {
+        p
+        for i, p in enumerate(order)
+        if p in hidden and _rank([row[:i] + row[i + 1 :] for row in matrix]) < full
+    }
+
+
+def _hidden(table, attribute: str, grid, kind: str = "count") -> set[tuple[object, ...]]:
+    """The positions a reader does not see the *attribute* of (a small unpublished cell
+    counts: the margins must not give it away)."""
+    rows, columns = len(table.cells), len(table.cells[0])
+    shown = {("cell", r, c): table.cells[r][c] for r in range(rows) for c in range(columns)}
+    shown |= {("row", r): table.row_totals[r] for r in range(rows)}
+    shown |= {("column", c): table.column_totals[c] for c in range(columns)}
+    shown[("grand",)] = table.grand_total
+    hidden = {
+        p for p, s in shown.items() if s.status == "suppressed" and getattr(s, attribute) is None
+    }
+    k = table.k
+    for (r, c), (n, v) in _cells(grid):
+        if shown[("cell", r, c)].status == "unpublished" and (
+            0 < n < k or (attribute == "value" and kind == "rate" and (0 < v < k or 0 < n - v < k))
+        ):
+            hidden.add(("cell", r, c))
+    return hidden
+
+
+def _cells(grid):
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            yield (r, c), cell if isinstance(cell, tuple) else (cell, cell)
+
+
+def _unpublished(table, grid) -> frozenset:
+    return frozenset(
+        ("cell", r, c)
+        for (r, c), (n, _v) in _cells(grid)
+        if table.cells[r][c].status == "unpublished" and n > 0
+    )
+
+
+def test_two_hidden_cycles_joined_by_one_figure_do_not_give_it_away():
+    # Three team models (rows) in three municipalities, two of which changed model. Hiding
+    # only what each line needs (the rule before this test) left the 4 in the corner
+    # recoverable from the lines through it, although every line hid two figures or more.
+    grid = [[4, 3, 0], [12, 20, 3], [0, 2, 0]]
+    table = protect("count", counts(grid), k=5)
+    hidden = _hidden(table, "n", grid)
+    assert ("cell", 0, 0) in hidden
+    assert not determined(3, 3, hidden)
+
+
+def test_with_cells_unpublished_the_margins_protect_a_small_cell():
+    # One municipality (column 0) changed model: 3 families under model 0, 30 under model
+    # 1, where another municipality has 40. Only margins are published; model 0's total (3)
+    # is hidden, and so must be something more, or 43 − 40 = 3 from model 1's total.
+    grid = [[3, 0], [30, 40]]
+    table = protect("count", counts(grid), k=5, publish_cells=False)
+    assert table.cells[0][0].status == "unpublished" and table.cells[0][0].value is None
+    assert table.row_totals[0].value is None
+    hidden = _hidden(table, "n", grid)
+    assert not determined(2, 2, hidden, _unpublished(table, grid))
+    # ... and nothing is hidden for no reason: the municipality's own total is shown.
+    assert table.column_totals[0].value == 33
+
+
+@settings(max_examples=400, deadline=None)
+@given(grids, st.booleans())
+def test_no_hidden_figure_follows_from_the_published_ones(case, publish_cells):
+    k, kind, grid = case
+    table = protect(
+        kind, [[Cell(n, v) for n, v in row] for row in grid], k=k, publish_cells=publish_cells
+    )
+    rows, columns = len(grid), len(grid[0])
+    unpublished = _unpublished(table, grid)
+    assert not determined(rows, columns, _hidden(table, "n", grid), unpublished)
+    if kind != "count":
+        # The numerators (share × n) and sums (mean × n) add up along the same lines.
+        assert not determined(rows, columns, _hidden(table, "value", grid, kind), unpublished)

@@ -95,7 +95,9 @@ def build(cohort: Cohort, places: list[Place], k: int) -> Report:
             [Cell(*by_group.get((place.id, team_model), (0, 0.0))) for place in places]
             for team_model in team_models
         ]
-        table: ProtectedTable = protect(indicator.kind, grid, k=k)
+        # The outputs publish each municipality, each team model and the pooled figure;
+        # never a municipality's families under one model (the cells).
+        table: ProtectedTable = protect(indicator.kind, grid, k=k, publish_cells=False)
         figures.append(
             Figures(
                 indicator,
