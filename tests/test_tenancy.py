@@ -101,6 +101,40 @@ def test_membership_rows_are_scoped_but_a_user_sees_their_own(
         assert other.id not in {m.user_id for m in own_memberships(user)}
 
 
+def test_report_jobs_belong_to_their_municipality_and_studies_to_the_platform(
+    municipalities: dict[str, Municipality], make_user
+) -> None:
+    from app.reports.models import ReportJob
+    from app.research.services import create_study
+
+    brondby, vejle = municipalities["brondby"], municipalities["vejle"]
+    user = make_user(brondby, "lead")
+    study = create_study("Jobs", "Test", "Test")
+    db.session.flush()
+    jobs = {"study": ReportJob(user_id=user.id, language="da", study_id=study.id)}
+    db.session.add(jobs["study"])
+    for municipality in (brondby, vejle):
+        with tenant_scope(municipality):
+            jobs[municipality.slug] = ReportJob(
+                user_id=user.id, language="da", municipality_id=municipality.id
+            )
+            db.session.add(jobs[municipality.slug])
+            db.session.flush()
+    db.session.commit()
+    ids = {name: job.id for name, job in jobs.items()}
+
+    def visible() -> set[int]:
+        statement = select(ReportJob.id).execution_options(populate_existing=True)
+        return set(db.session.scalars(statement))
+
+    with tenant_scope(brondby):
+        assert visible() == {ids["brondby"]}
+    with tenant_scope(vejle):
+        assert visible() == {ids["vejle"]}
+    # Outside any municipality (a researcher's pages): only the studies' jobs.
+    assert visible() == {ids["study"]}
+
+
 def test_the_way_out_is_explicit_and_audited(
     app_ctx: Flask, municipalities: dict[str, Municipality]
 ) -> None:

@@ -18,6 +18,7 @@ from app.collection.models import Submission
 from app.core.db import db
 from app.families.models import Family, Member, Wave
 from app.plans.models import Goal
+from app.reports.models import ReportJob
 from app.research.models import Grant
 from app.teams.models import Assignment
 from app.tenancy.config_files import RESERVED_SLUGS
@@ -86,21 +87,13 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "department_id": _first(Department),
     "token_id": _first(ApiToken),
     "grant_id": _first(Grant),
+    "job_id": _first(ReportJob),
     # Platform-level, shared by every municipality: not a tenant's id.
-    "job_id": lambda municipality: _report_job(municipality),
     "study_id": lambda municipality: _study_id(),
     "wave_key": lambda municipality: "intake",
 }
 #: Parameters that name shared, platform-level things rather than a municipality's rows.
 PLATFORM_ARGS = {"study_id", "wave_key", "form_id"}
-
-
-def _report_job(municipality: Municipality) -> int:
-    from app.reports.models import ReportJob
-
-    return db.session.scalars(
-        select(ReportJob.id).where(ReportJob.municipality_id == municipality.id)
-    ).first()
 
 
 def _study_id() -> int:

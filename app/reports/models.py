@@ -15,9 +15,10 @@ JOB_STATUSES = ("queued", "running", "done", "failed")
 class ReportJob(db.Model):
     """One PDF report being rendered: of a municipality (its own) or of a study.
 
-    Not tenant-owned: a study's report spans municipalities. Who may see a job is decided by
-    its owner (the user who asked) and, for a municipality's report, the municipality in the
-    URL; the views check both.
+    A municipality's report job belongs to it; a study's (no municipality) to the platform,
+    since it spans municipalities. The tenant scope shows a municipality only its own jobs
+    and the platform only the studies' (``app.tenancy.scoping``, and row-level security on
+    PostgreSQL); the views add that a job is fetched only by the user who asked.
     """
 
     __tablename__ = "report_job"

@@ -43,6 +43,7 @@ from app.tenancy.models import Municipality
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
+    get_or_404,
     require_role,
     roles_required,
 )
@@ -129,10 +130,9 @@ def pdf() -> Response:
 
 
 def _own_job(job_id: int) -> ReportJob:
-    # Load first, then the role: another municipality's job is 404 whatever the role.
-    job = db.session.get(ReportJob, job_id) if 0 < job_id < 2**31 else None
-    if job is None or job.municipality_id != current_municipality().id:
-        abort(404)
+    # Load first, then the role: another municipality's job is outside the tenant scope,
+    # so it is 404 whatever the role.
+    job = get_or_404(ReportJob, job_id)
     require_role(*REPORT_ROLES)
     if job.user_id != current_user.id:
         abort(404)  # a colleague's report job is theirs to fetch
@@ -226,8 +226,9 @@ def pdf_for_study(study_id: int) -> Response:
 
 
 def _study_job(study: Study, job_id: int) -> ReportJob:
-    job = db.session.get(ReportJob, job_id) if 0 < job_id < 2**31 else None
-    if job is None or job.study_id != study.id or job.user_id != current_user.id:
+    # Outside any municipality the scope shows only the platform's jobs (studies').
+    job = get_or_404(ReportJob, job_id)
+    if job.study_id != study.id or job.user_id != current_user.id:
         abort(404)
     return job
 

@@ -195,6 +195,7 @@ OWN_MEMBERSHIPS = "helhed_own_memberships"
 def _register_special_rules() -> None:
     from app.audit.models import AuditEvent
     from app.auth.models import Membership
+    from app.reports.models import ReportJob
 
     @scoping_rule(Membership)
     def _membership(
@@ -205,12 +206,18 @@ def _register_special_rules() -> None:
             return lambda cls: or_(cls.municipality_id == municipality_id, cls.user_id == user_id)
         return lambda cls: cls.municipality_id == municipality_id
 
-    @scoping_rule(AuditEvent)
-    def _audit(municipality_id: int, user_id: int, *, own: bool = False) -> Callable[[Any], Any]:
+    def _platform_or_tenant(
+        municipality_id: int, user_id: int, *, own: bool = False
+    ) -> Callable[[Any], Any]:
         if municipality_id == _NOBODY:
-            # Outside any municipality: the platform's own events (sign-ins, exports).
+            # Outside any municipality: the platform's own rows (sign-ins, exports, a
+            # study's report jobs).
             return lambda cls: cls.municipality_id.is_(None)
         return lambda cls: cls.municipality_id == municipality_id
+
+    # Rows that belong to one municipality or, with no municipality, to the platform.
+    scoping_rule(AuditEvent)(_platform_or_tenant)
+    scoping_rule(ReportJob)(_platform_or_tenant)
 
 
 def scoped(statement: Select[Any], *entities: type) -> Select[Any]:
