@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.core.db import db
 from app.families.services import add_member, enrol_family
 from app.reports.definitions import markdown
@@ -235,6 +237,8 @@ def test_csv_and_api_show_the_same_protected_figures(
     (families,) = [r for r in rows if r["indicator"] == "families_enrolled"]
     assert families["status"] == "suppressed" and families["value"] == "" and families["n"] == ""
     assert all(r["value"] != "3" and r["n"] != "3" for r in rows)
+    # The file states its rule on every row, wherever it is copied to.
+    assert all(r["k"] == "5" and r["rule"].startswith("Counts from 1 to 4") for r in rows)
     auth.logout()
 
     from app.api.tokens import create_token
@@ -307,6 +311,11 @@ def test_the_command_writes_a_pdf(study_data, app, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF")
+    with unscoped("test"):
+        (event,) = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "report.rendered")
+        ).all()
+    assert event.object_id == str(study.id) and event.details["out"] == "study.pdf"
     bad = runner.invoke(args=["report", "pdf", "--lang", "en", "--out", str(out)])
     assert bad.exit_code == 1 and "either --municipality" in bad.output
 

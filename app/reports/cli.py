@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.audit.services import record
 from app.core.db import db
 from app.reports.definitions import markdown
 from app.reports.figures import municipality_report, study_report
@@ -34,14 +35,24 @@ def pdf(slug: str | None, study_id: int | None, language: str, out: Path) -> Non
     if (slug is None) == (study_id is None):
         _fail("give either --municipality SLUG or --study ID")
     started = time.perf_counter()
+    # Recorded like a report made from the web, with the file it went to.
+    details = {"language": language, "command_line": True, "out": out.name}
     if slug is not None:
         municipality = _municipality(slug)
         with tenant_scope(municipality):
             result = municipality_report(municipality)
+            record(
+                "report.rendered",
+                municipality_id=municipality.id,
+                object_type="report",
+                details=details,
+            )
+            db.session.flush()
     else:
         study = _study(study_id)  # type: ignore[arg-type]
         with unscoped("operator: a study's report from the command line", study_id=study.id):
             result = study_report(study)
+            record("report.rendered", object_type="study", object_id=study.id, details=details)
             db.session.flush()
     db.session.commit()
     click.echo(f"figures: {len(result.figures)} indicators, {time.perf_counter() - started:.2f} s")

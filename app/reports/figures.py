@@ -76,6 +76,11 @@ def installation_k() -> int:
     return int(current_app.config.get("SUPPRESSION_K", 5))
 
 
+def study_k(study: Study) -> int:
+    """A study's threshold: its own, but never below the installation's."""
+    return max(study.suppression_k, installation_k())
+
+
 def _place(m: Municipality) -> Place:
     return Place(m.id, m.slug, m.code, m.team_model, m.name_da, m.name_en)
 
@@ -144,7 +149,7 @@ def study_report(study: Study, as_of: date | None = None, only: list[int] | None
     }
     cohort = Cohort(tuple(sorted(grants)), as_of or date.today(), study.id, grants)
     places = [_place(selection.municipalities[m]) for m in grants]
-    report = build(cohort, places, max(study.suppression_k, installation_k()))
+    report = build(cohort, places, study_k(study))
     report.study_id, report.study_title = study.id, study.title
     return report
 
@@ -175,6 +180,7 @@ CSV_HEADER = [
     "value",
     "status",
     "k",
+    "rule",
 ]
 
 
@@ -185,7 +191,10 @@ def _number(value: float | None) -> str:
 
 
 def rows(report: Report) -> Iterator[list[str]]:
-    """The report as CSV rows (after the header): every shown figure and every gap."""
+    """The report as CSV rows (after the header): every shown figure and every gap.
+
+    Each row states the rule it was protected by, so the file says it wherever it goes."""
+    rule = report.rule("en")
     for figures in report.figures:
         indicator = figures.indicator
         groups: list[tuple[str, str, str, Shown]] = [
@@ -210,6 +219,7 @@ def rows(report: Report) -> Iterator[list[str]]:
                 _number(shown.value),
                 shown.status,
                 str(report.k),
+                rule,
             ]
 
 

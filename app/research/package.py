@@ -339,7 +339,7 @@ def write_package(
             "Every approved wave: due, completed, on time",
         )
         from app.reports.disclosure import rule_text
-        from app.reports.figures import CSV_HEADER, installation_k, rows, study_report
+        from app.reports.figures import CSV_HEADER, rows, study_k, study_report
 
         # Aggregates of the same selection, under the study's disclosure control.
         emit(
@@ -350,9 +350,8 @@ def write_package(
             ),
             _schema(_INDICATOR_FIELDS, []),
             "Evaluation indicators per municipality, team model and pooled "
-            "(docs/indicators.md). Disclosure control, k = "
-            f"{max(study.suppression_k, installation_k())}: "
-            f"{rule_text(max(study.suppression_k, installation_k()), 'en')}",
+            f"(docs/indicators.md). Disclosure control, k = {study_k(study)}: "
+            f"{rule_text(study_k(study), 'en')}",
         )
         codebook_rows = list(_codebook(tables, local_tables))
         emit(
@@ -506,6 +505,7 @@ _INDICATOR_FIELDS = [
         "constraints": {"enum": ["shown", "suppressed", "no_data"]},
     },
     {"name": "k", "type": "integer", "description": "Disclosure-control threshold"},
+    {"name": "rule", "type": "string", "description": "The disclosure-control rule applied"},
 ]
 
 _WAVE_FIELDS = [
@@ -840,6 +840,8 @@ def _readme(
     files: dict[str, str],
     counts: dict[int, dict[str, int]],
 ) -> str:
+    from app.reports.figures import study_k
+
     study = selection.study
     lines = [
         f"# {study.title}",
@@ -878,7 +880,7 @@ def _readme(
         "- Families without research consent are left out; only waves the municipality has "
         "approved are included.",
         f"- Disclosure control: the tables hold records, not aggregates. Any count "
-        f"published from them must suppress cells below k = {study.suppression_k}, and "
+        f"published from them must suppress cells below k = {study_k(study)}, and "
         "complementary cells that would reveal them. `indicators.csv` is already "
         "protected that way: a hidden figure has `status` `suppressed` and empty `n` "
         "and `value`.",
