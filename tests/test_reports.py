@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,7 +30,7 @@ from app.reports.models import ReportJob
 from app.reports.pdf_worker import fetcher_for
 from app.reports.render import STATIC_DIR, RenderError, render_document, render_pdf
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, missing_service
 from tests.test_indicators import cohort  # noqa: F401 - a fixture, used by name
 from tests.test_research import fill_wave, grant_and_approve, make_study
 
@@ -116,6 +117,8 @@ def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app)
     # Charts are drawn as vectors with their labels as text.
     assert "Bar chart." not in text  # the text alternative is a tag attribute, not body text
     assert "Voksne på offentlig forsørgelse ved start" in text
+    # One column of figures: a chart of each section's shares, captioned on the page.
+    assert "Familierne ved start: andele" in text and "Under forløbet: andele" in text
 
 
 def test_the_comparison_pdf_in_danish_and_english_hides_the_three(study_data, app):
@@ -145,6 +148,74 @@ def test_the_comparison_pdf_in_danish_and_english_hides_the_three(study_data, ap
         assert hidden in row
         assert not re.search(r"(?<![\d.,])3(?![\d.,])", row), row
         assert "Jammerbugt" in text
+
+
+@pytest.fixture
+def five_study(municipalities, forms_published, make_user):
+    """A study of all five municipalities (five consenting families each): the widest table."""
+    for slug, municipality in municipalities.items():
+        with tenant_scope(municipality):
+            for n in range(5):
+                family = enrol_family(municipality, f"Familien F{slug}{n}", date(2026, 1, 10))
+                db.session.flush()
+                fill_wave(municipality, family, family.waves[0])
+            db.session.commit()
+    researcher = make_user(platform_role="researcher", email="fem@example.org")
+    study = make_study(researcher, "Fem kommuner")
+    grant_and_approve(municipalities, study, slugs=tuple(municipalities), waves=("intake",))
+    return study
+
+
+def text_outside_the_page(data: bytes) -> list[str]:
+    """Text drawn beyond a page's edges: cut off in every viewer."""
+    outside: list[str] = []
+    for page in PdfReader(io.BytesIO(data)).pages:
+        width, height = float(page.mediabox.width), float(page.mediabox.height)
+
+        def visit(text, cm, tm, _font, _size, width=width, height=height):
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            if text.strip() and not (0 <= x < width - 20 and 0 <= y <= height):
+                outside.append(text)
+
+        page.extract_text(visitor_text=visit)
+    return outside
+
+
+def test_the_comparison_of_five_municipalities_fits_its_pages(five_study, app):
+    with unscoped("test"):
+        report = study_report(five_study)
+    assert len(report.municipalities) == 5 and len(report.team_models) == 3
+    for language, pooled in (("da", "Alle"), ("en", "All")):
+        data = render_pdf(render_document(report, language))
+        # Five municipalities, three team models and the pooled column, all on the page.
+        assert text_outside_the_page(data) == []
+        assert pooled in pdf_text(data).split()
+
+
+def test_the_pdf_opens_in_a_standard_viewer(five_study, app, tmp_path):
+    """Poppler (the engine of Evince, Okular and most Linux viewers) reads and draws it."""
+    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
+        missing_service("poppler-utils (pdftoppm, pdftotext) not installed")
+    with unscoped("test"):
+        report = study_report(five_study)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(render_pdf(render_document(report, "en")))
+    done = subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")],
+        capture_output=True,
+        check=True,
+    )
+    assert done.stderr == b""  # poppler reports every damaged object it meets
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(PdfReader(io.BytesIO(pdf.read_bytes())).pages) >= 2
+    assert all(page.read_bytes().startswith(b"\x89PNG") for page in pages)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    assert "Comparison report: Fem kommuner" in text and "Page 1 of" in text
+    # The chart's caption and its bars' labels are text, drawn with the chart.
+    assert "Adults on income support at intake" in text
 
 
 def test_the_renderer_has_a_memory_and_a_time_limit(cohort, app):

@@ -52,6 +52,10 @@ def number(value: float, language: str, decimals: int = 1) -> str:
     return format_number(value, decimals, language)
 
 
+def share_text(value: float, language: str) -> str:
+    return number(value, language) + (" %" if language == "da" else "%")
+
+
 def value_text(indicator: Indicator, shown: Shown, language: str) -> str:
     if shown.status == "suppressed":
         return _("hidden")
@@ -60,7 +64,7 @@ def value_text(indicator: Indicator, shown: Shown, language: str) -> str:
     if indicator.kind == "count":
         return number(shown.value, language, 0)
     if indicator.kind == "rate":
-        return number(shown.value, language) + (" %" if language == "da" else "%")
+        return share_text(shown.value, language)
     return number(shown.value, language)
 
 
@@ -97,10 +101,14 @@ def columns(report: Report, language: str) -> list[Column]:
 def context(report: Report, language: str) -> dict[str, Any]:
     """What the report templates need, already formatted for *language*."""
     cols = columns(report, language)
+
+    def percent(value: float) -> str:
+        return share_text(value, language)
+
     sections = []
     for key, title in SECTIONS.items():
         rows = []
-        charts = []
+        rates: list[tuple[Indicator, list[Shown]]] = []
         for figures in report.figures:
             indicator = figures.indicator
             if indicator.section != key:
@@ -108,20 +116,23 @@ def context(report: Report, language: str) -> dict[str, Any]:
             shown = _values(report, figures)
             rows.append((indicator, [_entry(indicator, s, language) for s in shown]))
             if indicator.kind == "rate":
-                bars = [
-                    Bar(
-                        col.heading,
-                        s.value,
-                        _("hidden") if s.status == "suppressed" else _("no data"),
-                    )
-                    for col, s in zip(cols, shown, strict=True)
-                ]
+                rates.append((indicator, shown))
+        charts = []
+        if len(cols) == 1 and rates:
+            # One column of figures: one chart of the section's shares, a bar for each.
+            bars = [_bar(indicator.name[language], s[0]) for indicator, s in rates]
+            name = _("%(section)s: shares", section=title[language])
+            charts.append(bar_chart(f"chart-{key}", name, bars, percent, _("Bar chart.") + " "))
+        elif rates:
+            # Side by side: a chart for each share, a bar for each column of the table.
+            for indicator, shown in rates:
+                bars = [_bar(col.heading, s) for col, s in zip(cols, shown, strict=True)]
                 charts.append(
                     bar_chart(
                         f"chart-{indicator.id}",
                         indicator.name[language],
                         bars,
-                        lambda v: number(v, language) + (" %" if language == "da" else "%"),
+                        percent,
                         _("Bar chart.") + " ",
                     )
                 )
@@ -147,6 +158,10 @@ def context(report: Report, language: str) -> dict[str, Any]:
         "unit_label": _unit_label,
         "kind_label": _kind_label,
     }
+
+
+def _bar(label: str, shown: Shown) -> Bar:
+    return Bar(label, shown.value, _("hidden") if shown.status == "suppressed" else _("no data"))
 
 
 def _unit_label(unit: str) -> str:
