@@ -295,6 +295,28 @@ def test_a_report_job_renders_in_the_background_and_downloads(
     auth.logout()
 
 
+def test_a_report_job_over_its_time_limit_says_so_in_the_readers_language(
+    client, auth, make_user, cohort, app
+):
+    app.config.update(EXPORTS_INLINE=True, REPORT_TIMEOUT_SECONDS=0.01)
+    try:
+        lead = make_user(cohort, "lead")
+        auth.login(lead.email)
+        page = client.get("/brondby/reports/").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        job_url = client.post(
+            "/brondby/reports/pdf", data={"csrf_token": token, "language": "da"}
+        ).headers["Location"]
+    finally:
+        app.config["REPORT_TIMEOUT_SECONDS"] = 120
+    page = client.get(job_url).get_data(as_text=True)
+    assert "PDF&#39;en tog mere end 0 sekunder og blev stoppet." in page
+    assert client.get(job_url + "/download").status_code == 404
+    client.post("/language", data={"language": "en", "next": job_url})
+    page = client.get(job_url).get_data(as_text=True)
+    assert "The PDF took more than 0 seconds and was stopped." in page
+
+
 def test_csv_and_api_show_the_same_protected_figures(
     client, auth, make_user, study_data, municipalities
 ):

@@ -17,7 +17,7 @@ from app.core.background import launch, output_dir, update_row
 from app.core.db import db, utcnow
 from app.reports.figures import Report, municipality_report, study_report
 from app.reports.models import ReportJob
-from app.reports.render import render_document, render_pdf
+from app.reports.render import RenderError, render_document, render_pdf
 from app.research.models import Study
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import Scope, restored_scope, tenant_scope, unscoped
@@ -77,7 +77,9 @@ def run_job(app: Flask, job_id: int, scope: Scope) -> None:
             (reports_dir(app) / name).write_bytes(render_pdf(document))
         except Exception as exc:  # the page must learn that it failed, whatever the cause
             db.session.rollback()
-            _progress(job_id, status="failed", progress=str(exc)[:200], finished_at=utcnow())
+            # A code, not the message: the page says it in its reader's language.
+            code = exc.code if isinstance(exc, RenderError) else "error"
+            _progress(job_id, status="failed", progress=code, finished_at=utcnow())
             current_app.logger.exception("report job %s failed", job_id)
             return
         finally:

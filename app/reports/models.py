@@ -38,7 +38,7 @@ class ReportJob(db.Model):
     language: Mapped[str] = mapped_column(String(2))
     #: queued, running, done or failed.
     status: Mapped[str] = mapped_column(String(10), default="queued")
-    #: What is happening now ("computing figures", "rendering the PDF") or why it failed.
+    #: What is happening now ("figures", "pdf") or, once failed, why (RenderError.code).
     progress: Mapped[str] = mapped_column(String(200), default="")
     file_name: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

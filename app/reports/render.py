@@ -31,7 +31,37 @@ STATIC_DIR = PROJECT_ROOT / "app" / "static"
 
 
 class RenderError(RuntimeError):
-    """The PDF could not be made within its limits."""
+    """The PDF could not be made within its limits.
+
+    *reason* is "time" or "memory" (a limit, in seconds or MB, was reached) or "error".
+    """
+
+    def __init__(self, reason: str, limit: float = 0, detail: str = "") -> None:
+        self.reason, self.limit = reason, limit
+        if reason == "time":
+            message = f"the PDF took more than {limit:.0f} s"
+        elif reason == "memory":
+            message = f"the PDF needed more than {limit:.0f} MB"
+        else:
+            message = f"the PDF could not be made: {detail}"
+        super().__init__(message)
+
+    @property
+    def code(self) -> str:
+        """What a job records of the failure, for its page to say in the reader's language."""
+        return f"{self.reason}:{self.limit:.0f}" if self.reason in ("time", "memory") else "error"
+
+
+def failure_text(code: str) -> str:
+    """A failed job's recorded *code* in words (see :attr:`RenderError.code`)."""
+    reason, _sep, limit = code.partition(":")
+    if reason == "time":
+        return _("The PDF took more than %(seconds)s seconds and was stopped.", seconds=limit)
+    if reason == "memory":
+        return _(
+            "The PDF needed more than %(megabytes)s MB of memory and was stopped.", megabytes=limit
+        )
+    return _("The PDF could not be made. Try again; if it fails again, the log says why.")
 
 
 @dataclass(frozen=True)
@@ -207,12 +237,12 @@ def render_pdf(
             env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         )
     except subprocess.TimeoutExpired as exc:
-        raise RenderError(f"the PDF took more than {timeout:.0f} s") from exc
+        raise RenderError("time", timeout) from exc
     if done.returncode != 0 or not done.stdout.startswith(b"%PDF"):
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
         if done.returncode < 0 or "MemoryError" in reason[0]:
-            raise RenderError(f"the PDF needed more than {memory_mb} MB")
-        raise RenderError(f"the PDF could not be made: {reason[0][:160]}")
+            raise RenderError("memory", memory_mb)
+        raise RenderError("error", detail=reason[0][:160])
     return done.stdout
 
 

@@ -36,7 +36,7 @@ from app.reports.figures import (
 )
 from app.reports.jobs import reports_dir, start_job
 from app.reports.models import ReportJob
-from app.reports.render import render_body
+from app.reports.render import failure_text, render_body
 from app.research.models import Study
 from app.research.views import _researchers_only, _study_or_404
 from app.tenancy.models import Municipality
@@ -146,6 +146,7 @@ def job(job_id: int) -> str:
     return render_template(
         "reports/job.html",
         job=the_job,
+        failure=failure_text(the_job.progress),
         back_url=url_for("reports.municipality", slug=slug),
         download_url=url_for("reports.download", slug=slug, job_id=the_job.id),
     )
@@ -240,6 +241,7 @@ def job_for_study(study_id: int, job_id: int) -> str:
     return render_template(
         "reports/job.html",
         job=the_job,
+        failure=failure_text(the_job.progress),
         study=the_study,
         back_url=url_for("study_reports.study", study_id=the_study.id),
         download_url=url_for("study_reports.download", study_id=the_study.id, job_id=the_job.id),
