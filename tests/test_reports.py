@@ -67,6 +67,17 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
+def structure(node, tag: str) -> list:
+    """The elements of a PDF's structure tree with the tag *tag*, in document order."""
+    node = node.get_object()
+    found = [node] if node.get("/S") == tag else []
+    children = node.get("/K")
+    for child in children if isinstance(children, list) else [children]:
+        if hasattr(child, "get_object") and hasattr(child.get_object(), "get"):
+            found += structure(child, tag)
+    return found
+
+
 def enrolled_row(text: str, name: str, next_name: str) -> str:
     """The stretch of *text* from the families-enrolled row's name to the next row's."""
     text = " ".join(text.split())  # table cells wrap their words onto lines
@@ -119,6 +130,10 @@ def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app)
     assert "Voksne på offentlig forsørgelse ved start" in text
     # One column of figures: a chart of each section's shares, captioned on the page.
     assert "Familierne ved start: andele" in text and "Under forløbet: andele" in text
+    # Each chart is a tagged figure whose alternative text reads out every bar.
+    alternatives = [str(f["/Alt"]) for f in structure(catalog["/StructTreeRoot"], "/Figure")]
+    assert alternatives[0].startswith("Familierne ved start: andele. Søjlediagram. ")
+    assert "Voksne på offentlig forsørgelse ved start: skjult" in alternatives[0]
 
 
 def test_the_comparison_pdf_in_danish_and_english_hides_the_three(study_data, app):

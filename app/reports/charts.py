@@ -1,8 +1,8 @@
 """Bar charts as inline SVG: the same markup on the page and in the PDF.
 
 A chart repeats figures that its table already shows, so it never shows more than the
-table: a suppressed figure is drawn as an empty, labelled row. Each chart carries a title
-and a text description that reads out every bar; the figure around it shows the title as
+table: a suppressed figure is drawn as an empty, labelled row. Each chart carries a text
+alternative that names it and reads out every bar; the figure around it shows the name as
 its caption, since an SVG title is not drawn.
 """
 
@@ -55,12 +55,14 @@ def bar_chart(
     described = "; ".join(
         f"{bar.label}: {fmt(bar.value) if bar.value is not None else bar.missing}" for bar in bars
     )
+    # The whole text alternative is the title: WeasyPrint makes the PDF figure's /Alt
+    # from the title alone, so a <desc> would leave a screen reader without the figures.
+    alternative = f"{title}. {description_prefix}{described}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description_prefix)}{escape(described)}</desc>',
+        f'aria-labelledby="{chart_id}-title">',
+        f'<title id="{chart_id}-title">{escape(alternative)}</title>',
         f'<line x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" y2="{height - TOP + 4}" '
         f'class="axis" stroke="#444" stroke-width="1"/>',
     ]
