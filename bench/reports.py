@@ -224,6 +224,10 @@ def main() -> int:
             f"{f['html_s']:>8.2f}{f['pdf_s']:>7.2f}{f['pdf_peak_mb']:>8.0f}{total:>9.2f}"
         )
     print()
+    print(
+        f"families: those the study counts (with research consent), of 5 × {args.families} "
+        "generated;"
+    )
     print("baseline: the raw driver fetching every submitted answer row the indicators read;")
     print("ratio: indicators (24 SQL aggregates + disclosure control) / baseline;")
     print("PDF MB: peak resident memory of the renderer process.")
