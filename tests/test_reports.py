@@ -332,6 +332,30 @@ def test_a_report_job_over_its_time_limit_says_so_in_the_readers_language(
     assert "The PDF took more than 0 seconds and was stopped." in page
 
 
+def test_a_report_job_whose_worker_died_is_not_awaited_for_ever(client, auth, make_user, cohort):
+    from datetime import UTC, datetime, timedelta
+
+    lead = make_user(cohort, "lead")
+    with tenant_scope(cohort):
+        job = ReportJob(user_id=lead.id, municipality_id=cohort.id, language="da")
+        job.status, job.progress = "running", "pdf"
+        db.session.add(job)
+        db.session.commit()
+        job_id = job.id
+    auth.login(lead.email)
+    url = f"/brondby/reports/jobs/{job_id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "data-job-follow" in page and "<progress" in page  # just asked for: wait
+    with tenant_scope(cohort):
+        stored = db.session.get(ReportJob, job_id)
+        stored.created_at = datetime.now(UTC) - timedelta(minutes=31)
+        db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "data-job-follow" not in page and "<progress" not in page
+    assert "stoppet, før den blev færdig" in page
+    assert "stoppet, før den blev færdig" in client.get("/brondby/reports/").get_data(as_text=True)
+
+
 def test_csv_and_api_show_the_same_protected_figures(
     client, auth, make_user, study_data, municipalities
 ):

@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import update
 
-from app.core.db import db
+from app.core.db import db, utcnow
 from app.tenancy.scoping import Scope, current_scope
+
+#: A job not finished this long after it was asked for has lost the thread running it (its
+#: worker was restarted or killed): it never will finish, and its page should say so rather
+#: than wait for ever. Far beyond any render or export the limits allow.
+ABANDONED_AFTER = timedelta(minutes=30)
+
+
+def job_status(job: Any) -> str:
+    """A job's status as its pages show it: "abandoned" for one that will never finish."""
+    if job.status in ("queued", "running") and utcnow() - job.created_at > ABANDONED_AFTER:
+        return "abandoned"
+    return job.status
 
 
 def update_row(model: Any, row_id: int, **values: object) -> None:

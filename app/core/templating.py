@@ -13,6 +13,8 @@ from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.core.background import job_status
+
 #: The Babel locale whose conventions dates and numbers follow in each interface language:
 #: Danish as in Denmark ("22. maj 2026", "1,7"); English as in Britain ("22 May 2026",
 #: "1.7"), not Babel's plain "en", which writes American dates ("May 22, 2026").
@@ -140,6 +142,7 @@ JOB_STATUS_LABELS = {
     "running": _l("being built"),
     "done": _l("ready"),
     "failed": _l("failed"),
+    "abandoned": _l("stopped before it was finished: please start it again"),
 }
 MEMBER_ROLE_LABELS = {"adult": _l("adult"), "child": _l("child")}
 FAMILY_STATUS_LABELS = {"active": _l("in the programme"), "exited": _l("left the programme")}
@@ -219,6 +222,7 @@ def init_app(app: Flask) -> None:
             "format_percent": format_share,
             "today": date.today,
             "job_status_label": lambda code: JOB_STATUS_LABELS.get(code, code),
+            "job_status": job_status,
             "form_errors": form_errors,
             "form_labels": form_labels,
             "condition_attribute": condition_attribute,
