@@ -118,6 +118,12 @@ def _ends(p: Position) -> tuple[Node, Node]:
     return ("row", "total"), ("column", "total")
 
 
+def _across(p: Position, node: Node) -> Node | None:
+    """The other end of *p* from *node*, or None when *p* does not touch *node*."""
+    a, b = _ends(p)
+    return b if a == node else a if b == node else None
+
+
 def _costs(n: dict[Position, int]) -> dict[Position, float]:
     """What hiding each position costs: its people, and totals dearer than any cells.
 
@@ -133,8 +139,7 @@ def _connected(edges: set[Position], start: Node, goal: Node) -> bool:
     while todo:
         node = todo.pop()
         for p in edges:
-            a, b = _ends(p)
-            other = b if a == node else a if b == node else None
+            other = _across(p, node)
             if other is not None and other not in seen:
                 if other == goal:
                     return True
@@ -175,8 +180,7 @@ def _cheapest_path(
         for p in cost:
             if p == bridge:
                 continue
-            a, b = _ends(p)
-            other = b if a == node else a if b == node else None
+            other = _across(p, node)
             if other is None or other in done:
                 continue
             step = distance + (0 if p in unknown else cost[p])

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -131,10 +132,7 @@ def columns(report: Report, language: str) -> list[Column]:
 def context(report: Report, language: str) -> dict[str, Any]:
     """What the report templates need, already formatted for *language*."""
     cols = columns(report, language)
-
-    def percent(value: float) -> str:
-        return share_text(value, language)
-
+    percent = partial(share_text, language=language)
     sections = []
     for key, title in SECTIONS.items():
         rows = []
