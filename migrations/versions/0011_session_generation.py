@@ -1,0 +1,24 @@
+"""sessions that end: a per-user session generation, second-step failures kept server-side
+
+Revision ID: 0011_session_generation
+Revises: 0010_dashboard_indexes
+Create Date: 2026-12-01
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0011_session_generation'
+down_revision = '0010_dashboard_indexes'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
