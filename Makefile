@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app wsgi
 PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
-.PHONY: run test lint format install install-test translations extract-messages clean screenshots bench bench-reports bench-pages bench-scale \
+.PHONY: run test test-quick lint format install install-test translations extract-messages clean screenshots bench bench-reports bench-pages bench-scale \
 	bench-faults bench-submit
 
 run: install $(MO)
@@ -18,6 +18,11 @@ run: install $(MO)
 
 test: install-test $(MO)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The daily loop: SQLite only, no browser, stop at the first failure (a few minutes).
+# `make test` is still what must pass before anything lands.
+test-quick: install-test $(MO)
+	$(BIN)/pytest -q -x -m "not browser" -k "not postgresql" --ignore=tests/browser $(PYTEST_ARGS)
 
 # Every performance benchmark, each against a baseline measured in the same run, with
 # PASS or FAIL against its target (docs/performance.md); about 40 minutes on 2 cores.
