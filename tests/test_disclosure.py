@@ -56,6 +56,39 @@ def test_a_known_zero_is_never_the_complementary_cell():
     assert table.column_totals[1].value is None or table.row_totals[0].value is None
 
 
+def test_the_complement_rule_hides_the_cheapest_rectangle_around_a_small_cell():
+    # Two team models (rows) in three municipalities (columns), k = 5:
+    #
+    #            A    B    C  | total
+    #   model 0  3   10   20  |   33
+    #   model 1  8   30   12  |   50
+    #   -------------------------------
+    #   total   11   40   32  |   83
+    #
+    # Primary: only the 3 is below k. Alone it would come back from its row (33 - 10 - 20)
+    # or its column (11 - 8), so each of those lines needs a second hidden figure, and so
+    # does every line that second figure lies on, until the hidden figures close a loop.
+    # The loops through A0 that use cells only are rectangles A0-X0-X1-A1:
+    #   through B: 10 + 30 + 8 = 48 people hidden besides the 3
+    #   through C: 20 + 12 + 8 = 40 people
+    # (any loop through a margin costs more: totals are dearer than every cell). So C's
+    # rectangle goes: A0, C0, A1 and C1 are hidden; B's column and every margin stay
+    # shown, and each line then hides two figures or none.
+    table = protect("count", counts([[3, 10, 20], [8, 30, 12]]), k=5)
+    hidden = {
+        (r, c)
+        for r, row in enumerate(table.cells)
+        for c, cell in enumerate(row)
+        if cell.status == "suppressed"
+    }
+    assert hidden == {(0, 0), (0, 2), (1, 0), (1, 2)}
+    assert all(table.cells[r][c].value is None and table.cells[r][c].n is None for r, c in hidden)
+    assert [table.cells[r][1].value for r in (0, 1)] == [10, 30]
+    assert [c.value for c in table.row_totals] == [33, 50]
+    assert [c.value for c in table.column_totals] == [11, 40, 32]
+    assert table.grand_total.value == 83
+
+
 def test_shares_hide_small_numerators_and_small_complements():
     # 3 of 40 and 37 of 40 both give 3 people away; 20 of 40 does not.
     table = protect("rate", [[Cell(40, 3), Cell(40, 37), Cell(40, 20)]], k=5)
