@@ -420,3 +420,52 @@ def test_the_operator_commands_run_a_study_end_to_end(app_ctx, dataset, tmp_path
     assert "reopened" in ok("waves", "reopen", "--municipality", "vejle", "--wave", "intake")
     bad = runner.invoke(args=["waves", "approve", "--municipality", "vejle", "--wave", "x"])
     assert bad.exit_code == 1 and "intake, follow_up_<months> or exit" in bad.output
+
+
+def test_a_grant_of_forms_that_do_not_exist_is_refused(app, app_ctx, municipalities, make_user):
+    """A grant names forms the municipality has: an unknown id, or another municipality's
+    local form, is refused with the ids named, by the service, the command and the page."""
+    from app.definitions.loader import CORE_FORMS
+    from app.research.models import Grant
+    from app.research.services import ResearchError
+
+    vejle = municipalities["vejle"]
+    study = create_study("Evaluering", "Effekt", "Art. 6(1)(e)")
+    db.session.commit()
+    unknown = ["family_intak", "jammerbugt.bip"]  # a typo; Jammerbugt's own local form
+    for wrong in unknown:
+        with pytest.raises(ResearchError, match=f"no form {wrong!r} in vejle"):
+            grant_study(vejle, study, forms=[CORE_FORMS[0], wrong], waves=["intake"])
+        db.session.rollback()
+
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            *("studies", "grant", "--study", str(study.id), "--municipality", "vejle"),
+            *("--forms", f"{CORE_FORMS[0]},{unknown[0]}", "--waves", "intake"),
+        ]
+    )
+    assert result.exit_code == 1
+    assert f"no form {unknown[0]!r} in vejle" in result.output
+    assert "family_intake" in result.output, "it lists the forms that can be granted"
+
+    # The page offers only real forms; a tampered post says so in the reader's language.
+    admin = make_user(vejle, "admin")
+    from tests.conftest import IsolatedClient
+
+    app.test_client_class = IsolatedClient
+    pages = app.test_client()
+    log_in(pages, admin.email, "correct horse battery")
+    posted = pages.post(
+        f"/vejle/research/studies/{study.id}/grant",
+        data={"forms": [CORE_FORMS[0], unknown[0]], "waves": ["intake"]},
+        follow_redirects=True,
+    )
+    assert f"Kommunen har intet skema, der hedder {unknown[0]}." in posted.get_data(as_text=True)
+    with unscoped("test"):
+        assert db.session.scalars(select(Grant)).all() == []
+
+    # Every form the municipality has can still be granted.
+    grant_study(vejle, study, forms=list(CORE_FORMS), waves=["intake"])
+    jammerbugt = municipalities["jammerbugt"]
+    grant_study(jammerbugt, study, forms=["jammerbugt.bip"], waves=["intake"])

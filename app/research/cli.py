@@ -17,6 +17,7 @@ from app.research.services import (
     create_study,
     export_package,
     grant_study,
+    grantable_forms,
     set_wave_approval,
 )
 from app.tenancy.models import Municipality
@@ -107,13 +108,8 @@ def grant(
     period_to,  # type: ignore[no-untyped-def]
     free_text: bool,
 ) -> None:
-    from app.definitions.loader import CORE_FORMS
-
     municipality = _municipality(slug)
-    form_ids = [f for f in forms.split(",") if f] or [
-        *CORE_FORMS,
-        *municipality.settings.get("local_forms", []),
-    ]
+    form_ids = [f.strip() for f in forms.split(",") if f.strip()] or grantable_forms(municipality)
     try:
         grant_study(
             municipality,

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import User
+from app.collection.models import FormVersion
 from app.core.db import db, utcnow
+from app.definitions.loader import CORE_FORMS
 from app.definitions.model import WAVES
 from app.research.models import ExportRecord, Grant, Study, StudyResearcher, WaveApproval
 from app.research.package import PackageResult, write_package
@@ -25,6 +27,28 @@ WAVE_KEY_RE = re.compile(r"follow_up_[1-9][0-9]{0,3}")
 
 class ResearchError(ValueError):
     pass
+
+
+class UnknownFormError(ResearchError):
+    """A grant names a form the municipality does not have."""
+
+    def __init__(self, municipality: Municipality, form_id: str, known: list[str]):
+        self.form_id = form_id
+        super().__init__(
+            f"no form {form_id!r} in {municipality.slug}; its forms are {', '.join(known)}"
+        )
+
+
+def grantable_forms(municipality: Municipality) -> list[str]:
+    """The forms a municipality can grant: the core forms and its own local forms, those
+    it uses now and those it has published (a form no longer used still has answers)."""
+    published = db.session.scalars(
+        select(FormVersion.form_id)
+        .where(FormVersion.form_id.startswith(f"{municipality.slug}.", autoescape=True))
+        .distinct()
+    )
+    local = set(published) | set(municipality.settings.get("local_forms", []))
+    return [*CORE_FORMS, *sorted(local)]
 
 
 def create_study(title: str, purpose: str, legal_basis: str, suppression_k: int = 5) -> Study:
@@ -81,6 +105,12 @@ def grant_study(
         raise ResearchError(f"waves must be some of {', '.join(WAVES)}")
     if not forms:
         raise ResearchError("grant at least one form")
+    known = grantable_forms(municipality)
+    # A mistyped id, or another municipality's local form, would be a grant that silently
+    # exports nothing, and one that starts exporting should a form of that id appear.
+    for form_id in forms:
+        if form_id not in known:
+            raise UnknownFormError(municipality, form_id, known)
     with tenant_scope(municipality, actor_id):
         for old in db.session.scalars(
             select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))

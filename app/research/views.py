@@ -23,16 +23,16 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.audit.services import record
-from app.collection.models import FormVersion
 from app.core.db import db
-from app.definitions.loader import CORE_FORMS
 from app.definitions.model import WAVES
 from app.families.models import Wave
 from app.research.jobs import exports_dir, start_job
 from app.research.models import ExportJob, ExportRecord, Grant, Study, WaveApproval
 from app.research.services import (
     ResearchError,
+    UnknownFormError,
     grant_study,
+    grantable_forms,
     revoke_grant,
     set_wave_approval,
     studies_of,
@@ -162,15 +162,6 @@ def overview() -> str:
     exports = db.session.scalars(
         select(ExportRecord).order_by(ExportRecord.created_at.desc()).limit(50)
     ).all()
-    local = sorted(
-        set(
-            db.session.scalars(
-                select(FormVersion.form_id).where(
-                    FormVersion.form_id.startswith(f"{municipality.slug}.")
-                )
-            )
-        )
-    )
     return render_template(
         "research/municipality.html",
         wave_keys=keys,
@@ -178,7 +169,7 @@ def overview() -> str:
         studies=db.session.scalars(select(Study).order_by(Study.id)).all(),
         grants=grants,
         exports=exports,
-        form_ids=[*CORE_FORMS, *local],
+        form_ids=grantable_forms(municipality),
         wave_kinds=WAVES,
     )
 
@@ -225,8 +216,12 @@ def grant(study_id: int) -> Response:
             free_text=request.form.get("free_text") == "1",
             actor_id=current_user.id,
         )
+    except UnknownFormError as exc:
+        # Only a changed page can post one: the page offers the municipality's forms.
+        flash(_("The municipality has no form with the id %(form)s.", form=exc.form_id), "error")
+        return redirect(url_for("municipal_research.overview"))
     except ResearchError:
-        # The service's reasons are written for the command line; both are this.
+        # The service's other reasons are written for the command line; both are this.
         flash(_("Choose at least one form and at least one wave."), "error")
         return redirect(url_for("municipal_research.overview"))
     db.session.commit()
