@@ -7,6 +7,8 @@ The PostgreSQL tests run as the application role the whole suite uses there (see
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import g
 from sqlalchemy import select, text
@@ -15,9 +17,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.auth.models import Membership
 from app.core.db import db
 from app.families.models import Family
-from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
+from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES, policy_statements
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import owner_engine
+from tests.support.tenant_rows import OWNED_TABLES, fill_every_tenant_table
 
 only_postgresql = pytest.mark.parametrize("app", ["postgresql"], indirect=True)
 
@@ -93,20 +96,132 @@ def test_a_raw_select_without_where_returns_only_the_current_municipality(
         db.session.rollback()
 
 
-@only_postgresql
-def test_every_tenant_table_shows_one_municipality_to_raw_sql(app_ctx, two_municipalities):
-    brondby, _vejle, _families = two_municipalities
-    with tenant_scope(brondby):
-        for table in TENANT_TABLES:
-            seen = db.session.execute(text(f"SELECT DISTINCT municipality_id FROM {table}"))
-            assert {row[0] for row in seen} <= {brondby.id}, table
+@pytest.fixture
+def every_table_filled(app_ctx, municipalities, make_user, make_family, tmp_path):
+    """Brøndby and Vejle each with rows in every owned table, and the platform's rows."""
+    brondby, vejle = municipalities["brondby"], municipalities["vejle"]
+    fill_every_tenant_table([brondby, vejle], make_user, make_family, tmp_path)
     with owner_engine(app_ctx).connect() as connection:
-        assert (
-            connection.execute(
-                text("SELECT count(DISTINCT municipality_id) FROM family")
-            ).scalar_one()
-            == 2
+        owned = {
+            table: {
+                (owner, row_id)
+                for row_id, owner in connection.execute(
+                    text(f"SELECT id, municipality_id FROM {table}")
+                )
+            }
+            for table in OWNED_TABLES
+        }
+    g._test_harness = False
+    return brondby, vejle, owned
+
+
+def _ids(owned, table, *owners):
+    return {row_id for owner, row_id in owned[table] if owner in owners}
+
+
+def _differences(seen_by_table, expected_by_table):
+    """Per table, what one scope saw that it should not, and what it missed."""
+    return {
+        table: {
+            "foreign": sorted(seen_by_table[table] - expected),
+            "missing": sorted(expected - seen_by_table[table]),
+        }
+        for table, expected in expected_by_table.items()
+        if seen_by_table[table] != expected
+    }
+
+
+@only_postgresql
+def test_raw_sql_in_one_municipality_sees_exactly_its_own_rows_of_every_tenant_table(
+    app_ctx, every_table_filled
+):
+    """Set equality per table, both ways round: a policy that lets every row through
+    (``USING (true)``) or one that hides a municipality's own rows fails here, naming the
+    table."""
+    brondby, vejle, owned = every_table_filled
+    for municipality in (brondby, vejle):
+        with tenant_scope(municipality):
+            seen = {
+                table: set(db.session.execute(text(f"SELECT id FROM {table}")).scalars())
+                for table in OWNED_TABLES
+            }
+            db.session.rollback()
+        # Platform rows (no municipality) are visible to every scope, as rls.py defines
+        # the platform-or-tenant policy; the ORM rule is stricter (the test below).
+        expected = {
+            table: _ids(owned, table, municipality.id)
+            | (_ids(owned, table, None) if table in PLATFORM_OR_TENANT_TABLES else set())
+            for table in OWNED_TABLES
+        }
+        assert _differences(seen, expected) == {}, municipality.slug
+
+
+def test_the_orm_in_one_municipality_loads_exactly_its_own_rows_of_every_tenant_table(
+    app_ctx, every_table_filled
+):
+    brondby, vejle, owned = every_table_filled
+    models = {mapper.local_table.name: mapper.class_ for mapper in db.Model.registry.mappers}
+    for municipality in (brondby, vejle):
+        with tenant_scope(municipality):
+            seen = {
+                table: set(db.session.scalars(select(models[table].id))) for table in OWNED_TABLES
+            }
+            db.session.rollback()
+        expected = {table: _ids(owned, table, municipality.id) for table in OWNED_TABLES}
+        assert _differences(seen, expected) == {}, municipality.slug
+
+
+@only_postgresql
+def test_every_tenant_tables_policy_is_the_one_rls_defines(app_ctx):
+    """The installed policies, compared with rls.py's, as PostgreSQL itself words them:
+    each rule is installed once more on a scratch table and both are read back from
+    ``pg_policies``. One policy per table, permissive, for every command and role."""
+    defined = {}
+    for statement in policy_statements():
+        match = re.fullmatch(
+            r"CREATE POLICY tenant_isolation ON (\w+) USING \((.*)\) WITH CHECK \((.*)\)",
+            statement,
         )
+        if match:
+            assert match.group(2) == match.group(3), statement
+            defined[match.group(1)] = match.group(2)
+    assert set(defined) == set(OWNED_TABLES)
+
+    with owner_engine(app_ctx).connect() as connection, connection.begin() as transaction:
+        connection.execute(
+            text("CREATE TEMPORARY TABLE policy_probe (municipality_id integer, user_id integer)")
+        )
+        expected = {}
+        for table, rule in defined.items():
+            connection.execute(text(f"CREATE POLICY {table} ON policy_probe USING ({rule})"))
+            expected[table] = connection.execute(
+                text(
+                    "SELECT qual FROM pg_policies WHERE tablename = 'policy_probe' "
+                    "AND policyname = :name"
+                ),
+                {"name": table},
+            ).scalar_one()
+        installed = {
+            (row.tablename, row.policyname): row
+            for row in connection.execute(
+                text(
+                    "SELECT tablename, policyname, permissive, roles, cmd, qual, with_check "
+                    "FROM pg_policies WHERE schemaname = 'public' "
+                    "AND tablename = ANY(:tables)"
+                ),
+                {"tables": list(OWNED_TABLES)},
+            )
+        }
+        transaction.rollback()
+    assert set(installed) == {(table, "tenant_isolation") for table in OWNED_TABLES}
+    wrong = {
+        table: (row.qual, row.with_check)
+        for (table, _name), row in installed.items()
+        if (row.permissive, list(row.roles), row.cmd) != ("PERMISSIVE", ["public"], "ALL")
+        or row.qual != expected[table]
+        or row.with_check != expected[table]
+    }
+    assert wrong == {}, expected
 
 
 @only_postgresql

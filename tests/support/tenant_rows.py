@@ -1,0 +1,147 @@
+"""Rows in every tenant table for several municipalities, for tests of the boundary.
+
+A boundary test over an empty table proves nothing: a policy that lets every row through
+passes on a table with no rows. :func:`fill_every_tenant_table` therefore gives each
+municipality at least one row in every table of :data:`~app.tenancy.rls.TENANT_TABLES`
+and :data:`~app.tenancy.rls.PLATFORM_OR_TENANT_TABLES` (and ``membership``), built through
+the service layer wherever a service exists, and fails naming the table that stayed
+empty. Whoever adds a tenant table adds its rows here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+from app.core.db import db
+from app.tenancy.models import Municipality
+from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
+from app.tenancy.scoping import tenant_scope
+
+#: Every table whose rows a municipality owns, as the policies group them.
+OWNED_TABLES = (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership")
+
+TODAY = date(2026, 2, 1)
+
+
+class EmptyTenantTable(AssertionError):
+    pass
+
+
+def _answer_every_intake_form(municipality: Municipality, family: Any, staff: Any) -> None:
+    """Every intake form of *family* submitted, with research consent (so a research
+    package carries the family and leaves an export record behind)."""
+    from app.collection.services import forms_for_wave, save_submission
+    from tests.conftest import valid_formdata
+
+    wave = next(w for w in family.waves if w.kind == "intake")
+    for version in forms_for_wave(municipality, wave):
+        subjects = (
+            [None] if version.level == "family" else family.active_members(TODAY, version.level)
+        )
+        for member in subjects:
+            raw = valid_formdata(version.form, TODAY)
+            if version.form_id == "family_intake":
+                raw["research_consent"] = "true"
+            save_submission(
+                municipality,
+                wave,
+                version,
+                member,
+                raw,
+                submit=True,
+                seen_lock_version=None,
+                actor_id=staff.id,
+                today=TODAY,
+            )
+
+
+def fill_every_tenant_table(
+    municipalities: list[Municipality],
+    make_user: Callable[..., Any],
+    make_family: Callable[..., Any],
+    out_dir: Path,
+) -> None:
+    """Rows of each of *municipalities* in every owned table, and platform rows (no
+    municipality) in the tables that allow them; committed."""
+    from app.api.tokens import create_token
+    from app.audit.services import record
+    from app.definitions.loader import CORE_FORMS
+    from app.plans.models import Plan
+    from app.plans.services import add_goal, set_goal_status
+    from app.reports.models import ReportJob
+    from app.research.services import (
+        add_researcher,
+        create_study,
+        export_package,
+        grant_study,
+        set_wave_approval,
+    )
+
+    researcher = make_user(platform_role="researcher")
+    study = create_study("Evaluering", "Effekt af indsatsen", "Art. 6(1)(e), 9(2)(j)")
+    add_researcher(study, researcher)
+    for municipality in municipalities:
+        # make_family enrols (family, wave, plan), adds members and assigns the team;
+        # the municipality's departments come from its file.
+        staff = make_user(municipality, "staff")
+        family = make_family(
+            municipality.slug,
+            adults=1,
+            children=1,
+            label=f"Familien {municipality.slug}",
+            team=[staff],
+        )
+        with tenant_scope(municipality, staff.id):
+            _answer_every_intake_form(municipality, family, staff)
+            plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
+            goal = add_goal(plan, 1, "work_education", "Et mål", None)
+            follow_up = next(w for w in family.waves if w.kind == "follow_up")
+            set_goal_status(goal, follow_up, "partly", staff.id)
+            create_token(staff, municipality, "Fagsystem")
+            grant_study(
+                municipality,
+                study,
+                forms=[*CORE_FORMS, *municipality.settings.get("local_forms", [])],
+                waves=["intake", "follow_up", "exit"],
+                actor_id=staff.id,
+            )
+            set_wave_approval(municipality, "intake", True, staff.id)
+            # The report job's service starts rendering a PDF; the row is what matters.
+            db.session.add(
+                ReportJob(municipality_id=municipality.id, user_id=staff.id, language="da")
+            )
+            db.session.flush()
+        db.session.commit()
+    # Platform rows: a study's report job and an event of no municipality.
+    db.session.add(ReportJob(study_id=study.id, user_id=researcher.id, language="en"))
+    record("test.platform_event")
+    db.session.commit()
+    export_package(study, out_dir / "package.zip", researcher)
+    db.session.commit()
+    _check_filled(municipalities)
+
+
+def _check_filled(municipalities: list[Municipality]) -> None:
+    from flask import current_app
+
+    from tests.conftest import owner_engine
+
+    with owner_engine(current_app).connect() as connection:
+        for table in OWNED_TABLES:
+            owners = set(
+                connection.execute(text(f"SELECT DISTINCT municipality_id FROM {table}")).scalars()
+            )
+            missing = [m.slug for m in municipalities if m.id not in owners]
+            if missing:
+                raise EmptyTenantTable(
+                    f"tenant table {table!r} has no rows of {', '.join(missing)}: give it "
+                    "rows in tests/support/tenant_rows.py, or the isolation tests prove "
+                    "nothing about it"
+                )
+            if table in PLATFORM_OR_TENANT_TABLES and None not in owners:
+                raise EmptyTenantTable(f"table {table!r} has no platform row (no municipality)")
