@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEvent
@@ -18,7 +20,8 @@ from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import owner_engine, valid_formdata
+from tests.conftest import log_in, owner_engine, valid_formdata
+from tests.support.tenant_rows import fill_every_tenant_table
 
 TODAY = date(2026, 2, 1)
 
@@ -221,3 +224,210 @@ def test_only_admins_see_the_log_and_the_operator_sees_the_platforms(
         csv.DictReader(io.StringIO(client.get("/operator/audit/audit.csv").get_data(as_text=True)))
     )
     assert {"auth.login", "auth.logout"} <= {r["action"] for r in rows}
+
+
+# -- every read of a family's data is recorded ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Objects:
+    """The ids the read paths below name, all of one Brøndby family."""
+
+    family: int
+    intake_wave: int
+    child: int
+    adult: int
+    family_submission: int
+    family_form: str
+    child_submission: int
+    child_form: str
+    study: int
+
+
+@dataclass(frozen=True)
+class ReadPath:
+    """One way to read a family's data, and the event the reading must leave."""
+
+    #: staff (on the family's team), admin, api (the staff member's token) or researcher.
+    reader: str
+    url: Callable[[Objects], str]
+    #: (action, object_type, object_id) of the event.
+    event: Callable[[Objects], tuple[str, str, int]]
+
+
+READ_PATHS = {
+    "families.detail": ReadPath(
+        "staff",
+        lambda o: f"/brondby/families/{o.family}",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "plans.plan": ReadPath(
+        "staff",
+        lambda o: f"/brondby/families/{o.family}/plan",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "collection.view": ReadPath(
+        "staff",
+        lambda o: f"/brondby/submissions/{o.child_submission}",
+        lambda o: ("submission.viewed", "submission", o.child_submission),
+    ),
+    "collection.fill_family": ReadPath(
+        "staff",
+        lambda o: f"/brondby/waves/{o.intake_wave}/forms/{o.family_form}",
+        lambda o: ("submission.viewed", "submission", o.family_submission),
+    ),
+    "collection.fill_member": ReadPath(
+        "staff",
+        lambda o: f"/brondby/waves/{o.intake_wave}/members/{o.child}/forms/{o.child_form}",
+        lambda o: ("submission.viewed", "submission", o.child_submission),
+    ),
+    "privacy.download": ReadPath(
+        "admin",
+        lambda o: f"/brondby/privacy/members/{o.adult}/subject-access.json",
+        lambda o: ("privacy.subject_access", "member", o.adult),
+    ),
+    "api.family": ReadPath(
+        "api",
+        lambda o: f"/api/v1/brondby/families/{o.family}",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "api.members": ReadPath(
+        "api",
+        lambda o: f"/api/v1/brondby/families/{o.family}/members",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "api.plan": ReadPath(
+        "api",
+        lambda o: f"/api/v1/brondby/families/{o.family}/plan",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "api.submission": ReadPath(
+        "api",
+        lambda o: f"/api/v1/brondby/submissions/{o.family_submission}",
+        lambda o: ("submission.viewed", "submission", o.family_submission),
+    ),
+    "research.download": ReadPath(
+        "researcher",
+        # The package's address comes from starting an export (see the test).
+        lambda o: f"/research/studies/{o.study}/exports/<job>/download",
+        lambda o: ("export.downloaded", "study", o.study),
+    ),
+}
+
+#: Pages that carry a family's, member's, submission's or wave's id but read nothing of
+#: its data, and why.
+NOT_READS = {
+    "families.add_member_page": "a blank form for a new member, under the family's label",
+    "teams.team": "the staff on the family's team, under the family's label",
+    "privacy.member": "the person's name over the erasure form; what is held about them "
+    "is the subject-access download, which is recorded",
+    "api.waves": "the wave schedule (due dates, completion): no names, no answers",
+}
+
+#: Route arguments that name a family's data.
+PERSONAL_IDS = {"family_id", "member_id", "submission_id", "wave_id"}
+
+
+def test_every_page_with_a_familys_id_is_a_recorded_read_or_says_why_not(app):
+    named = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and PERSONAL_IDS & set(rule.arguments)
+    }
+    assert sorted(named - set(READ_PATHS) - set(NOT_READS)) == []
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted((set(READ_PATHS) | set(NOT_READS)) - endpoints) == []
+    assert not set(READ_PATHS) & set(NOT_READS)
+
+
+def _objects(brondby, filled) -> Objects:
+    from app.collection.models import Submission
+
+    with tenant_scope(brondby):
+        family = db.session.get(Family, filled.family_id["brondby"])
+        wave = next(w for w in family.waves if w.kind == "intake")
+        child = next(m for m in family.members if m.role == "child")
+        adult = next(m for m in family.members if m.role == "adult")
+        in_wave = list(db.session.scalars(select(Submission).where(Submission.wave_id == wave.id)))
+        of_family = next(s for s in in_wave if s.member_id is None)
+        of_child = next(s for s in in_wave if s.member_id == child.id)
+        return Objects(
+            family=family.id,
+            intake_wave=wave.id,
+            child=child.id,
+            adult=adult.id,
+            family_submission=of_family.id,
+            family_form=of_family.form_id,
+            child_submission=of_child.id,
+            child_form=of_child.form_id,
+            study=filled.study.id,
+        )
+
+
+def _events_after(
+    event_id: int,
+) -> list[tuple[str, str | None, str | None, int | None, int | None]]:
+    with unscoped("test reads the whole trail"):
+        return [
+            (e.action, e.object_type, e.object_id, e.actor_id, e.municipality_id)
+            for e in db.session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.id > event_id, AuditEvent.action != "tenant.unscoped_access")
+                .order_by(AuditEvent.id)
+            )
+        ]
+
+
+def _last_event_id() -> int:
+    with unscoped("test reads the whole trail"):
+        return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def test_every_read_of_a_familys_data_records_who_read_what(
+    app, client, municipalities, make_user, make_family, tmp_path, monkeypatch
+):
+    brondby = municipalities["brondby"]
+    filled = fill_every_tenant_table(
+        [brondby, municipalities["vejle"]], make_user, make_family, tmp_path
+    )
+    objects = _objects(brondby, filled)
+    readers = {
+        "staff": filled.staff["brondby"],
+        "api": filled.staff["brondby"],
+        "admin": make_user(brondby, "admin"),
+        "researcher": filled.researcher,
+    }
+    monkeypatch.setitem(app.config, "EXPORTS_INLINE", True)
+    log_in(client, filled.researcher.email)
+    started = client.post(f"/research/studies/{objects.study}")
+    assert started.status_code == 302
+    package = started.location + "/download"
+    client.post("/logout")
+
+    unrecorded = {}
+    for endpoint, path in READ_PATHS.items():
+        reader = readers[path.reader]
+        headers = {}
+        if path.reader == "api":
+            headers["Authorization"] = f"Bearer {filled.token['brondby']}"
+        else:
+            log_in(client, reader.email)
+        url = package if endpoint == "research.download" else path.url(objects)
+        before = _last_event_id()
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, (endpoint, url, response.status_code)
+        response.close()
+        if path.reader != "api":
+            client.post("/logout")
+        action, object_type, object_id = path.event(objects)
+        expected = (
+            action,
+            object_type,
+            str(object_id),
+            reader.id,
+            None if path.reader == "researcher" else brondby.id,
+        )
+        events = _events_after(before)
+        if expected not in events:
+            unrecorded[endpoint] = events
+    assert unrecorded == {}

@@ -328,6 +328,8 @@ def correct_family(family_id: int) -> Response:
 @bp.get("/families/<int:family_id>/members")
 def members(family_id: int) -> Response:
     row = family_or_404(family_id)
+    record_family_reading(row, via="api members", actor_id=g.membership.user_id)
+    db.session.commit()
     return _json([member_json(m) for m in row.members])
 
 
@@ -377,6 +379,8 @@ def plan(family_id: int) -> Response:
     the_plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
     if the_plan is None:
         raise ApiProblem(404, "The family has no plan.")
+    record_family_reading(row, via="api plan", actor_id=g.membership.user_id)
+    db.session.commit()
     return _json(plan_json(the_plan, active_team(row)))
 
 

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.core.db import db
 from app.families.access import FAMILY_ROLES, PLAN, check_family, family_or_404
 from app.families.models import Wave
+from app.families.services import record_reading
 from app.i18n import current_language
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS, Goal, Plan
 from app.plans.services import PlanError, add_goal, set_goal_status
@@ -127,6 +128,11 @@ def plan(family_id: int) -> str | Response:
                 return redirect(url_for("plans.plan", family_id=family.id))
     waves = _follow_ups(family.id)
     status_choices = [SelectChoice(w.id, w.key) for w in waves]
+    if not goal_form.is_submitted():
+        # The goals are the family's data: reading them is recorded like its page (a form
+        # sent back with errors shows the plan its sender has just read).
+        record_reading(family, via="plan page")
+        db.session.commit()
     return render_template(
         "plans/plan.html",
         family=family,

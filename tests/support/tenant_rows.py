@@ -11,6 +11,7 @@ empty. Whoever adds a tenant table adds its rows here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,19 @@ TODAY = date(2026, 2, 1)
 
 class EmptyTenantTable(AssertionError):
     pass
+
+
+@dataclass
+class Filled:
+    """Handles on what :func:`fill_every_tenant_table` made, for tests that go on to use it."""
+
+    study: Any
+    researcher: Any
+    #: Per municipality slug: its staff member (on the family's team), the family's id and
+    #: the staff member's API token (in plain).
+    staff: dict[str, Any] = field(default_factory=dict)
+    family_id: dict[str, int] = field(default_factory=dict)
+    token: dict[str, str] = field(default_factory=dict)
 
 
 def _answer_every_intake_form(municipality: Municipality, family: Any, staff: Any) -> None:
@@ -65,7 +79,7 @@ def fill_every_tenant_table(
     make_user: Callable[..., Any],
     make_family: Callable[..., Any],
     out_dir: Path,
-) -> None:
+) -> Filled:
     """Rows of each of *municipalities* in every owned table, and platform rows (no
     municipality) in the tables that allow them; committed."""
     from app.api.tokens import create_token
@@ -85,6 +99,7 @@ def fill_every_tenant_table(
     researcher = make_user(platform_role="researcher")
     study = create_study("Evaluering", "Effekt af indsatsen", "Art. 6(1)(e), 9(2)(j)")
     add_researcher(study, researcher)
+    filled = Filled(study, researcher)
     for municipality in municipalities:
         # make_family enrols (family, wave, plan), adds members and assigns the team;
         # the municipality's departments come from its file.
@@ -102,7 +117,7 @@ def fill_every_tenant_table(
             goal = add_goal(plan, 1, "work_education", "Et mål", None)
             follow_up = next(w for w in family.waves if w.kind == "follow_up")
             set_goal_status(goal, follow_up, "partly", staff.id)
-            create_token(staff, municipality, "Fagsystem")
+            _token, filled.token[municipality.slug] = create_token(staff, municipality, "Fagsystem")
             grant_study(
                 municipality,
                 study,
@@ -117,6 +132,8 @@ def fill_every_tenant_table(
             )
             db.session.flush()
         db.session.commit()
+        filled.staff[municipality.slug] = staff
+        filled.family_id[municipality.slug] = family.id
     # Platform rows: a study's report job and an event of no municipality.
     db.session.add(ReportJob(study_id=study.id, user_id=researcher.id, language="en"))
     record("test.platform_event")
@@ -124,6 +141,7 @@ def fill_every_tenant_table(
     export_package(study, out_dir / "package.zip", researcher)
     db.session.commit()
     _check_filled(municipalities)
+    return filled
 
 
 def _check_filled(municipalities: list[Municipality]) -> None:
