@@ -39,6 +39,9 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "FORMS_DIR": str(PROJECT_ROOT / "forms"),
         #: Where research packages are built before download.
         "EXPORTS_DIR": str(instance_path / "exports"),
+        #: The append-only record of erasures and retention purges (ids only), kept apart
+        #: from the database so that a restore can apply them again (docs/backups.md).
+        "PRIVACY_JOURNAL": str(instance_path / "privacy-journal.jsonl"),
         #: Disclosure control: the smallest count any aggregate shows. A study may only
         #: raise it for its own outputs.
         "SUPPRESSION_K": 5,
@@ -89,6 +92,7 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "MUNICIPALITIES_DIR": str,
     "FORMS_DIR": str,
     "EXPORTS_DIR": str,
+    "PRIVACY_JOURNAL": str,
     "SQLITE_BUSY_TIMEOUT_MS": int,
     "SUPPRESSION_K": int,
     "REPORT_TIMEOUT_SECONDS": int,
@@ -157,7 +161,7 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     if int(config["SESSION_IDLE_MINUTES"]) < 1 or int(config["SESSION_MAX_HOURS"]) < 1:
         raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1.")
     config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_MAX_HOURS"]) * 3600
-    for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR"):
+    for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR", "PRIVACY_JOURNAL"):
         config[key] = str(Path(config[key]))
     return config
 

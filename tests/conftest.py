@@ -87,8 +87,17 @@ def build_app(database_url: str, **overrides: Any) -> Flask:
 
     exports = tempfile.mkdtemp(prefix="helhed-exports-")
     atexit.register(shutil.rmtree, exports, ignore_errors=True)
+    # Never the checkout's instance folder: a restore there would apply the tests' erasures.
+    journal = Path(tempfile.mkdtemp(prefix="helhed-journal-")) / "privacy-journal.jsonl"
+    atexit.register(shutil.rmtree, journal.parent, ignore_errors=True)
     app = create_app(
-        {**TEST_CONFIG, "DATABASE_URL": database_url, "EXPORTS_DIR": exports, **overrides}
+        {
+            **TEST_CONFIG,
+            "DATABASE_URL": database_url,
+            "EXPORTS_DIR": exports,
+            "PRIVACY_JOURNAL": str(journal),
+            **overrides,
+        }
     )
     with app.app_context():
         from flask_migrate import upgrade
@@ -150,6 +159,7 @@ def app(
                 **TEST_CONFIG,
                 "DATABASE_URL": app_role_url(owner_url),
                 "EXPORTS_DIR": owner.config["EXPORTS_DIR"],
+                "PRIVACY_JOURNAL": owner.config["PRIVACY_JOURNAL"],
                 "TEST_OWNER_DATABASE_URL": owner_url,
             }
         )
@@ -218,12 +228,16 @@ def app_ctx(app: Flask) -> Iterator[Flask]:
 
     _install_harness_scope()
     _empty_all_tables(app)
+    # The privacy journal lives beside the database, so it is emptied with it.
+    journal = Path(app.config["PRIVACY_JOURNAL"])
+    journal.unlink(missing_ok=True)
     with app.app_context():
         g._test_harness = True
         yield app
         db.session.rollback()
         db.session.remove()
     _empty_all_tables(app)
+    journal.unlink(missing_ok=True)
 
 
 class IsolatedClient(FlaskClient):

@@ -28,6 +28,8 @@ from app.backup.services import (
     safe_url,
 )
 from app.core.db import db
+from app.privacy import journal
+from app.privacy.reapply import reapply_journal
 
 #: Errors whose message already tells the operator what is wrong and what to do.
 _EXPECTED = (BackupError, OSError, sqlite3.Error, psycopg.Error)
@@ -128,11 +130,30 @@ def restore(file: Path, yes: bool) -> None:
     )
     _record_restore(file, manifest, verified=True)
     if state == "older":
+        entries, _damaged = journal.read()
         click.echo(
             f"The backup's revision {manifest.alembic_revision or '(none)'} is older than this "
-            f"software's ({', '.join(heads)}): run `flask db upgrade` now, before starting "
-            "the application."
+            f"software's ({', '.join(heads)}): run `flask db upgrade` now, then "
+            f"`flask privacy reapply` (the privacy journal's {len(entries)} erasures and "
+            "retention purges are applied to the current schema only), before starting the "
+            "application."
         )
+    else:
+        _reapply_privacy_journal()
+
+
+def _reapply_privacy_journal() -> None:
+    """Erase again whoever the restore brought back (see app.privacy.journal)."""
+    try:
+        result = reapply_journal()
+        db.session.commit()
+    except (SQLAlchemyError, OSError) as exc:
+        db.session.rollback()
+        raise click.ClickException(
+            f"the database is restored, but applying the privacy journal again failed: {exc}. "
+            "Do not start the application before `flask privacy reapply` succeeds"
+        ) from exc
+    click.echo(result.summary())
 
 
 def _record_restore(file: Path, manifest: Manifest, *, verified: bool) -> None:

@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from app.core.db import db
 from app.families.models import Member
+from app.privacy.journal import JournalError
+from app.privacy.reapply import reapply_journal
 from app.privacy.services import (
     ErasureError,
     erase_member,
@@ -53,7 +55,11 @@ def purge_command(dry_run: bool, slug: str | None, today: object) -> None:
     total = 0
     for municipality in chosen:
         with tenant_scope(municipality):
-            due = purge(municipality, day, dry_run=dry_run)
+            try:
+                due = purge(municipality, day, dry_run=dry_run)
+            except JournalError as exc:
+                db.session.rollback()
+                raise click.ClickException(str(exc)) from exc
             db.session.flush()
         months = retention_months(municipality)
         verb = "due" if dry_run else "anonymised"
@@ -108,11 +114,23 @@ def erase_command(slug: str, member_id: int, reason: str, by_email: str | None, 
             return
         try:
             counts = erase_member(member, reason=reason, actor_id=actor_id)
-        except ErasureError as exc:
+        except (ErasureError, JournalError) as exc:
             db.session.rollback()
             raise click.ClickException(str(exc)) from exc
         db.session.commit()
     click.echo(f"erased person {member_id}: {counts['answers']} free-text answers removed")
+
+
+@privacy.command("reapply")
+@with_appcontext
+def reapply_command() -> None:
+    """Apply the privacy journal's erasures and retention purges again (after a restore).
+
+    `flask backup restore` does this itself; run it after restoring an older backup and
+    `flask db upgrade`, or after putting a journal's copy in place."""
+    result = reapply_journal()
+    db.session.commit()
+    click.echo(result.summary())
 
 
 @privacy.command("subject-access")

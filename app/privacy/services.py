@@ -28,6 +28,7 @@ from app.definitions.model import FieldDef
 from app.families.models import Family, Member
 from app.families.services import add_months
 from app.plans.models import Goal, Plan
+from app.privacy import journal
 from app.tenancy.config_files import SETTINGS_SPEC
 from app.tenancy.models import Municipality
 
@@ -83,6 +84,28 @@ def due_for_anonymisation(municipality: Municipality, today: date) -> list[DueFa
 
 def anonymise_family(family: Family, *, reason: str) -> dict[str, int]:
     """Remove the family's identifying data; keep the pseudonymised answers."""
+    counts = blank_family(family)
+    # Journalled before the caller commits: see app.privacy.journal.
+    journal.append(
+        "anonymisation",
+        municipality_id=family.municipality_id,
+        family_id=family.id,
+        member_id=None,
+        created_at=family.created_at,
+        reason="retention",
+    )
+    record(
+        "privacy.anonymised",
+        municipality_id=family.municipality_id,
+        object_type="family",
+        object_id=family.id,
+        details={"reason": reason, **counts},
+    )
+    return counts
+
+
+def blank_family(family: Family) -> dict[str, int]:
+    """The data side of an anonymisation, without its journal entry and audit event."""
     counts = {"members": 0, "answers": 0, "goals": 0}
     family.label = f"{REMOVED} #{family.id}"
     family.anonymised_at = utcnow()
@@ -98,13 +121,6 @@ def anonymise_family(family: Family, *, reason: str) -> dict[str, int]:
         goal.description = REMOVED
         counts["goals"] += 1
     db.session.flush()
-    record(
-        "privacy.anonymised",
-        municipality_id=family.municipality_id,
-        object_type="family",
-        object_id=family.id,
-        details={"reason": reason, **counts},
-    )
     return counts
 
 
@@ -134,14 +150,16 @@ def erase_member(member: Member, *, reason: str, actor_id: int | None) -> dict[s
         raise ErasureError("an erasure needs a reason (e.g. the request's case number)")
     if member.erased_at is not None:
         raise ErasureError(f"person {member.id} was already erased on {member.erased_at:%Y-%m-%d}")
-    _blank_member(member)
-    member.erased_at = utcnow()
-    answers = 0
-    for submission in db.session.scalars(
-        select(Submission).where(Submission.member_id == member.id)
-    ):
-        answers += len(_strip_answers(submission))
-    db.session.flush()
+    answers = blank_member_data(member)
+    # Journalled before the caller commits: see app.privacy.journal.
+    journal.append(
+        "erasure",
+        municipality_id=member.municipality_id,
+        family_id=member.family_id,
+        member_id=member.id,
+        created_at=member.created_at,
+        reason="request",
+    )
     record(
         "privacy.erased",
         actor_id=actor_id,
@@ -151,6 +169,19 @@ def erase_member(member: Member, *, reason: str, actor_id: int | None) -> dict[s
         details={"reason": reason.strip()[:200], "answers_removed": answers},
     )
     return {"answers": answers}
+
+
+def blank_member_data(member: Member) -> int:
+    """The data side of an erasure: how many answers it removed."""
+    _blank_member(member)
+    member.erased_at = utcnow()
+    answers = 0
+    for submission in db.session.scalars(
+        select(Submission).where(Submission.member_id == member.id)
+    ):
+        answers += len(_strip_answers(submission))
+    db.session.flush()
+    return answers
 
 
 def subject_access(member: Member, *, actor_id: int | None, language: str = "da") -> dict[str, Any]:
