@@ -175,7 +175,14 @@ def test_an_erasure_from_the_admins_page_is_journalled_too(
 
 
 def test_an_erasure_that_cannot_be_journalled_is_not_made(
-    owner: Flask, people: dict[str, Any], municipalities: Any, tmp_path: Path, monkeypatch: Any
+    owner: Flask,
+    people: dict[str, Any],
+    municipalities: Any,
+    tmp_path: Path,
+    monkeypatch: Any,
+    client: Any,
+    auth: Any,
+    make_user: Any,
 ) -> None:
     # A directory where the journal file should be: the write fails.
     monkeypatch.setitem(owner.config, "PRIVACY_JOURNAL", str(tmp_path))
@@ -185,6 +192,14 @@ def test_an_erasure_that_cannot_be_journalled_is_not_made(
     )
     assert result.exit_code == 1
     assert "privacy journal" in result.output and "nothing was erased" in result.output
+    assert member_state(municipalities, people["erased"])[2] is False
+
+    auth.login(make_user(municipalities["brondby"], "admin").email)
+    page = client.post(
+        f"/brondby/privacy/members/{people['erased']}", data={"reason": "sag 1", "confirm": "y"}
+    )
+    assert page.status_code == 503
+    assert "Intet er slettet" in page.get_data(as_text=True)
     assert member_state(municipalities, people["erased"]) == (
         "Voksen 1 Familien Andersen",
         "010190-1234",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length
 from app.core.db import db
 from app.families.models import Member
 from app.i18n import current_language
+from app.privacy.journal import JournalError
 from app.privacy.services import ErasureError, erase_member, subject_access
 from app.tenancy.request import TenantBlueprint, get_or_404, require_role
 
@@ -54,6 +55,18 @@ def member(member_id: int) -> str | Response | tuple[str, int]:
         except ErasureError:
             db.session.rollback()
             abort(409)
+        except JournalError:
+            # Without its journal entry a restore would undo the erasure, so none is made.
+            db.session.rollback()
+            current_app.logger.exception("erasure refused: the privacy journal is not writable")
+            flash(
+                _(
+                    "Nothing was erased: the erasure could not be recorded so that a restore of "
+                    "a backup keeps it. Ask the operator to check the privacy journal."
+                ),
+                "error",
+            )
+            return render_template("privacy/member.html", person=person, form=form), 503
         db.session.commit()
         flash(_("The person's identifying data is erased."), "success")
         return redirect(url_for("families.detail", family_id=person.family_id))
