@@ -114,6 +114,9 @@ def test_a_restore_of_an_older_backup_erases_the_erased_people_again(
     assert "1 families anonymised" in succeeded(cli(owner, "privacy", "purge", "--today", TODAY))
     assert member_state(municipalities, people["erased"])[2]
 
+    asked = cli(owner, "backup", "restore", str(out))
+    assert asked.exit_code == 1 and "privacy journal (2 entries), which are applied" in asked.output
+
     output = succeeded(cli(owner, "backup", "restore", str(out), "--yes"))
     assert "verified" in output
     name, cpr, erased = member_state(municipalities, people["erased"])

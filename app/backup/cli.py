@@ -109,10 +109,12 @@ def restore(file: Path, yes: bool) -> None:
         f"by Helhed {manifest.app_version}; {_describe(manifest)}"
     )
     if not yes:
+        entries, _damaged = journal.read()
         raise click.ClickException(
             f"restoring replaces the current database ({safe_url(url)}) with this backup: "
-            f"everything written since {manifest.created_at} is lost. Stop the application, "
-            "then run the command again with --yes."
+            f"everything written since {manifest.created_at} is lost, except the erasures "
+            f"and retention purges of the privacy journal ({len(entries)} entries), which "
+            "are applied again. Stop the application, then run the command again with --yes."
         )
     try:
         restored = restore_backup(file, url, manifest)
