@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -103,8 +105,19 @@ def grant_membership(user: User, municipality: Municipality, role: str) -> Membe
 
 
 # A valid hash to compare against when the e-mail is unknown, so that a failed login
-# takes the same time whether or not the account exists.
+# takes the same time whether or not the account exists: one per hash method, made once.
 _DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    dummy = _DUMMY_HASHES.get(method)
+    if dummy is None:
+        # Not setdefault(): its argument, a whole hash computation, would run every call.
+        dummy = _DUMMY_HASHES[method] = generate_password_hash(
+            secrets.token_urlsafe(16), method=method
+        )
+    return dummy
 
 
 def authenticate(email: str, password: str, *, remote_addr: str | None) -> User | None:
@@ -116,9 +129,7 @@ def authenticate(email: str, password: str, *, remote_addr: str | None) -> User 
     email = normalise_email(email)
     user = find_user(email)
     if user is None:
-        method = current_app.config["PASSWORD_HASH_METHOD"]
-        dummy = _DUMMY_HASHES.setdefault(method, generate_password_hash("x", method=method))
-        check_password_hash(dummy, password)
+        check_password_hash(_dummy_hash(), password)
         ok = False
         reason = "credentials"
     else:
