@@ -31,7 +31,9 @@ from sqlalchemy.pool import NullPool
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import Membership, User
-from app.backup.services import _libpq, code_revisions, manifest_path, safe_url
+from app.backup.base import safe_url
+from app.backup.postgres import libpq
+from app.backup.services import code_revisions, manifest_path
 from app.core.db import db
 from app.families.models import Family, Member
 from app.families.services import enrol_family
@@ -437,7 +439,7 @@ def test_the_application_role_cannot_make_a_backup(app_ctx: Flask, tmp_path: Pat
 
 def test_the_password_travels_in_the_environment_only() -> None:
     url = make_url("postgresql+psycopg://owner:pa%2Fss@db.example:5433/helhed?sslmode=require")
-    dsn, env = _libpq(url)
+    dsn, env = libpq(url)
     assert "pa/ss" not in dsn and "pa%2Fss" not in dsn
     assert env["PGPASSWORD"] == "pa/ss"
     assert dsn == "postgresql://owner@db.example:5433/helhed?sslmode=require"

@@ -12,11 +12,10 @@ from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.audit.services import record
+from app.backup.base import BackupError, VerificationError, safe_url
 from app.backup.services import (
     BACKEND_NAMES,
-    BackupError,
     Manifest,
-    VerificationError,
     backend_of,
     check_backup,
     code_revisions,
@@ -25,7 +24,6 @@ from app.backup.services import (
     manifest_path,
     restore_backup,
     revision_state,
-    safe_url,
 )
 from app.core.db import db
 from app.privacy import journal

@@ -11,23 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import shutil
 import sqlite3
-import subprocess
-import time
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
-from psycopg import sql
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from app import __version__ as APP_VERSION
+from app.backup import postgres, sqlite
+from app.backup.base import BackupError, VerificationError
 from app.core.db import db
 
 #: The shape of the metadata file; a restore refuses shapes it does not know.
@@ -36,17 +30,6 @@ SUFFIXES = {"sqlite": "sqlite3", "postgresql": "dump"}
 BACKEND_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 #: The first bytes of each kind of file: a SQLite database and a pg_dump custom archive.
 _MAGIC = {"sqlite": b"SQLite format 3\x00", "postgresql": b"PGDMP"}
-#: How long to wait for a database the application still has locked. Longer than any
-#: request holds a lock; a restore blocked for longer means the application is running.
-LOCK_WAIT_SECONDS = 30
-
-
-class BackupError(Exception):
-    """A backup or restore cannot go ahead; the message says what to do instead."""
-
-
-class VerificationError(BackupError):
-    """The restore ran, but the database does not match the backup's metadata."""
 
 
 @dataclass(frozen=True)
@@ -116,11 +99,6 @@ def backend_of(database_url: str) -> str:
     return backend
 
 
-def safe_url(database_url: str) -> str:
-    """The URL to show an operator: never the password."""
-    return make_url(database_url).render_as_string(hide_password=True)
-
-
 def default_path(instance_path: Path, backend: str, now: datetime | None = None) -> Path:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return instance_path / "backups" / f"helhed-{stamp}.{SUFFIXES[backend]}"
@@ -182,9 +160,9 @@ def create_backup(database_url: str, out: Path) -> Manifest:
     try:
         _private_file(part)
         if backend == "sqlite":
-            revision, counts = _sqlite_backup(url, part)
+            revision, counts = sqlite.backup(url, part)
         else:
-            revision, counts = _pg_dump(url, part)
+            revision, counts = postgres.dump(url, part)
         size, sha256 = checksum(part)
         manifest = Manifest(
             created_at=created_at,
@@ -256,9 +234,9 @@ def check_backup(backup: Path, database_url: str) -> Manifest:
             "is damaged or incomplete, or the metadata belongs to another backup"
         )
     if backend == "sqlite":
-        _sqlite_check(backup)
+        sqlite.check(backup)
     else:
-        _pg_check(make_url(database_url), backup)
+        postgres.check(make_url(database_url), backup)
     return manifest
 
 
@@ -306,17 +284,17 @@ def restore_backup(backup: Path, database_url: str, manifest: Manifest) -> Resto
     db.engine.dispose()
     try:
         if manifest.backend == "sqlite":
-            _sqlite_restore(url, backup)
+            sqlite.restore(url, backup)
         else:
-            _pg_restore(url, backup)
+            postgres.restore(url, backup)
     finally:
         db.engine.dispose()
     if manifest.backend == "sqlite":
-        with closing(sqlite3.connect(_sqlite_path(url))) as connection:
-            revision, counts = _sqlite_state(connection)
+        with closing(sqlite3.connect(sqlite.database_path(url))) as connection:
+            revision, counts = sqlite.state(connection)
     else:
-        with _pg_connect(url) as connection:
-            revision, counts = _pg_state(connection)
+        with postgres.connect(url) as connection:
+            revision, counts = postgres.state(connection)
     _verify(manifest, revision, counts)
     return Restored(manifest, revision, counts)
 
@@ -338,294 +316,4 @@ def _verify(manifest: Manifest, revision: str | None, counts: dict[str, int]) ->
             "the restore ran but the database does not match the backup: "
             + "; ".join(problems)
             + ". Do not start the application on it: restore again, or from another backup"
-        )
-
-
-# -- SQLite -------------------------------------------------------------------------------
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sqlite_path(url: URL) -> Path:
-    if not url.database or url.database == ":memory:":
-        raise BackupError("an in-memory SQLite database has nothing to back up or restore")
-    return Path(url.database)
-
-
-def _sqlite_state(connection: sqlite3.Connection) -> tuple[str | None, dict[str, int]]:
-    tables = [
-        row[0]
-        for row in connection.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
-        )
-    ]
-    counts = {
-        table: int(connection.execute(f"SELECT count(*) FROM {_quote(table)}").fetchone()[0])
-        for table in tables
-    }
-    revision = None
-    if "alembic_version" in counts:
-        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-        revision = row[0] if row else None
-    return revision, counts
-
-
-def _give_up_when_locked(what: str) -> Callable[[int, int, int], None]:
-    """A progress callback for ``Connection.backup``, which on its own retries a locked
-    database forever."""
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-
-    def progress(status: int, remaining: int, total: int) -> None:
-        if status in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) and time.monotonic() > deadline:
-            raise BackupError(
-                f"{what} stayed locked for {LOCK_WAIT_SECONDS} s: another process holds it. "
-                "Stop the application (and any other command using the database) and try again"
-            )
-
-    return progress
-
-
-def _sqlite_backup(url: URL, target: Path) -> tuple[str | None, dict[str, int]]:
-    source = _sqlite_path(url)
-    if not source.is_file():
-        raise BackupError(f"the SQLite database {source} does not exist: check DATABASE_URL")
-    with (
-        closing(sqlite3.connect(source, timeout=LOCK_WAIT_SECONDS)) as live,
-        closing(sqlite3.connect(target)) as copy,
-    ):
-        # One step (all pages at once) copies a consistent snapshot under a read lock; in
-        # WAL mode the running application goes on writing meanwhile.
-        live.backup(copy, progress=_give_up_when_locked(f"the database {source}"))
-        # The copy inherits WAL mode from the live file's header; a backup should be one
-        # self-contained file that opening it read-only leaves no -wal/-shm files beside.
-        copy.execute("PRAGMA journal_mode=DELETE")
-        # Counted in the copy itself, so the metadata describes exactly what it holds.
-        return _sqlite_state(copy)
-
-
-def _readonly(path: Path) -> sqlite3.Connection:
-    # Read-only: checking or restoring a backup must never change it.
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-
-def _sqlite_check(backup: Path) -> None:
-    try:
-        with closing(_readonly(backup)) as connection:
-            result = connection.execute("PRAGMA quick_check").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        result = str(exc)
-    if result != "ok":
-        raise BackupError(f"{backup} is a damaged SQLite database ({result}): use another backup")
-
-
-def _sqlite_restore(url: URL, backup: Path) -> None:
-    target = _sqlite_path(url)
-    with (
-        closing(_readonly(backup)) as copy,
-        closing(sqlite3.connect(target, timeout=LOCK_WAIT_SECONDS)) as live,
-    ):
-        # The backup API in the other direction: the live file's pages are replaced in one
-        # write transaction, so the database is either the old one or the backup's.
-        copy.backup(live, progress=_give_up_when_locked(f"the database {target}"))
-
-
-# -- PostgreSQL ---------------------------------------------------------------------------
-
-
-def _libpq(url: URL) -> tuple[str, dict[str, str]]:
-    """A libpq connection URL without the password, and an environment that carries it.
-
-    The password goes in ``PGPASSWORD``, never on a command line (which other users of
-    the machine can read) or into anything printed.
-    """
-    dsn = URL.create(
-        "postgresql",
-        username=url.username,
-        host=url.host,
-        port=url.port,
-        database=url.database,
-        query=url.query,
-    ).render_as_string(hide_password=False)
-    env = dict(os.environ)
-    if url.password is not None:
-        env["PGPASSWORD"] = str(url.password)
-    env.setdefault("PGAPPNAME", "helhed-backup")
-    return dsn, env
-
-
-def _role_hint(message: str) -> str:
-    """What to do when the role in the URL is not the one backups need."""
-    if "row-level security" in message:
-        # Reading or writing only the rows a policy lets through would make an incomplete
-        # backup or restore look complete, so both refuse instead (row_security = off).
-        return (
-            "\nThe role in DATABASE_URL is held by row-level security, so it cannot see "
-            "every row. Run backups and restores as the role that owns the tables (the one "
-            "that runs `flask db upgrade`), given BYPASSRLS: ALTER ROLE <owner> BYPASSRLS"
-        )
-    if "must be owner" in message:
-        return (
-            "\nRun restores as the role that owns the tables (the one that runs "
-            "`flask db upgrade`), not as the application's role"
-        )
-    return ""
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackupError(
-            f"{name} was not found on PATH: install the PostgreSQL client programs of the "
-            "server's major version (e.g. the postgresql-client-15 package)"
-        )
-    return path
-
-
-def _pg_connect(url: URL) -> psycopg.Connection[Any]:
-    dsn, _env = _libpq(url)
-    password = None if url.password is None else str(url.password)
-    try:
-        return psycopg.connect(dsn, password=password, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        raise BackupError(f"cannot connect to {safe_url(str(url))}: {exc}") from exc
-
-
-def _pg_state(connection: psycopg.Connection[Any]) -> tuple[str | None, dict[str, int]]:
-    # As pg_dump does: a table that row-level security would filter is an error here,
-    # never a silently smaller count.
-    connection.execute("SET LOCAL row_security = off")
-    tables = [
-        row[0]
-        for row in connection.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
-        )
-    ]
-    counts = {
-        table: int(
-            connection.execute(
-                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-            ).fetchone()[0]
-        )
-        for table in tables
-    }
-    revision = None
-    if "alembic_version" in counts:
-        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-        revision = row[0] if row else None
-    return revision, counts
-
-
-def _pg_dump(url: URL, target: Path) -> tuple[str | None, dict[str, int]]:
-    pg_dump = _tool("pg_dump")
-    dsn, env = _libpq(url)
-    with _pg_connect(url) as connection:
-        # pg_dump reads the snapshot this transaction exports, so the row counts and the
-        # archive describe the same instant even while the application writes.
-        connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-        connection.read_only = True
-        try:
-            revision, counts = _pg_state(connection)
-        except psycopg.Error as exc:
-            raise BackupError(
-                f"cannot read the database's tables: {exc}{_role_hint(str(exc))}"
-            ) from exc
-        snapshot = connection.execute("SELECT pg_export_snapshot()").fetchone()[0]
-        with target.open("wb") as handle:
-            result = subprocess.run(
-                [pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--dbname={dsn}"],
-                stdout=handle,
-                stderr=subprocess.PIPE,
-                env=env,
-                check=False,
-            )
-        connection.rollback()
-    if result.returncode != 0:
-        stderr = result.stderr.decode(errors="replace").strip()
-        raise BackupError(
-            f"pg_dump failed (exit status {result.returncode}); no backup was written:\n"
-            f"{stderr}{_role_hint(stderr)}"
-        )
-    return revision, counts
-
-
-def _archive_tables(backup: Path) -> set[str]:
-    """The tables a pg_dump archive holds, from its table of contents."""
-    result = subprocess.run(
-        [_tool("pg_restore"), "--list", str(backup)], capture_output=True, check=False
-    )
-    if result.returncode != 0:
-        raise BackupError(
-            f"{backup} is not a readable pg_dump archive:\n"
-            + result.stderr.decode(errors="replace").strip()
-        )
-    # e.g. "215; 1259 16389 TABLE public family helhed"; "TABLE DATA …" lines have more words.
-    entry = re.compile(r"^\d+; \d+ \d+ TABLE (\S+) (\S+)(?: \S+)?$")
-    return {
-        match.group(2)
-        for line in result.stdout.decode(errors="replace").splitlines()
-        if (match := entry.match(line))
-    }
-
-
-def _pg_check(url: URL, backup: Path) -> None:
-    archived = _archive_tables(backup)
-    with _pg_connect(url) as connection:
-        present = {
-            row[0]
-            for row in connection.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
-            )
-        }
-    # pg_restore --clean drops only what the archive has. A table the backup does not know
-    # (added by a later migration) would survive, keep foreign keys into restored tables
-    # and make the next `flask db upgrade` fail.
-    extra = sorted(present - archived)
-    if extra:
-        raise BackupError(
-            f"the database has tables the backup does not: {', '.join(extra)}. It was "
-            "migrated past the backup's revision. Restore into an empty database instead "
-            "(create one, point DATABASE_URL at it, restore, then `flask db upgrade`)"
-        )
-
-
-def _pg_restore(url: URL, backup: Path) -> None:
-    dsn, env = _libpq(url)
-    # A table still locked by a running application would make pg_restore wait forever.
-    env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c lock_timeout={LOCK_WAIT_SECONDS}s".strip()
-    result = subprocess.run(
-        [
-            _tool("pg_restore"),
-            # Drop what the archive holds before recreating it; IF EXISTS so a restore into
-            # an empty database does not fail on the drops.
-            "--clean",
-            "--if-exists",
-            # Objects belong to the role that restores (the URL's), which need not be the
-            # role that made the backup on another server.
-            "--no-owner",
-            # All or nothing: a failure leaves the database as it was.
-            "--single-transaction",
-            # Privileges are restored (no --no-privileges): the tables are dropped and
-            # recreated, and without their GRANTs the application's role could no longer
-            # use them. The roles named must exist on the server; roles are not part of a
-            # database's dump, and a missing one fails the restore as a whole.
-            f"--dbname={dsn}",
-            str(backup),
-        ],
-        capture_output=True,
-        env=env,
-        check=False,
-    )
-    if result.returncode != 0:
-        stderr = result.stderr.decode(errors="replace").strip()
-        hint = (
-            " Stop the application, which holds locks on the tables, and try again."
-            if "lock timeout" in stderr
-            else ""
-        )
-        raise BackupError(
-            f"pg_restore failed (exit status {result.returncode}); it runs in one "
-            f"transaction, so the database is unchanged.{hint}\n{stderr}{_role_hint(stderr)}"
         )
