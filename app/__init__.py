@@ -25,11 +25,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import cli, extensions, i18n
     from app.auth import throttle
-    from app.core import security, templating
+    from app.core import limits, security, templating
     from app.core.views import register_error_pages
     from app.tenancy import scoping
 
     extensions.init_app(app)
+    limits.init_app(app)
     scoping.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)

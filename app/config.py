@@ -71,6 +71,10 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         #: Set when a reverse proxy in front adds X-Forwarded-For/-Proto: how many proxies
         #: to trust, so throttling counts the real client address.
         "PROXY_COUNT": 0,
+        #: The largest request body accepted (bytes); beyond it the answer is 413. Forms and
+        #: API bodies are a few kilobytes and nothing uploads files (backups are restored
+        #: from the command line), so 1 MiB leaves room for the longest free texts.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
 
 
@@ -105,6 +109,7 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ACCOUNT": str,
     "LOGIN_LIMIT_PER_ADDRESS": str,
     "PROXY_COUNT": int,
+    "MAX_CONTENT_LENGTH": int,
 }
 
 
@@ -161,6 +166,8 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     if int(config["SESSION_IDLE_MINUTES"]) < 1 or int(config["SESSION_MAX_HOURS"]) < 1:
         raise ConfigError("SESSION_IDLE_MINUTES and SESSION_MAX_HOURS must be at least 1.")
     config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_MAX_HOURS"]) * 3600
+    if int(config["MAX_CONTENT_LENGTH"]) < 64 * 1024:
+        raise ConfigError("MAX_CONTENT_LENGTH must be at least 65536 bytes: forms need room.")
     for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR", "PRIVACY_JOURNAL"):
         config[key] = str(Path(config[key]))
     return config

@@ -31,13 +31,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to see this page.")
 
     @login_manager.user_loader
-    def load_user(user_id: str):  # type: ignore[no-untyped-def]
-        from app.auth.models import User
+    def load_user(session_id: str):  # type: ignore[no-untyped-def]
+        from app.auth.services import user_for_session
 
-        if not user_id.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        return user_for_session(session_id)
 
     @app.before_request
     def _platform_scope() -> None:

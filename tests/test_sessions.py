@@ -11,13 +11,51 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 
+import pyotp
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.auth.models import Membership, User
 from app.core.db import db
-from tests.conftest import PASSWORD, build_app
+from app.tenancy.models import Municipality
+from app.tenancy.scoping import unscoped
+from tests.conftest import PASSWORD, TOTP_SECRET, build_app, fresh_code, log_in
 
 NEW_PASSWORD = "tre gode ord her"
 #: About 80 ms a check here, like production's scrypt, but cheaper to set up.
 HEAVY_HASH = "pbkdf2:sha256:200000"
+
+
+def audit_actions(action: str) -> list[tuple[str | None, dict]]:
+    """(object id, details) of the audit events named *action*, oldest first."""
+    with unscoped("test"):
+        events = [
+            (e.object_id, e.details)
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+            )
+        ]
+    # Drop the crossing's own audit event: a pending write would hold SQLite's lock.
+    db.session.rollback()
+    return events
+
+
+def replay(app: Flask, cookie: str) -> FlaskClient:
+    """A new browser that holds nothing but the copied session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other
+
+
+def signed_out(client: FlaskClient) -> bool:
+    """The client is an anonymous visitor: every signed-in page sends it to sign in."""
+    pages = [client.get(url) for url in ("/account", "/brondby/")]
+    return all(p.status_code == 302 and "/login" in p.location for p in pages)
 
 
 # -- sign-in takes as long whether or not the account exists -------------------------------
@@ -51,3 +89,137 @@ def test_sign_in_takes_as_long_for_an_unknown_email_as_for_an_existing_one(tmp_p
     reference = medians["existing"]
     for median in medians.values():
         assert abs(median - reference) <= 0.2 * reference, medians
+
+
+# -- every way a session must end ----------------------------------------------------------
+
+
+def _log_out(client: FlaskClient, user: User, admin: FlaskClient) -> None:
+    assert client.post("/logout").status_code == 302
+
+
+def _change_own_password(client: FlaskClient, user: User, admin: FlaskClient) -> None:
+    changed = client.post(
+        "/account", data={"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    )
+    assert changed.status_code == 302
+    # The session that made the change goes on, under the new generation.
+    assert client.get("/account").status_code == 200
+
+
+def _cli(*args: str) -> Callable[[FlaskClient, User, FlaskClient], None]:
+    def run(client: FlaskClient, user: User, admin: FlaskClient) -> None:
+        result = client.application.test_cli_runner().invoke(
+            args=[*args, "--email", user.email], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+        )
+        assert result.exit_code == 0, result.output
+
+    return run
+
+
+def _remove_from_last_municipality(client: FlaskClient, user: User, admin: FlaskClient) -> None:
+    with unscoped("test"):
+        membership_id = db.session.scalar(
+            select(Membership.id)
+            .join(Membership.municipality)
+            .where(Membership.user_id == user.id, Municipality.slug == "brondby")
+        )
+    removed = admin.post(f"/brondby/admin/people/{membership_id}/remove")
+    assert removed.status_code == 302 and removed.location.endswith("/brondby/people")
+
+
+ENDING_ACTIONS = {
+    "logout": (_log_out, "logout"),
+    "own password change": (_change_own_password, "password_changed"),
+    "users set-password": (_cli("users", "set-password"), "password_set"),
+    "users reset-two-factor": (_cli("users", "reset-two-factor"), "two_factor_reset"),
+    "users deactivate": (_cli("users", "deactivate"), "deactivated"),
+    "removal from the last municipality": (_remove_from_last_municipality, "no_municipality"),
+}
+
+
+@pytest.mark.parametrize("action", ENDING_ACTIONS)
+def test_a_replayed_cookie_after_a_session_ending_action_is_anonymous(
+    app_ctx, client, municipalities, make_user, action
+):
+    act, reason = ENDING_ACTIONS[action]
+    user = make_user(municipalities["brondby"], "staff", two_factor=True)
+    admin = make_user(municipalities["brondby"], "admin")
+    admin_client = app_ctx.test_client()
+    log_in(admin_client, admin.email)
+    assert log_in(client, user.email).status_code == 302
+    assert client.get("/account").status_code == 200
+    cookie = client.get_cookie("session").value
+    assert not signed_out(replay(app_ctx, cookie)), "the copy works before the action"
+
+    act(client, user, admin_client)
+
+    copy = replay(app_ctx, cookie)
+    assert signed_out(copy), f"a cookie copied before {action} still works"
+    login_page = copy.get("/account", follow_redirects=True)
+    assert 'name="password"' in login_page.get_data(as_text=True), "the sign-in page"
+    ended = audit_actions("auth.sessions_ended")
+    assert [(user_id, d["reason"]) for user_id, d in ended] == [(str(user.id), reason)]
+    assert admin_client.get("/brondby/").status_code == 200, "other people stay signed in"
+
+
+def test_removal_from_one_of_two_municipalities_keeps_the_session(
+    app_ctx, client, municipalities, make_user
+):
+    from app.auth.services import grant_membership
+
+    user = make_user(municipalities["brondby"], "staff")
+    grant_membership(user, municipalities["assens"], "staff")
+    db.session.commit()
+    admin = make_user(municipalities["brondby"], "admin")
+    admin_client = app_ctx.test_client()
+    log_in(admin_client, admin.email)
+    log_in(client, user.email)
+    _remove_from_last_municipality(client, user, admin_client)
+    assert client.get("/assens/").status_code == 200
+    assert audit_actions("auth.sessions_ended") == []
+
+
+# -- the wrong-code count of the second step is the server's -------------------------------
+
+
+def test_replaying_the_pending_cookie_does_not_reset_the_wrong_code_count(
+    app_ctx, client, municipalities, make_user
+):
+    admin = make_user(municipalities["brondby"], "admin")
+    step1 = client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert step1.location.endswith("/login/code")
+    pending = client.get_cookie("session").value
+    for _ in range(4):
+        assert client.post("/login/code", data={"code": "123456"}).status_code == 401
+
+    copy = replay(app_ctx, pending)
+    fifth = copy.post("/login/code", data={"code": "123456"})
+    assert fifth.status_code == 302 and fifth.location.endswith("/login"), "the fifth ends it"
+    for again in (replay(app_ctx, pending), client):
+        late = again.post("/login/code", data={"code": fresh_code(client, admin.email)})
+        assert late.status_code == 302 and late.location.endswith("/login")
+        assert again.get("/brondby/").status_code == 302
+
+    # A new password step starts a new count, and the right code then signs in.
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    assert client.post("/login/code", data={"code": "123456"}).status_code == 401
+    signed_in = client.post("/login/code", data={"code": fresh_code(client, admin.email)})
+    assert signed_in.status_code == 302 and not signed_in.location.endswith("/login")
+    db.session.expire_all()
+    assert db.session.get(User, admin.id).totp_failures == 0
+
+
+def test_the_code_step_of_a_pending_sign_in_ends_with_the_sessions(
+    app_ctx, client, municipalities, make_user
+):
+    """A password step taken before the password was changed leads nowhere."""
+    admin = make_user(municipalities["brondby"], "admin")
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    result = app_ctx.test_cli_runner().invoke(
+        args=["users", "set-password", "--email", admin.email],
+        input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n",
+    )
+    assert result.exit_code == 0, result.output
+    late = client.post("/login/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
+    assert late.status_code == 302 and late.location.endswith("/login")

@@ -10,7 +10,12 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
-from app.auth.services import create_user, find_user, grant_membership
+from app.auth.services import (
+    create_user,
+    end_sessions_if_no_membership,
+    find_user,
+    grant_membership,
+)
 from app.core.db import db, utcnow
 from app.teams.models import Assignment
 from app.tenancy.config_files import DEPARTMENT_CODE_RE, SETTINGS_SPEC
@@ -176,8 +181,10 @@ def remove_membership(membership: Membership) -> None:
         object_id=membership.user_id,
         details={"old_role": membership.role},
     )
+    user = membership.user
     db.session.delete(membership)
     db.session.flush()
+    end_sessions_if_no_membership(user)
 
 
 def _keep_one_admin(membership: Membership) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_TYPE = "application/problem+json"
@@ -18,6 +18,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Content too large",
     415: "Unsupported media type",
     422: "Unprocessable content",
     428: "Precondition required",
@@ -75,6 +76,9 @@ def from_http_exception(error: HTTPException) -> Response:
     headers = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="helhed"'
+    if status == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return problem(413, f"The request body is larger than the limit of {limit} bytes.")
     valid_methods = getattr(error, "valid_methods", None)
     if status == 405 and valid_methods:
         headers["Allow"] = ", ".join(valid_methods)

@@ -1,4 +1,4 @@
-"""``flask users create|set-password|grant`` for operators."""
+"""``flask users create|set-password|grant|reset-two-factor|deactivate`` for operators."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES
-from app.auth.services import AccountError, create_user, find_user, grant_membership, set_password
+from app.auth.services import (
+    AccountError,
+    create_user,
+    deactivate_user,
+    find_user,
+    grant_membership,
+    set_password,
+)
 from app.core.db import db
 from app.tenancy.models import Municipality
 
@@ -64,7 +71,7 @@ def create(
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
 def set_password_command(email: str, password: str) -> None:
-    """Set a user's password."""
+    """Set a user's password; the user is signed out everywhere."""
     user = find_user(email)
     if user is None:
         _fail(f"no user with e-mail {email}")
@@ -96,7 +103,10 @@ def grant(email: str, slug: str, role: str) -> None:
 @click.option("--email", required=True)
 @with_appcontext
 def reset_two_factor(email: str) -> None:
-    """Remove a user's authenticator key (a lost phone); they set up a new one at sign-in."""
+    """Remove a user's authenticator key (a lost phone); they set up a new one at sign-in.
+
+    The user is signed out everywhere.
+    """
     from app.auth import twofactor
 
     user = find_user(email)
@@ -105,3 +115,16 @@ def reset_two_factor(email: str) -> None:
     twofactor.reset(user, by=None)  # type: ignore[arg-type]
     db.session.commit()
     click.echo(f"two-factor sign-in reset for {email}; a new app is set up at the next sign-in")
+
+
+@users.command("deactivate")
+@click.option("--email", required=True)
+@with_appcontext
+def deactivate(email: str) -> None:
+    """Close a user's account: no more sign-ins, and every open session ends now."""
+    user = find_user(email)
+    if user is None:
+        _fail(f"no user with e-mail {email}")
+    deactivate_user(user)  # type: ignore[arg-type]
+    db.session.commit()
+    click.echo(f"{email} is deactivated and signed out everywhere")

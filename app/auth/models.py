@@ -41,6 +41,12 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(EncryptedString, default=None)
     #: The last time step whose code was accepted: a code is good once, never replayed.
     totp_last_step: Mapped[int | None] = mapped_column(default=None)
+    #: Wrong codes at the second step since the last password step. Kept here, not in the
+    #: session cookie, so that replaying an older cookie does not give fresh tries.
+    totp_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Raised to end every session of the user at once (sign-out, a new password, ...):
+    #: a session carries the generation it was signed in under, and an older one is void.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", order_by="Membership.id"
@@ -49,6 +55,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the session generation."""
+        return f"{self.id}:{self.session_generation}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

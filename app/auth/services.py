@@ -13,7 +13,7 @@ from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES, Membership, User
 from app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from app.core.db import db, utcnow
 from app.tenancy.models import Municipality
-from app.tenancy.scoping import OWN_MEMBERSHIPS, tenant_scope
+from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user, tenant_scope
 
 
 class AccountError(ValueError):
@@ -71,10 +71,73 @@ def create_user(email: str, name: str, password: str, *, platform_role: str | No
     return user
 
 
-def set_password(user: User, password: str) -> None:
+def set_password(user: User, password: str, *, reason: str = "password_set") -> None:
+    """A new password; whoever knew the old one is signed out everywhere."""
     check_new_password(password, email=user.email)
     user.password_hash = hash_password(password)
     record("user.password_set", object_type="user", object_id=user.id)
+    end_sessions(user, reason=reason)
+
+
+def deactivate_user(user: User) -> None:
+    """Close an account: it cannot sign in, and its open sessions end now."""
+    user.active = False
+    record("user.deactivated", object_type="user", object_id=user.id)
+    end_sessions(user, reason="deactivated")
+
+
+# -- sessions -----------------------------------------------------------------------------
+
+
+def end_sessions(user: User, *, reason: str) -> None:
+    """End every session of *user*, on every device, now.
+
+    A session carries the generation it was signed in under (:meth:`User.get_id`); raising
+    the generation voids them all, so a cookie copied before is an anonymous visitor's.
+    The increment is done by the database, so two ends at once cannot undo each other.
+    """
+    user.session_generation = User.session_generation + 1  # type: ignore[assignment]
+    record(
+        "auth.sessions_ended",
+        object_type="user",
+        object_id=user.id,
+        details={"reason": reason},
+    )
+    db.session.flush()
+
+
+def end_sessions_if_no_membership(user: User) -> None:
+    """After a membership is removed: with no municipality left, the user is signed out."""
+    if not _has_membership(user):
+        end_sessions(user, reason="no_municipality")
+
+
+def _has_membership(user: User) -> bool:
+    # Memberships are tenant-scoped; the user's own rule sees all of theirs, which is the
+    # question here (and needs no audited crossing of the tenant boundary).
+    with as_user(user.id):
+        return bool(
+            db.session.scalar(
+                select(func.count(Membership.id))
+                .where(Membership.user_id == user.id)
+                .execution_options(**{OWN_MEMBERSHIPS: True})
+            )
+        )
+
+
+def user_for_session(session_id: str) -> User | None:
+    """The user a session belongs to, if it is still theirs (Flask-Login's user loader).
+
+    *session_id* is what :meth:`User.get_id` gave at sign-in. A session from before the
+    user's sessions were ended, or of an inactive user, belongs to nobody.
+    """
+    user_id, _, generation = session_id.partition(":")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
 def grant_membership(user: User, municipality: Municipality, role: str) -> Membership:
@@ -160,10 +223,14 @@ def record_login(user: User, *, remote_addr: str | None, second_factor: bool) ->
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """The user's own change: the current password first, then the rule for the new one."""
+    """The user's own change: the current password first, then the rule for the new one.
+
+    Every session of the user ends, including the one that asks; the caller signs that
+    one in again, so only a copy of it (or another device) needs the new password.
+    """
     if not check_password_hash(user.password_hash, current):
         raise AccountError("the current password is wrong")
-    set_password(user, new)
+    set_password(user, new, reason="password_changed")
 
 
 def own_memberships(user: User) -> list[Membership]:

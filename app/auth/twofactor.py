@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import Membership, User
+from app.auth.services import end_sessions
 from app.core.db import db
 from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user
 
@@ -89,6 +90,7 @@ def verify(user: User, code: str) -> bool:
         record("auth.two_factor_failed", actor_id=user.id, object_type="user", object_id=user.id)
         return False
     user.totp_last_step = step
+    user.totp_failures = 0
     return True
 
 
@@ -103,6 +105,23 @@ def enable(user: User, secret: str, code: str) -> bool:
     return True
 
 
+def start_attempt(user: User) -> None:
+    """A right password opens the code step with a full count of tries."""
+    user.totp_failures = 0
+
+
+def claim_try(user: User, allowed: int) -> bool:
+    """Count one code attempt before checking it; False once *allowed* are used up.
+
+    The count lives in the database, not the session cookie, so an older copy of the
+    cookie gives no fresh tries; the database does the increment, so attempts sent at the
+    same moment cannot each read the same count.
+    """
+    user.totp_failures = User.totp_failures + 1  # type: ignore[assignment]
+    db.session.flush()
+    return user.totp_failures <= allowed
+
+
 def disable(user: User) -> None:
     """Turn it off (only where it is optional; the caller checks :func:`is_required`)."""
     user.totp_secret = None
@@ -111,7 +130,10 @@ def disable(user: User) -> None:
 
 
 def reset(user: User, *, by: User | None) -> None:
-    """An operator's reset for a user who lost their phone: they enrol again at next sign-in."""
+    """An operator's reset for a user who lost their phone: they enrol again at next sign-in.
+
+    Whoever holds the phone may also hold a signed-in browser: every session ends.
+    """
     user.totp_secret = None
     user.totp_last_step = None
     record(
@@ -120,3 +142,4 @@ def reset(user: User, *, by: User | None) -> None:
         object_type="user",
         object_id=user.id,
     )
+    end_sessions(user, reason="two_factor_reset")

@@ -3,7 +3,9 @@
 A right password alone signs in only users for whom two-factor sign-in is neither set up
 nor required. Otherwise the session holds a *pending* sign-in (the user's id, for five
 minutes) until the code step, or the set-up of an authenticator app, is done; nothing
-else in the application treats a pending session as signed in.
+else in the application treats a pending session as signed in. The wrong codes of the
+second step are counted with the user, not in the session, and ending the user's sessions
+ends a pending one too.
 """
 
 from __future__ import annotations
@@ -29,7 +31,13 @@ from app.audit.services import record
 from app.auth import twofactor
 from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm
 from app.auth.models import User
-from app.auth.services import AccountError, authenticate, change_password, record_login
+from app.auth.services import (
+    AccountError,
+    authenticate,
+    change_password,
+    end_sessions,
+    record_login,
+)
 from app.core.db import db
 from app.core.security import start_session
 
@@ -38,7 +46,8 @@ bp = Blueprint("auth", __name__)
 _PENDING = "_pending_user"
 _PENDING_SINCE = "_pending_since"
 _PENDING_NEXT = "_pending_next"
-_PENDING_TRIES = "_pending_tries"
+#: The user's session generation at the password step: ending their sessions ends this too.
+_PENDING_GENERATION = "_pending_generation"
 _NEW_SECRET = "_new_totp_secret"
 #: How long the second step may take, and how many wrong codes end the attempt.
 PENDING_SECONDS = 300
@@ -75,6 +84,7 @@ def login() -> str | Response:
         if user is not None:
             target = safe_next(form.next.data)
             if user.totp_secret is not None:
+                twofactor.start_attempt(user)
                 db.session.commit()
                 return _pending(user, target, "auth.code")
             if twofactor.is_required(user):
@@ -92,7 +102,7 @@ def _pending(user: User, target: str | None, step: str) -> Response:
     _fresh_session()
     session[_PENDING] = user.id
     session[_PENDING_SINCE] = int(time.time())
-    session[_PENDING_TRIES] = 0
+    session[_PENDING_GENERATION] = user.session_generation
     if target:
         session[_PENDING_NEXT] = target
     return redirect(url_for(step))
@@ -108,7 +118,11 @@ def _pending_user() -> User | None:
         flash(_("The sign-in took too long. Please start again."), "info")
         return None
     user = db.session.get(User, user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    if user.session_generation != session.get(_PENDING_GENERATION):
+        return None
+    return user
 
 
 def _complete(user: User, target: str | None, *, second_factor: bool) -> Response:
@@ -127,11 +141,11 @@ def code() -> str | Response:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if twofactor.verify(user, form.code.data or ""):
+        allowed = twofactor.claim_try(user, MAX_CODE_TRIES)
+        if allowed and twofactor.verify(user, form.code.data or ""):
             return _complete(user, session.get(_PENDING_NEXT), second_factor=True)
         db.session.commit()
-        session[_PENDING_TRIES] = session.get(_PENDING_TRIES, 0) + 1
-        if session[_PENDING_TRIES] >= MAX_CODE_TRIES:
+        if user.totp_failures >= MAX_CODE_TRIES:
             _fresh_session()
             flash(_("Too many wrong codes. Please log in again."), "error")
             return redirect(url_for("auth.login"))
@@ -192,6 +206,9 @@ def account() -> str | Response:
             status = 400
         else:
             db.session.commit()
+            # The change ended every session of the user; this one goes on, under the
+            # new generation, so only copies of it and other devices are signed out.
+            login_user(current_user._get_current_object())  # type: ignore[attr-defined]
             flash(_("Your password is changed."), "success")
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
@@ -241,6 +258,8 @@ def logout() -> Response:
     if form.validate_on_submit():
         if current_user.is_authenticated:
             record("auth.logout")
+            # Every session of the user ends, so a copy of this cookie is worth nothing.
+            end_sessions(current_user, reason="logout")
             db.session.commit()
             logout_user()
         _fresh_session()

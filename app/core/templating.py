@@ -183,7 +183,7 @@ ERROR_TITLES = {
     403: _l("You do not have access to this page"),
     404: _l("Page not found"),
     405: _l("That action is not possible here"),
-    413: _l("The upload is too large"),
+    413: _l("What you sent is too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
 }
@@ -193,7 +193,7 @@ ERROR_TEXTS = {
     403: _l("Your role does not give access to this page. Ask your administrator if you need it."),
     404: _l("The page does not exist, or you do not have access to it."),
     405: _l("Go back and use the buttons on the page."),
-    413: _l("Choose a smaller file."),
+    413: _l("Shorten the longest texts and try again."),
     429: _l("Wait a little and try again."),
     500: _l("The error has been logged. Try again in a moment."),
 }

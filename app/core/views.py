@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from app.auth.services import own_memberships
+from app.core.limits import unstorable_text
 
 bp = Blueprint("core", __name__)
 
@@ -66,14 +67,14 @@ def _refuse_unstorable_text() -> None:
     if _unstorable(request.path) or any(
         _unstorable(key) or _unstorable(value) for key, value in request.args.items(multi=True)
     ):
-        abort(400)
+        raise unstorable_text()
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
         if any(
             _unstorable(key) or _unstorable(value) for key, value in request.form.items(multi=True)
         ):
-            abort(400)
+            raise unstorable_text()
         if request.is_json and _any_unstorable(request.get_json(silent=True)):
-            abort(400)
+            raise unstorable_text()
 
 
 def register_error_pages(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
@@ -45,12 +45,14 @@ from app.tenancy.request import (
 bp = TenantBlueprint("families", __name__, url_prefix="/families")
 
 PAGE_SIZE = 50
+#: Far beyond any municipality's families (5 million); keeps the offset a small integer.
+MAX_PAGE = 100_000
 
 
 @bp.route("/")
 @roles_required(*PLAN_ROLES)
 def index() -> str:
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = _page_number(request.args.get("page", "1"))
     query = request.args.get("q", "").strip()
     statement = select(Family).where(visible_families())
     if query:
@@ -69,6 +71,14 @@ def index() -> str:
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         query=query,
     )
+
+
+def _page_number(raw: str) -> int:
+    """A page of the list, 1 to :data:`MAX_PAGE`; anything else is a page that does not
+    exist (404). int() alone took 10^21, whose offset overflowed the databases' integers."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 9 and 1 <= int(raw) <= MAX_PAGE:
+        return int(raw)
+    abort(404)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -205,7 +205,13 @@ def study(study_id: int) -> str:
         study=the_study,
         body=render_body(report, current_language()),
         pdf_action=url_for("study_reports.pdf", study_id=the_study.id),
-        csv_url=url_for("study_reports.indicators_csv", study_id=the_study.id, **request.args),
+        # Only the one parameter the report reads: passed on whole, a query's study_id or
+        # _scheme reached url_for() as its own arguments (a TypeError, a ValueError).
+        csv_url=url_for(
+            "study_reports.indicators_csv",
+            study_id=the_study.id,
+            **{k: v for k, v in request.args.items() if k == "municipality"},
+        ),
         jobs=_my_jobs(ReportJob.study_id == the_study.id),
         job_url=lambda job: url_for("study_reports.job", study_id=the_study.id, job_id=job.id),
     )

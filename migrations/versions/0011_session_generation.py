@@ -17,8 +17,16 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('totp_failures', sa.Integer(), server_default='0', nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column('session_generation', sa.Integer(), server_default='0', nullable=False)
+        )
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_column('session_generation')
+        batch_op.drop_column('totp_failures')
