@@ -107,7 +107,7 @@ def restore(file: Path, yes: bool) -> None:
         f"by Helhed {manifest.app_version}; {_describe(manifest)}"
     )
     if not yes:
-        entries, _damaged = journal.read()
+        entries = _journal_entries()
         raise click.ClickException(
             f"restoring replaces the current database ({safe_url(url)}) with this backup: "
             f"everything written since {manifest.created_at} is lost, except the erasures "
@@ -130,7 +130,7 @@ def restore(file: Path, yes: bool) -> None:
     )
     _record_restore(file, manifest, verified=True)
     if state == "older":
-        entries, _damaged = journal.read()
+        entries = _journal_entries()
         click.echo(
             f"The backup's revision {manifest.alembic_revision or '(none)'} is older than this "
             f"software's ({', '.join(heads)}): run `flask db upgrade` now, then "
@@ -140,6 +140,17 @@ def restore(file: Path, yes: bool) -> None:
         )
     else:
         _reapply_privacy_journal()
+
+
+def _journal_entries() -> list[journal.Entry]:
+    try:
+        return journal.read()[0]
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot read the privacy journal {journal.journal_path()}: {exc}. Make it "
+            "readable (PRIVACY_JOURNAL): its erasures and retention purges must be applied "
+            "again after a restore (`flask privacy reapply`)"
+        ) from exc
 
 
 def _reapply_privacy_journal() -> None:
