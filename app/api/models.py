@@ -1,10 +1,10 @@
-"""Personal access tokens: a user's key to the API of one municipality."""
+"""Personal access tokens: a user's key to the API of one municipality; idempotency keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, db, utcnow
@@ -32,3 +32,29 @@ class ApiToken(TenantOwned, db.Model):
 
     def usable(self, now: datetime) -> bool:
         return self.revoked_at is None and now < self.expires_at
+
+
+class IdempotencyKey(TenantOwned, db.Model):
+    """An ``Idempotency-Key`` a client sent with a POST, and the answer it was given.
+
+    See :mod:`app.api.idempotency`. Kept for 24 hours.
+    """
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("municipality_id", "user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The token's user: keys are the client's own, one user's key never meets another's.
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: The key as the client sent it.
+    key: Mapped[str] = mapped_column(String(255))
+    #: HMAC-SHA256 of method, path and body: the same key with another request is refused.
+    #: Keyed with the secret key, since a body may hold a CPR number, which a plain hash
+    #: of a known body would give away by trying every CPR.
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    #: The first answer, replayed to every repeat; empty while the first is still running.
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    body: Mapped[str | None] = mapped_column(Text, default=None)
+    location: Mapped[str | None] = mapped_column(String(500), default=None)
+    etag: Mapped[str | None] = mapped_column(String(40), default=None)

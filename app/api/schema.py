@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import __version__
+from app.api.idempotency import KEY_PATTERN
 from app.collection.models import FormVersion
 from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
@@ -175,7 +176,7 @@ def _op(
 
 def document() -> dict[str, Any]:
     family_path = _path("family_id")
-    return {
+    spec: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Helhed API",
@@ -369,6 +370,39 @@ def document() -> dict[str, Any]:
             "schemas": _schemas(),
         },
     }
+    _idempotent_posts(spec["paths"])
+    return spec
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN},
+    "description": (
+        "A string of your own, new for each request (a UUID). Sent again with the same "
+        "request within 24 hours, it returns the first response and changes nothing; with "
+        "another body or path it answers 422."
+    ),
+}
+
+
+def _idempotent_posts(paths: dict[str, Any]) -> None:
+    """Every POST honours an Idempotency-Key (app.api.idempotency)."""
+    for operations in paths.values():
+        post = operations.get("post")
+        if post is None:
+            continue
+        post["parameters"] = [*post["parameters"], IDEMPOTENCY_KEY]
+        responses = post["responses"]
+        responses["409"] = _problem(
+            ("The object exists already, or " if "409" in responses else "")
+            + "a request with this Idempotency-Key is still being processed"
+        )
+        responses["422"] = _problem(
+            "Invalid fields, each named in `errors`, or an Idempotency-Key used before "
+            "with another request; nothing was stored"
+        )
 
 
 def _schemas() -> dict[str, Any]:

@@ -17,9 +17,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import schema as api_schema
+from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
-from app.api.schema import MAX_ID
 from app.api.tokens import find_usable
 from app.audit.services import record
 from app.auth.models import Membership
@@ -190,11 +190,6 @@ def _whole_number(text: str) -> int | None:
 
 
 def _json(
-def _is_id(value: Any) -> bool:
-    """An id a row can have: beyond the column's integer the query itself would fail."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
-
-
     payload: Any, status: int = 200, etag: int | None = None, location: str | None = None
 ) -> Response:
     response = jsonify(payload)
@@ -254,8 +249,6 @@ def forms() -> Response:
 def form_version(form_id: str, version: int) -> Response:
     allowed = {*CORE_FORMS, *g.municipality.settings.get("local_forms", [])}
     row = db.session.scalar(
-    if not 0 < version <= MAX_ID:
-        raise ApiProblem(404, "No such published form version.")
         select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
     )
     if row is None or form_id not in allowed:
@@ -292,6 +285,7 @@ def families() -> Response:
 
 
 @bp.post("/families")
+@idempotent
 def enrol() -> Response:
     require_role(*FAMILY_ROLES)
     data = _body({"label", "enrolment_date"}, {"label", "enrolment_date"})
@@ -300,7 +294,6 @@ def enrol() -> Response:
     family = enrol_family(g.municipality, label or "", enrolment)
     if g.membership.role == "staff":
         assign(g.municipality, family, g.membership)
-    db.session.commit()
     return _json(
         family_json(family),
         201,
@@ -342,6 +335,7 @@ def members(family_id: int) -> Response:
 
 
 @bp.post("/families/<int:family_id>/members")
+@idempotent
 def add_member_api(family_id: int) -> Response:
     row = family_or_404(family_id)
     data = _body({"role", "name"}, {"role", "name", "cpr", "start_date"})
@@ -357,11 +351,11 @@ def add_member_api(family_id: int) -> Response:
         member = add_member(row, role, name or "", start, cpr)
     except FamilyError as exc:
         raise _invalid("cpr", str(exc)) from exc
-    db.session.commit()
     return _json(member_json(member), 201)
 
 
 @bp.post("/families/<int:family_id>/members/<int:member_id>/end")
+@idempotent
 def end_member_api(family_id: int, member_id: int) -> Response:
     row = family_or_404(family_id)
     member = member_or_404(row, member_id)
@@ -370,7 +364,6 @@ def end_member_api(family_id: int, member_id: int) -> Response:
         end_member(member, _need_date(data, "end_date"))
     except FamilyError as exc:
         raise _invalid("end_date", str(exc)) from exc
-    db.session.commit()
     return _json(member_json(member))
 
 
@@ -396,6 +389,7 @@ def plan(family_id: int) -> Response:
 
 
 @bp.post("/families/<int:family_id>/waves/<int:wave_id>/submissions")
+@idempotent
 def create_submission(family_id: int, wave_id: int) -> Response:
     row = family_or_404(family_id)
     wave = get_or_404(Wave, wave_id)
@@ -404,7 +398,7 @@ def create_submission(family_id: int, wave_id: int) -> Response:
     data = _body({"form_id", "answers", "status"}, {"form_id", "member_id", "answers", "status"})
     form_id, member = data.get("form_id"), None
     if data.get("member_id") is not None:
-        if not _is_id(data["member_id"]):
+        if not isinstance(data["member_id"], int) or isinstance(data["member_id"], bool):
             raise _invalid("member_id", "Give a member id.")
         member = db.session.scalar(
             select(Member).where(Member.id == data["member_id"], Member.family_id == row.id)

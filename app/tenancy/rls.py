@@ -33,6 +33,7 @@ TENANT_TABLES = (
     "export_record",
     "family",
     "family_member",
+    "idempotency_key",
     "plan",
     "plan_goal",
     "plan_goal_status",
@@ -63,9 +64,13 @@ def _policy(table: str, rule: str) -> list[str]:
     ]
 
 
-def policy_statements() -> list[str]:
+def policy_statements(existing: set[str] | None = None) -> list[str]:
+    """Every policy, or those of the *existing* tables: a migration installs the policies of
+    the tables there are so far, and a later one installs them again for its new tables."""
     statements = [_FUNCTION]
     for table in TENANT_TABLES:
+        if existing is not None and table not in existing:
+            continue
         statements += _policy(table, "helhed_visible(municipality_id)")
     for table in PLATFORM_OR_TENANT_TABLES:
         statements += _policy(table, "municipality_id IS NULL OR helhed_visible(municipality_id)")
@@ -77,21 +82,31 @@ def policy_statements() -> list[str]:
 
 
 def drop_statements() -> list[str]:
-    statements = []
-    for table in (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership"):
-        statements += [
-            f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
-            f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
-            f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
-        ]
+    # Only the tables there are: a downgrade removes later migrations' tables first.
+    statements = [
+        f"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN "
+        f"DROP POLICY IF EXISTS tenant_isolation ON {table}; "
+        f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; "
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY; "
+        "END IF; END $$"
+        for table in (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership")
+    ]
     return [*statements, "DROP FUNCTION IF EXISTS helhed_visible(integer)"]
 
 
 def install(connection: Connection) -> None:
     if connection.dialect.name != "postgresql":
         return
-    for statement in policy_statements():
+    for statement in policy_statements(existing_tables(connection)):
         connection.exec_driver_sql(statement)
+
+
+def existing_tables(connection: Connection) -> set[str]:
+    return set(
+        connection.exec_driver_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        ).scalars()
+    )
 
 
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

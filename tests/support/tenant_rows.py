@@ -82,6 +82,7 @@ def fill_every_tenant_table(
 ) -> Filled:
     """Rows of each of *municipalities* in every owned table, and platform rows (no
     municipality) in the tables that allow them; committed."""
+    from app.api.models import IdempotencyKey
     from app.api.tokens import create_token
     from app.audit.services import record
     from app.definitions.loader import CORE_FORMS
@@ -129,6 +130,15 @@ def fill_every_tenant_table(
             # The report job's service starts rendering a PDF; the row is what matters.
             db.session.add(
                 ReportJob(municipality_id=municipality.id, user_id=staff.id, language="da")
+            )
+            # An API request's key (claimed in a request, which the fixture has none of).
+            db.session.add(
+                IdempotencyKey(
+                    municipality_id=municipality.id,
+                    user_id=staff.id,
+                    key="retry-1",
+                    request_hash="0" * 64,
+                )
             )
             db.session.flush()
         db.session.commit()

@@ -1,0 +1,264 @@
+"""Idempotent writes: a POST sent twice, one after the other or both at once, acts once.
+
+The API honours ``Idempotency-Key`` on every POST. Each is checked for every such POST,
+with the test client and against a real server with requests running at the same moment,
+on both databases.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+from werkzeug.serving import make_server
+
+from app.api.tokens import create_token
+from app.core.db import db
+from app.families.models import Wave
+from app.tenancy.scoping import tenant_scope
+from tests.conftest import owner_engine
+
+SLUG = "assens"  # a family-team municipality: a family's team has several people
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _counts(app: Any) -> dict[str, int]:
+    """Rows in every table, read as the table owner (beside every scope)."""
+    with owner_engine(app).connect() as connection:
+        return {
+            table.name: connection.execute(text(f"SELECT count(*) FROM {table.name}")).scalar_one()
+            for table in db.metadata.sorted_tables
+        }
+
+
+def _grown(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before[name] for name in after if after[name] != before[name]}
+
+
+@dataclass
+class LiveServer:
+    port: int
+
+    def send(
+        self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def at_once(self, count: int, *request: Any) -> list[tuple[int, dict[str, str], bytes]]:
+        """*count* copies of one request, released together."""
+        barrier = threading.Barrier(count)
+        results: list[Any] = [None] * count
+
+        def run(i: int) -> None:
+            barrier.wait()
+            results[i] = self.send(*request)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=90)
+        return results
+
+
+@pytest.fixture
+def live(app_ctx: Any) -> Iterator[LiveServer]:
+    """The test's app served by a real threaded server: requests in parallel threads."""
+    server = make_server("127.0.0.1", 0, app_ctx, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(server.server_port)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ApiWorld:
+    token: str
+    family_id: int
+    member_id: int
+    wave_id: int
+
+
+@pytest.fixture
+def api_world(municipalities, make_user, make_family) -> ApiWorld:
+    municipality = municipalities[SLUG]
+    staff = make_user(municipality, "staff")
+    family = make_family(SLUG, adults=2, children=1, team=[staff])
+    with tenant_scope(municipality, staff.id):
+        _, plain = create_token(staff, municipality, "Fagsystem")
+        wave = db.session.scalar(
+            select(Wave).where(Wave.family_id == family.id, Wave.kind == "intake")
+        )
+        member_id = family.members[0].id
+        db.session.commit()
+    return ApiWorld(plain, family.id, member_id, wave.id)
+
+
+#: Every API POST: (path, a body, another valid body). The test below checks the list
+#: against the URL map, so a new POST cannot miss its idempotency.
+API_POSTS: dict[str, Callable[[ApiWorld], tuple[str, dict[str, Any], dict[str, Any]]]] = {
+    "api.enrol": lambda w: (
+        "/families",
+        {"label": "Familien Gentaget", "enrolment_date": "2026-01-15"},
+        {"label": "Familien Anden", "enrolment_date": "2026-01-15"},
+    ),
+    "api.add_member_api": lambda w: (
+        f"/families/{w.family_id}/members",
+        {"role": "child", "name": "Lille Ida"},
+        {"role": "child", "name": "Lille Bo"},
+    ),
+    "api.end_member_api": lambda w: (
+        f"/families/{w.family_id}/members/{w.member_id}/end",
+        {"end_date": "2026-03-01"},
+        {"end_date": "2026-03-02"},
+    ),
+    "api.create_submission": lambda w: (
+        f"/families/{w.family_id}/waves/{w.wave_id}/submissions",
+        {"form_id": "family_intake", "answers": {}, "status": "draft"},
+        {"form_id": "family_intake", "answers": {}, "status": "submitted"},
+    ),
+}
+
+
+def _api_headers(world: ApiWorld, key: str | None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {world.token}", "Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+def test_the_list_of_api_posts_is_every_post_of_the_api(app_ctx):
+    posts = {
+        rule.endpoint
+        for rule in app_ctx.url_map.iter_rules()
+        if rule.endpoint.startswith("api.") and "POST" in (rule.methods or ())
+    }
+    assert posts == set(API_POSTS)
+    for endpoint in posts:
+        assert getattr(app_ctx.view_functions[endpoint], "idempotent", False), endpoint
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_POSTS))
+def test_an_api_post_repeated_with_its_idempotency_key_replays_the_first_answer(
+    app_ctx, client, api_world, endpoint
+):
+    path, body, _other = API_POSTS[endpoint](api_world)
+    url = f"/api/v1/{SLUG}{path}"
+    headers = _api_headers(api_world, f"key-{endpoint}")
+    first = client.post(url, json=body, headers=headers)
+    assert first.status_code in (200, 201), first.get_data(as_text=True)
+    before = _counts(app_ctx)
+    again = client.post(url, json=body, headers=headers)
+    assert _grown(before, _counts(app_ctx)) == {}  # nothing at all: no row, no audit event
+    assert again.status_code == first.status_code
+    assert again.get_json() == first.get_json()
+    assert again.headers.get("Location") == first.headers.get("Location")
+    assert again.headers.get("ETag") == first.headers.get("ETag")
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_POSTS))
+def test_an_idempotency_key_reused_with_another_body_answers_422_and_changes_nothing(
+    app_ctx, client, api_world, endpoint
+):
+    path, body, other = API_POSTS[endpoint](api_world)
+    url = f"/api/v1/{SLUG}{path}"
+    headers = _api_headers(api_world, "one-key")
+    assert client.post(url, json=body, headers=headers).status_code in (200, 201)
+    before = _counts(app_ctx)
+    refused = client.post(url, json=other, headers=headers)
+    assert refused.status_code == 422
+    assert refused.mimetype == "application/problem+json"
+    assert "Idempotency-Key" in refused.get_json()["detail"]
+    assert _grown(before, _counts(app_ctx)) == {}
+
+
+def test_an_idempotency_key_is_forgotten_after_24_hours(app_ctx, client, api_world):
+    path, body, _other = API_POSTS["api.enrol"](api_world)
+    url = f"/api/v1/{SLUG}{path}"
+    headers = _api_headers(api_world, "a-day-old")
+    first = client.post(url, json=body, headers=headers).get_json()
+    with owner_engine(app_ctx).begin() as connection:
+        connection.execute(
+            text("UPDATE idempotency_key SET created_at = :then"),
+            {"then": date.today() - timedelta(days=2)},
+        )
+    later = client.post(url, json=body, headers=headers)
+    assert later.status_code == 201
+    assert later.get_json()["id"] != first["id"]
+    assert "Idempotent-Replayed" not in later.headers
+    assert _counts(app_ctx)["idempotency_key"] == 1  # the old key was purged
+
+
+def test_a_malformed_idempotency_key_is_refused(app_ctx, client, api_world):
+    path, body, _other = API_POSTS["api.enrol"](api_world)
+    before = _counts(app_ctx)
+    for key in ("", "x" * 256, "with space", "æøå"):
+        headers = {**_api_headers(api_world, None), "Idempotency-Key": key}
+        response = client.post(f"/api/v1/{SLUG}{path}", json=body, headers=headers)
+        assert response.status_code == 400, key
+    assert _grown(before, _counts(app_ctx)) == {}
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_POSTS))
+def test_two_simultaneous_identical_api_posts_with_one_key_act_once(
+    app_ctx, live, api_world, endpoint
+):
+    path, body, _other = API_POSTS[endpoint](api_world)
+    db.session.commit()
+    before = _counts(app_ctx)
+    request = (
+        "POST",
+        f"/api/v1/{SLUG}{path}",
+        json.dumps(body).encode(),
+        _api_headers(api_world, f"simultaneous-{endpoint}"),
+    )
+    results = live.at_once(4, *request)
+    statuses = [status for status, _headers, _body in results]
+    answered = [json.loads(body) for status, _headers, body in results if status < 300]
+    assert set(statuses) <= {200, 201, 409}, results
+    # Every answer is the first one's (the same object, the same id); a request that
+    # could not wait long enough says so with 409 instead of acting again.
+    assert answered and all(a == answered[0] for a in answered), results
+    grown = _grown(before, _counts(app_ctx))
+    assert grown.get("idempotency_key") == 1
+    if endpoint == "api.enrol":
+        assert grown["family"] == 1
+    if endpoint in ("api.add_member_api",):
+        assert grown["family_member"] == 1
+    if endpoint == "api.create_submission":
+        assert grown["submission"] == 1
+
+
+def test_simultaneous_api_enrolments_with_one_key_enrol_one_family(app_ctx, live, api_world):
+    """The finding as reported: two identical POSTs at the same moment, one family."""
+    db.session.commit()
+    before = _counts(app_ctx)
+    body = json.dumps({"label": "Familien Dobbelt", "enrolment_date": "2026-02-01"}).encode()
+    results = live.at_once(
+        2, "POST", f"/api/v1/{SLUG}/families", body, _api_headers(api_world, "dobbelt")
+    )
+    assert [status for status, _h, _b in results] == [201, 201], results
+    assert results[0][2] == results[1][2]
+    assert _grown(before, _counts(app_ctx))["family"] == 1
