@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from app.api import schema as api_schema
 from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
+from app.api.schema import MAX_ID
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
 from app.api.tokens import find_usable
 from app.audit.services import record
@@ -189,6 +190,11 @@ def _whole_number(text: str) -> int | None:
     return None
 
 
+def _is_id(value: Any) -> bool:
+    """An id a row can have: beyond the column's integer the query itself would fail."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def _json(
     payload: Any, status: int = 200, etag: int | None = None, location: str | None = None
 ) -> Response:
@@ -248,6 +254,8 @@ def forms() -> Response:
 @bp.get("/forms/<form_id>/versions/<int:version>")
 def form_version(form_id: str, version: int) -> Response:
     allowed = {*CORE_FORMS, *g.municipality.settings.get("local_forms", [])}
+    if not 0 < version <= MAX_ID:
+        raise ApiProblem(404, "No such published form version.")
     row = db.session.scalar(
         select(FormVersion).where(FormVersion.form_id == form_id, FormVersion.version == version)
     )
@@ -398,7 +406,7 @@ def create_submission(family_id: int, wave_id: int) -> Response:
     data = _body({"form_id", "answers", "status"}, {"form_id", "member_id", "answers", "status"})
     form_id, member = data.get("form_id"), None
     if data.get("member_id") is not None:
-        if not isinstance(data["member_id"], int) or isinstance(data["member_id"], bool):
+        if not _is_id(data["member_id"]):
             raise _invalid("member_id", "Give a member id.")
         member = db.session.scalar(
             select(Member).where(Member.id == data["member_id"], Member.family_id == row.id)
