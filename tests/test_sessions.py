@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pyotp
 import pytest
@@ -223,3 +223,55 @@ def test_the_code_step_of_a_pending_sign_in_ends_with_the_sessions(
     assert result.exit_code == 0, result.output
     late = client.post("/login/code", data={"code": pyotp.TOTP(TOTP_SECRET).now()})
     assert late.status_code == 302 and late.location.endswith("/login")
+
+
+# -- one allowance per account, whatever the body's encoding -------------------------------
+
+
+@pytest.fixture
+def limited() -> Iterator[Flask]:
+    """An app with the limiter on: five failures per account and minute, as in production."""
+    import tempfile
+    from pathlib import Path
+
+    from app.auth.services import create_user
+
+    with tempfile.TemporaryDirectory() as directory:
+        app = build_app(
+            f"sqlite:///{Path(directory) / 'limited.sqlite3'}",
+            RATELIMIT_ENABLED=True,
+            LOGIN_LIMIT_PER_ACCOUNT="5 per minute",
+            LOGIN_LIMIT_PER_ADDRESS="100 per minute",
+        )
+        with app.app_context():
+            create_user("kim@example.test", "Kim", PASSWORD)
+            create_user("someone@example.test", "Someone", PASSWORD)
+            db.session.commit()
+        yield app
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _events(app: Flask, action: str) -> list[tuple[str | None, dict]]:
+    with app.app_context():
+        return audit_actions(action)
+
+
+def test_a_json_sign_in_counts_against_the_same_account(limited):
+    client = limited.test_client()
+    for attempt in range(5):
+        wrong = {"email": " KIM@example.test", "password": "wrong"}
+        if attempt % 2:
+            response = client.post("/login", data=wrong)
+        else:
+            response = client.post("/login", json=wrong)
+        assert response.status_code == 401
+    right = {"email": "kim@example.test", "password": PASSWORD}
+    assert client.post("/login", json=right).status_code == 429
+    assert client.post("/login", data=right).status_code == 429
+    # Another account is its own count, also in JSON.
+    other = client.post("/login", json={"email": "someone@example.test", "password": "x"})
+    assert other.status_code == 401
+    # A body the form could not read the same way is refused, not guessed at.
+    for body in (["kim@example.test"], "kim", {"email": ["someone@example.test"]}, {"email": 5}):
+        assert client.post("/login", json=body).status_code == 400, body

@@ -36,6 +36,7 @@ from app.auth.services import (
     authenticate,
     change_password,
     end_sessions,
+    normalise_email,
     record_login,
 )
 from app.core.db import db
@@ -72,6 +73,8 @@ def safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
+    if not _body_is_a_form():
+        abort(400)
     form = LoginForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
@@ -276,10 +279,23 @@ def _fresh_session() -> None:
 
 
 def account_key() -> str:
-    """Throttling key for the password step: the account asked for, not the address."""
-    from app.auth.services import normalise_email
+    """Throttling key for the password step: the account asked for, not the address.
 
-    return "account:" + normalise_email(request.form.get("email", ""))[:254]
+    The e-mail is read by the sign-in form itself, so the key is the account the attempt
+    is checked against, whatever the body's encoding (form fields or JSON).
+    """
+    if not _body_is_a_form():
+        return "account:"  # refused with 400 by the view; no account's count
+    email = LoginForm(meta={"csrf": False}).email.data or ""
+    return "account:" + normalise_email(email)[:254]
+
+
+def _body_is_a_form() -> bool:
+    """A JSON sign-in body must look like the form's: an object of text values."""
+    if not request.is_json:
+        return True
+    body = request.get_json(silent=True)
+    return isinstance(body, dict) and all(isinstance(value, str) for value in body.values())
 
 
 def pending_key() -> str:
