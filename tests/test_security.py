@@ -164,10 +164,13 @@ def test_staff_may_turn_two_factor_on_and_off(client, auth, municipalities, make
     auth.login(user.email)  # the helper does not know this user's secret ...
     db.session.expire_all()
     assert db.session.get(User, user.id).totp_secret == secret
-    # ... so sign in properly and turn it off again.
+    # ... so sign in properly and turn it off again, with the password and a new code.
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     client.post("/login/code", data={"code": pyotp.TOTP(secret).now()})
-    assert client.post("/account/two-factor/off").status_code == 302
+    assert client.post("/account/two-factor/off").status_code == 400, "not with the session alone"
+    db.session.get(User, user.id).totp_last_step = None  # the next code within the same step
+    off = {"password": PASSWORD, "code": pyotp.TOTP(secret).now()}
+    assert client.post("/account/two-factor/off", data=off).status_code == 302
     db.session.expire_all()
     assert db.session.get(User, user.id).totp_secret is None
 

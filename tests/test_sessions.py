@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from app.audit.models import AuditEvent
 from app.auth.models import Membership, User
@@ -275,3 +276,81 @@ def test_a_json_sign_in_counts_against_the_same_account(limited):
     # A body the form could not read the same way is refused, not guessed at.
     for body in (["kim@example.test"], "kim", {"email": ["someone@example.test"]}, {"email": 5}):
         assert client.post("/login", json=body).status_code == 400, body
+
+
+# -- the password asked again of a signed-in user ------------------------------------------
+
+
+def test_wrong_current_passwords_on_the_account_page_are_throttled_and_audited(limited):
+    client = limited.test_client()
+    assert log_in(client, "kim@example.test").status_code == 302
+    for _ in range(5):
+        wrong = client.post(
+            "/account", data={"current": "guess", "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+        )
+        assert wrong.status_code == 400
+    right = client.post(
+        "/account", data={"current": PASSWORD, "new": NEW_PASSWORD, "repeat": NEW_PASSWORD}
+    )
+    assert right.status_code == 429, "even the right password waits"
+    failures = _events(limited, "auth.password_check_failed")
+    assert len(failures) == 5
+    assert {details["where"] for _, details in failures} == {"password_change"}
+    # It is the sign-in's own allowance: the guesses cannot continue at the sign-in page.
+    elsewhere = limited.test_client().post(
+        "/login",
+        data={"email": "kim@example.test", "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert elsewhere.status_code == 429
+    with limited.app_context():
+        user = db.session.scalar(select(User).where(User.email == "kim@example.test"))
+        assert check_password_hash(user.password_hash, PASSWORD), "the password stays"
+
+
+def test_a_new_password_that_breaks_the_rule_does_not_count_as_a_guess(limited):
+    client = limited.test_client()
+    log_in(client, "kim@example.test")
+    for _ in range(6):
+        common = client.post(
+            "/account",
+            data={"current": PASSWORD, "new": "password12345", "repeat": "password12345"},
+        )
+        assert common.status_code == 400
+    assert _events(limited, "auth.password_check_failed") == []
+
+
+def test_turning_two_factor_off_needs_the_password_and_a_current_code(
+    client, municipalities, make_user
+):
+    user = make_user(municipalities["brondby"], "staff", two_factor=True)
+    log_in(client, user.email)
+    page = client.get("/account").get_data(as_text=True)
+    for name in ("password", "code"):
+        assert f'<label for="{name}">' in page and f'id="{name}"' in page
+
+    attempts = [
+        ({}, "password"),
+        ({"password": PASSWORD}, "code"),
+        ({"password": "guess", "code": fresh_code(client, user.email)}, "password"),
+        ({"password": PASSWORD, "code": "000000"}, "code"),
+    ]
+    for data, wrong_field in attempts:
+        refused = client.post("/account/two-factor/off", data=data)
+        assert refused.status_code == 400, data
+        html = refused.get_data(as_text=True)
+        assert f'id="{wrong_field}-error"' in html, data
+        assert f'aria-describedby="{wrong_field}-error"' in html, data
+        db.session.expire_all()
+        assert db.session.get(User, user.id).totp_secret == TOTP_SECRET, data
+    assert [d["where"] for _, d in audit_actions("auth.password_check_failed")] == [
+        "two_factor_off"
+    ]
+
+    done = client.post(
+        "/account/two-factor/off",
+        data={"password": PASSWORD, "code": fresh_code(client, user.email)},
+    )
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).totp_secret is None

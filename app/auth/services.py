@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +18,10 @@ from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user, tenant_scope
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message says why."""
+
+
+class PasswordRefused(AccountError):
+    """The signed-in user's own password, asked for again, was wrong (and is audited)."""
 
 
 def normalise_email(email: str) -> str:
@@ -222,14 +226,31 @@ def record_login(user: User, *, remote_addr: str | None, second_factor: bool) ->
     )
 
 
+def password_matches(user: User, password: str, *, where: str) -> bool:
+    """Check a signed-in user's password, asked for again; a wrong one is audited."""
+    if check_password_hash(user.password_hash, password):
+        return True
+    record(
+        "auth.password_check_failed",
+        actor_id=user.id,
+        object_type="user",
+        object_id=user.id,
+        details={
+            "where": where,
+            "remote_addr": request.remote_addr if has_request_context() else None,
+        },
+    )
+    return False
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """The user's own change: the current password first, then the rule for the new one.
 
     Every session of the user ends, including the one that asks; the caller signs that
     one in again, so only a copy of it (or another device) needs the new password.
     """
-    if not check_password_hash(user.password_hash, current):
-        raise AccountError("the current password is wrong")
+    if not password_matches(user, current, where="password_change"):
+        raise PasswordRefused("the current password is wrong")
     set_password(user, new, reason="password_changed")
 
 

@@ -17,6 +17,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -29,14 +30,16 @@ from werkzeug.wrappers import Response
 
 from app.audit.services import record
 from app.auth import twofactor
-from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm
+from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
 from app.auth.models import User
 from app.auth.services import (
     AccountError,
+    PasswordRefused,
     authenticate,
     change_password,
     end_sessions,
     normalise_email,
+    password_matches,
     record_login,
 )
 from app.core.db import db
@@ -202,10 +205,14 @@ def account() -> str | Response:
     if form.validate_on_submit():
         try:
             change_password(current_user, form.current.data or "", form.new.data or "")
+        except PasswordRefused as exc:
+            db.session.commit()  # only the audit event of the failed check
+            _password_refused()
+            form.current.errors = [_account_message(str(exc))]
+            status = 400
         except AccountError as exc:
             db.session.rollback()
-            field = form.current if "current" in str(exc) else form.new
-            field.errors = [_account_message(str(exc))]
+            form.new.errors = [_account_message(str(exc))]
             status = 400
         else:
             db.session.commit()
@@ -216,12 +223,28 @@ def account() -> str | Response:
             return redirect(url_for("auth.account"))
     elif request.method == "POST":
         status = 400
+    return _account_page(form, TwoFactorOffForm(formdata=None), status)
+
+
+def _account_page(
+    password_form: PasswordChangeForm, off_form: TwoFactorOffForm, status: int
+) -> tuple[str, int]:
     return render_template(
         "auth/account.html",
-        form=form,
+        form=password_form,
+        off_form=off_form,
         two_factor_on=current_user.totp_secret is not None,
         two_factor_required=twofactor.is_required(current_user),
     ), status
+
+
+#: Set on ``g`` when a signed-in user's password or code, asked for again, was wrong;
+#: only such requests count against the account's sign-in allowance (see throttle.py).
+PASSWORD_REFUSED = "_password_refused"
+
+
+def _password_refused() -> None:
+    setattr(g, PASSWORD_REFUSED, True)
 
 
 def _account_message(message: str) -> str:
@@ -243,16 +266,31 @@ def _account_message(message: str) -> str:
 
 @bp.route("/account/two-factor/off", methods=["POST"])
 @login_required
-def two_factor_off() -> Response:
-    if not EmptyForm().validate_on_submit():
-        abort(400)
+def two_factor_off() -> str | Response:
+    """Both factors again: whoever has only the session (a borrowed browser, a copied
+    cookie) cannot weaken the sign-in."""
     if twofactor.is_required(current_user):
+        if not EmptyForm().validate_on_submit():
+            abort(400)
         flash(_("Your role requires two-factor sign-in; it cannot be turned off."), "error")
-    else:
-        twofactor.disable(current_user)
-        db.session.commit()
-        flash(_("Two-factor sign-in is off."), "info")
-    return redirect(url_for("auth.account"))
+        return redirect(url_for("auth.account"))
+    if current_user.totp_secret is None:
+        return redirect(url_for("auth.account"))
+    form = TwoFactorOffForm()
+    if form.validate_on_submit():
+        if not password_matches(current_user, form.password.data or "", where="two_factor_off"):
+            form.password.errors = [_("The password is wrong.")]
+        elif not twofactor.verify(current_user, form.code.data or ""):
+            form.code.errors = [_("The code is wrong or has already been used.")]
+        else:
+            twofactor.disable(current_user)
+            db.session.commit()
+            flash(_("Two-factor sign-in is off."), "info")
+            return redirect(url_for("auth.account"))
+        db.session.commit()  # the audit event of the failed check
+        _password_refused()
+        form.password.data = form.code.data = ""
+    return _account_page(PasswordChangeForm(formdata=None), form, 400)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -296,6 +334,13 @@ def _body_is_a_form() -> bool:
         return True
     body = request.get_json(silent=True)
     return isinstance(body, dict) and all(isinstance(value, str) for value in body.values())
+
+
+def own_account_key() -> str:
+    """Throttling key for a signed-in user's password asked again: the same allowance."""
+    if not current_user.is_authenticated:
+        return f"anonymous:{request.remote_addr}"
+    return "account:" + normalise_email(current_user.email)[:254]
 
 
 def pending_key() -> str:
