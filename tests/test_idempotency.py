@@ -1,31 +1,37 @@
 """Idempotent writes: a POST sent twice, one after the other or both at once, acts once.
 
-The API honours ``Idempotency-Key`` on every POST. Each is checked for every such POST,
-with the test client and against a real server with requests running at the same moment,
-on both databases.
+The API honours ``Idempotency-Key`` on every POST; every web form that creates a row
+carries a one-time token. Each is checked for every such POST, with the test client and
+against a real server with requests running at the same moment, on both databases.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select, text
 from werkzeug.serving import make_server
 
 from app.api.tokens import create_token
+from app.auth.models import Membership
 from app.core.db import db
+from app.core.forms import OneTimeForm
 from app.families.models import Wave
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import owner_engine
+from tests.conftest import log_in, owner_engine
 
 SLUG = "assens"  # a family-team municipality: a family's team has several people
+#: The message a repeated form shows (Danish, the default language).
+REPEAT_MESSAGE = "Formularen var allerede sendt, så intet er oprettet to gange."
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -262,3 +268,186 @@ def test_simultaneous_api_enrolments_with_one_key_enrol_one_family(app_ctx, live
     assert [status for status, _h, _b in results] == [201, 201], results
     assert results[0][2] == results[1][2]
     assert _grown(before, _counts(app_ctx))["family"] == 1
+
+
+# -- web forms that create a row -----------------------------------------------------------------
+
+
+@dataclass
+class WebWorld:
+    family_id: int
+    colleague_membership_id: int
+
+
+@dataclass
+class CreatingForm:
+    form: type[OneTimeForm]
+    #: The page that shows the form and receives it.
+    url: Callable[[WebWorld], str]
+    data: Callable[[WebWorld], dict[str, str]]
+    #: The table one send adds a row to.
+    table: str
+
+
+def _creating_forms() -> dict[str, CreatingForm]:
+    from app.admin.views import DepartmentForm, PersonForm
+    from app.api.pages import TokenForm
+    from app.families.forms import EnrolForm, MemberForm
+    from app.plans.views import GoalForm
+    from app.teams.views import AssignForm
+
+    return {
+        "families.new": CreatingForm(
+            EnrolForm,
+            lambda w: "/families/new",
+            lambda w: {"label": "Familien Dobbeltklik", "enrolment_date": "2026-01-15"},
+            "family",
+        ),
+        "families.add_member_page": CreatingForm(
+            MemberForm,
+            lambda w: f"/families/{w.family_id}/members/new",
+            lambda w: {"role": "child", "name": "Lille Ida"},
+            "family_member",
+        ),
+        "plans.plan": CreatingForm(
+            GoalForm,
+            lambda w: f"/families/{w.family_id}/plan",
+            lambda w: {
+                "phase": "1",
+                "life_area": "work_education",
+                "description": "Et mål",
+                "department_id": "0",
+            },
+            "plan_goal",
+        ),
+        "teams.team": CreatingForm(
+            AssignForm,
+            lambda w: f"/families/{w.family_id}/team",
+            lambda w: {
+                "membership_id": str(w.colleague_membership_id),
+                "department_id": "0",
+                "team_role": "Familiebehandler",
+            },
+            "assignment",
+        ),
+        "admin.departments": CreatingForm(
+            DepartmentForm,
+            lambda w: "/admin/departments",
+            lambda w: {"code": "health", "name_da": "Sundhed", "name_en": "Health"},
+            "department",
+        ),
+        "admin.new_person": CreatingForm(
+            PersonForm,
+            lambda w: "/admin/people/new",
+            lambda w: {"email": "ny@example.test", "name": "Ny Kollega", "role": "staff"},
+            "membership",
+        ),
+        "tokens.index": CreatingForm(
+            TokenForm,
+            lambda w: "/tokens/",
+            lambda w: {"name": "Fagsystem", "days": "30"},
+            "api_token",
+        ),
+    }
+
+
+def _all_subclasses(cls: type) -> set[type]:
+    found = set()
+    for sub in cls.__subclasses__():
+        found |= {sub, *_all_subclasses(sub)}
+    return found
+
+
+@pytest.fixture
+def web_world(municipalities, make_user, make_family, client) -> WebWorld:
+    municipality = municipalities[SLUG]
+    admin = make_user(municipality, "admin")
+    colleague = make_user(municipality, "staff")
+    family = make_family(SLUG, team=[admin])
+    with tenant_scope(municipality):
+        membership_id = db.session.scalar(
+            select(Membership.id).where(Membership.user_id == colleague.id)
+        )
+    log_in(client, admin.email)
+    return WebWorld(family.id, membership_id)
+
+
+_TOKEN = re.compile(r'name="once_token"[^>]*value="([^"]+)"')
+
+
+def _page_token(client: Any, url: str) -> str:
+    page = client.get(url)
+    assert page.status_code == 200, (url, page.location)
+    found = _TOKEN.search(page.get_data(as_text=True))
+    assert found, f"{url} shows no one-time token"
+    return found.group(1)
+
+
+def test_every_creating_form_is_checked_here():
+    """Every form built on the one-time form base has a case below."""
+    assert {case.form for case in _creating_forms().values()} == _all_subclasses(OneTimeForm)
+
+
+@pytest.mark.parametrize("endpoint", sorted(_creating_forms()))
+def test_a_creating_form_sent_twice_creates_one_row_and_lands_where_the_first_did(
+    app_ctx, client, web_world, endpoint
+):
+    case = _creating_forms()[endpoint]
+    url = f"/{SLUG}{case.url(web_world)}"
+    data = {**case.data(web_world), "once_token": _page_token(client, url)}
+    before = _counts(app_ctx)
+    first = client.post(url, data=data)
+    assert first.status_code in (200, 302), first.get_data(as_text=True)
+    after_first = _counts(app_ctx)
+    assert _grown(before, after_first).get(case.table) == 1, first.get_data(as_text=True)
+    again = client.post(url, data=data)
+    assert _grown(after_first, _counts(app_ctx)) == {}
+    assert again.status_code == 302
+    if first.status_code == 302:
+        assert again.location == first.location
+    landing = client.get(again.location)
+    assert landing.status_code == 200
+    assert REPEAT_MESSAGE in landing.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", sorted(_creating_forms()))
+def test_a_creating_form_sent_twice_at_the_same_moment_creates_one_row(
+    app_ctx, client, live, web_world, endpoint
+):
+    case = _creating_forms()[endpoint]
+    url = f"/{SLUG}{case.url(web_world)}"
+    data = {**case.data(web_world), "once_token": _page_token(client, url)}
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    db.session.commit()
+    before = _counts(app_ctx)
+    results = live.at_once(
+        2,
+        "POST",
+        url,
+        urlencode(data).encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"session={cookie.value}",
+        },
+    )
+    statuses = sorted(status for status, _headers, _body in results)
+    assert all(status in (200, 302) for status in statuses), results
+    assert _grown(before, _counts(app_ctx)).get(case.table) == 1
+
+
+def test_a_form_refused_after_its_token_was_claimed_can_be_sent_again_with_it(
+    app_ctx, client, web_world
+):
+    """A send the service refused (a department code in use) keeps nothing, its claim of
+    the token neither: the corrected form, with the same token, creates its row."""
+    url = f"/{SLUG}/admin/departments"
+    token = _page_token(client, url)
+    taken = {"code": "employment", "name_da": "Job", "name_en": "Jobs", "once_token": token}
+    refused = client.post(url, data=taken)
+    assert refused.status_code == 200
+    assert _counts(app_ctx)["form_token"] == 0
+    before = _counts(app_ctx)
+    corrected = client.post(url, data={**taken, "code": "health"})
+    assert corrected.status_code == 302
+    assert _grown(before, _counts(app_ctx))["department"] == 1

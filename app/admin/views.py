@@ -24,11 +24,12 @@ from app.admin.services import (
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.collection.models import FormVersion
 from app.core.db import db
-from app.core.forms import WholeNumberField
+from app.core.forms import OneTimeForm, WholeNumberField
 from app.core.templating import ROLE_LABELS, TEAM_MODEL_LABELS
 from app.i18n import current_language
 from app.tenancy.config_files import SETTINGS_SPEC
 from app.tenancy.models import TEAM_MODELS, Department
+from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
@@ -92,13 +93,13 @@ class SettingsForm(FlaskForm):
 DEPARTMENT_NAME_LENGTH = 120
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(OneTimeForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name_da = StringField(_l("Name in Danish"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
 
 
-class PersonForm(FlaskForm):
+class PersonForm(OneTimeForm):
     email = EmailField(
         _l("E-mail"),
         validators=[
@@ -200,6 +201,8 @@ def departments() -> str | Response:
     municipality = current_municipality()
     form = DepartmentForm()
     if form.validate_on_submit():
+        if (repeat := repeat_of(form, url_for("admin.departments"))) is not None:
+            return repeat
         try:
             add_department(
                 municipality, form.code.data or "", form.name_da.data or "", form.name_en.data or ""
@@ -207,9 +210,10 @@ def departments() -> str | Response:
         except AdminError as exc:
             form.code.errors = [str(exc)]
         else:
+            target = lands_on(url_for("admin.departments"))
             db.session.commit()
             flash(_("The department is added."), "success")
-            return redirect(url_for("admin.departments"))
+            return redirect(target)
     rows = db.session.scalars(select(Department).order_by(Department.id)).all()
     return render_template("admin/departments.html", form=form, departments=rows)
 
@@ -238,6 +242,8 @@ def department(department_id: int) -> Response:
 def new_person() -> str | Response:
     form = PersonForm()
     if form.validate_on_submit():
+        if (repeat := repeat_of(form, url_for("tenancy.people"))) is not None:
+            return repeat
         try:
             membership, password = add_person(
                 current_municipality(),
@@ -248,6 +254,8 @@ def new_person() -> str | Response:
         except AdminError as exc:
             form.email.errors = [str(exc)]
         else:
+            # A repeat goes to the list: the one-time password is shown to the first only.
+            lands_on(url_for("tenancy.people"))
             db.session.commit()
             if password:
                 # Shown once, on this page only; never stored or sent anywhere else.

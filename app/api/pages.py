@@ -15,7 +15,8 @@ from wtforms.validators import DataRequired, Length, NumberRange
 from app.api.models import ApiToken
 from app.api.tokens import DEFAULT_DAYS, MAX_DAYS, create_token, revoke
 from app.core.db import db
-from app.core.forms import WholeNumberField
+from app.core.forms import OneTimeForm, WholeNumberField
+from app.tenancy.once import fresh_token, lands_on, repeat_of
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
@@ -27,7 +28,7 @@ from app.tenancy.request import (
 bp = TenantBlueprint("tokens", __name__, url_prefix="/tokens")
 
 
-class TokenForm(FlaskForm):
+class TokenForm(OneTimeForm):
     name = StringField(_l("What is the token for?"), validators=[DataRequired(), Length(max=120)])
     days = WholeNumberField(
         _l("Valid for (days)"),
@@ -44,17 +45,22 @@ def _visible_tokens() -> list[ApiToken]:
 
 
 @bp.route("/", methods=["GET", "POST"])
-def index() -> str:
+def index() -> str | Response:
     form = TokenForm()
     created = None
     if form.validate_on_submit():
+        if (repeat := repeat_of(form, url_for("tokens.index"))) is not None:
+            return repeat
         _, created = create_token(
             current_user,
             current_municipality(),
             form.name.data or "",
             form.days.data or DEFAULT_DAYS,
         )
+        # A repeat lands on the list: the new token is shown to the first send only.
+        lands_on(url_for("tokens.index"))
         db.session.commit()
+        fresh_token(form)
     return render_template("api/tokens.html", form=form, tokens=_visible_tokens(), created=created)
 
 

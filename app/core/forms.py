@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, StringField
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import ValidationError
+
+#: What a one-time form token looks like (``secrets.token_urlsafe(32)``: 43 characters).
+ONCE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 
 class DateField(StringField):
@@ -68,3 +74,28 @@ def seen_version(raw: Any) -> int:
     if not text:
         return 0
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
+
+
+def new_once_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class OneTimeForm(FlaskForm):
+    """A form that creates a row. Each rendering carries a fresh random token; the view
+    claims it when the row is created (:func:`app.tenancy.once.repeat_of`), so the same
+    form sent twice (a double click, a reload of the answer, two tabs) creates one row.
+
+    It is independent of the CSRF token: that one is the same for every form of a
+    session, and it is switched off in the tests.
+    """
+
+    once_token = HiddenField(default=new_once_token)
+
+    @property
+    def sent_once_token(self) -> str | None:
+        """The token this send carried, if it has the right shape. Read from the raw form
+        data: the field's default would otherwise make up a new token for a send without
+        one."""
+        raw = self.once_token.raw_data or [""]
+        token = str(raw[0] or "").strip()
+        return token if ONCE_TOKEN.match(token) else None

@@ -6,10 +6,10 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from app.core.forms import DateField, RequiredDate
+from app.core.forms import DateField, OneTimeForm, RequiredDate
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(OneTimeForm):
     label = StringField(
         _l("Name of the family"),
         validators=[DataRequired(_l("Write a name staff can recognise.")), Length(max=200)],
@@ -18,7 +18,7 @@ class EnrolForm(FlaskForm):
     enrolment_date = DateField(_l("Enrolment date"), validators=[RequiredDate()])
 
 
-class MemberForm(FlaskForm):
+class MemberForm(OneTimeForm):
     role = RadioField(
         _l("Adult or child"),
         choices=[SelectChoice("adult", _l("Adult")), SelectChoice("child", _l("Child"))],

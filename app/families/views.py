@@ -35,6 +35,7 @@ from app.families.services import (
 )
 from app.plans.models import Plan
 from app.teams.services import active_team, assign
+from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
@@ -88,6 +89,8 @@ def new() -> str | Response:
     if request.method == "GET" and not form.enrolment_date.data:
         form.enrolment_date.data = date.today().isoformat()
     if form.validate_on_submit():
+        if (repeat := repeat_of(form, url_for("families.index"))) is not None:
+            return repeat
         family = enrol_family(
             current_municipality(), form.label.data or "", form.enrolment_date.date
         )  # type: ignore[arg-type]
@@ -95,9 +98,10 @@ def new() -> str | Response:
             # Staff who enrol a family take it on as its coordinator, entry caseworker or
             # first team member; the team page changes that.
             assign(current_municipality(), family, g.membership)
+        target = lands_on(url_for("families.detail", family_id=family.id))
         db.session.commit()
         flash(_("The family is enrolled. Add its adults and children."), "success")
-        return redirect(url_for("families.detail", family_id=family.id))
+        return redirect(target)
     return render_template("families/new.html", form=form)
 
 
@@ -154,6 +158,8 @@ def add_member_page(family_id: int) -> str | Response:
     if request.method == "GET":
         form.role.data = request.args.get("role", "adult")
     if form.validate_on_submit():
+        if (repeat := repeat_of(form, url_for("families.detail", family_id=family.id))) is not None:
+            return repeat
         try:
             add_member(
                 family,
@@ -165,9 +171,10 @@ def add_member_page(family_id: int) -> str | Response:
         except FamilyError as exc:
             form.cpr.errors = [str(exc)]
         else:
+            target = lands_on(url_for("families.detail", family_id=family.id))
             db.session.commit()
             flash(_("%(name)s is added to the family.", name=form.name.data), "success")
-            return redirect(url_for("families.detail", family_id=family.id))
+            return redirect(target)
     return render_template("families/member_new.html", family=family, form=form)
 
 

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.core.db import db
+from app.core.forms import OneTimeForm
 from app.families.access import FAMILY_ROLES, PLAN, check_family, family_or_404
 from app.families.models import Wave
 from app.families.services import record_reading
@@ -24,6 +25,7 @@ from app.plans.models import GOAL_STATUSES, LIFE_AREAS, Goal, Plan
 from app.plans.services import PlanError, add_goal, set_goal_status
 from app.teams.services import active_team
 from app.tenancy.models import Department
+from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import TenantBlueprint, current_role, get_or_404
 
 bp = TenantBlueprint("plans", __name__, url_prefix="/families")
@@ -46,7 +48,7 @@ GOAL_STATUS_LABELS = {
 }
 
 
-class GoalForm(FlaskForm):
+class GoalForm(OneTimeForm):
     phase = SelectField(_l("Phase"), coerce=int, validators=[DataRequired()])
     life_area = SelectField(
         _l("Life area"),
@@ -107,6 +109,9 @@ def plan(family_id: int) -> str | Response:
     if goal_form.is_submitted():
         check_family(family)  # external contact persons read the plan; they do not edit it
         if goal_form.validate():
+            repeat = repeat_of(goal_form, url_for("plans.plan", family_id=family.id))
+            if repeat is not None:
+                return repeat
             department = (
                 get_or_404(Department, goal_form.department_id.data)
                 if goal_form.department_id.data
@@ -123,9 +128,10 @@ def plan(family_id: int) -> str | Response:
             except PlanError as exc:
                 goal_form.phase.errors = [str(exc)]
             else:
+                target = lands_on(url_for("plans.plan", family_id=family.id))
                 db.session.commit()
                 flash(_("The goal is added to the plan."), "success")
-                return redirect(url_for("plans.plan", family_id=family.id))
+                return redirect(target)
     waves = _follow_ups(family.id)
     status_choices = [SelectChoice(w.id, w.key) for w in waves]
     if not goal_form.is_submitted():

@@ -15,18 +15,20 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.models import Membership
 from app.core.db import db
+from app.core.forms import OneTimeForm
 from app.families.access import family_or_404
 from app.families.models import Family
 from app.i18n import current_language
 from app.teams.models import Assignment
 from app.teams.services import TEAM_MODEL_RULES, TeamError, active_team, assign, end_assignment
 from app.tenancy.models import Department
+from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
 bp = TenantBlueprint("teams", __name__, url_prefix="/families")
 
 
-class AssignForm(FlaskForm):
+class AssignForm(OneTimeForm):
     membership_id = SelectField(_l("Person"), coerce=int, validators=[DataRequired()])
     department_id = SelectField(_l("Department"), coerce=int, validators=[Optional()])
     team_role = StringField(
@@ -75,6 +77,8 @@ def team(family_id: int) -> str | Response:
     family = family_or_404(family_id)
     form = _form(family)
     if form.validate_on_submit():
+        if (repeat := repeat_of(form, url_for("teams.team", family_id=family.id))) is not None:
+            return repeat
         membership = get_or_404(Membership, form.membership_id.data)
         department = (
             get_or_404(Department, form.department_id.data) if form.department_id.data else None
@@ -91,12 +95,13 @@ def team(family_id: int) -> str | Response:
         except TeamError as exc:
             form.membership_id.errors = [str(exc)]
         else:
+            target = lands_on(url_for("teams.team", family_id=family.id))
             db.session.commit()
             flash(
                 _("%(name)s is now part of the family's team.", name=membership.user.name),
                 "success",
             )
-            return redirect(url_for("teams.team", family_id=family.id))
+            return redirect(target)
     return render_template(
         "teams/team.html",
         family=family,

@@ -33,6 +33,7 @@ TENANT_TABLES = (
     "export_record",
     "family",
     "family_member",
+    "form_token",
     "idempotency_key",
     "plan",
     "plan_goal",

@@ -96,6 +96,7 @@ def fill_every_tenant_table(
         grant_study,
         set_wave_approval,
     )
+    from app.tenancy.once import FormToken
 
     researcher = make_user(platform_role="researcher")
     study = create_study("Evaluering", "Effekt af indsatsen", "Art. 6(1)(e), 9(2)(j)")
@@ -131,7 +132,11 @@ def fill_every_tenant_table(
             db.session.add(
                 ReportJob(municipality_id=municipality.id, user_id=staff.id, language="da")
             )
-            # An API request's key (claimed in a request, which the fixture has none of).
+            # A sent form's token and an API request's key (claimed in a request, which
+            # the fixture has none of).
+            db.session.add(
+                FormToken(municipality_id=municipality.id, token="t" * 43, user_id=staff.id)
+            )
             db.session.add(
                 IdempotencyKey(
                     municipality_id=municipality.id,
