@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.invitation_views import bp as invitations_bp
     from app.admin.views import bp as admin_bp
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
@@ -66,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(invitations_bp)
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(research_bp, url_prefix="/research")
     app.register_blueprint(study_reports_bp, url_prefix="/research")

@@ -69,6 +69,12 @@ EXCLUDED: dict[str, str] = {
         "in the session, and tested on their own (tests/test_auth.py, tests/test_security.py); "
         "an accepted sign-out or password change here would end the fuzzing user's session"
     ),
+    "invitations.": (
+        "the invited person's answer to their own invitation from another municipality, which "
+        "no fuzzing user has; its one field is the accept or decline button: odd answers, "
+        "ids beyond the database's and other people's or used invitations are tested in "
+        "tests/test_invitations.py"
+    ),
 }
 #: Fuzzed with JSON bodies and problem+json answers in tests/api/test_fuzz_api.py.
 API_PREFIX = "api."

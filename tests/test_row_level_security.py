@@ -17,7 +17,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from app.auth.models import Membership
 from app.core.db import db
 from app.families.models import Family
-from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES, policy_statements
+from app.tenancy.rls import (
+    OWN_ROW_TABLES,
+    PLATFORM_OR_TENANT_TABLES,
+    TENANT_TABLES,
+    policy_statements,
+)
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import owner_engine
 from tests.support.tenant_rows import OWNED_TABLES, fill_every_tenant_table
@@ -65,7 +70,7 @@ def test_every_table_with_a_municipality_has_forced_row_level_security(app_ctx):
                 {"names": list(tables)},
             )
         )
-    assert tables == {*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership"}
+    assert tables == {*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, *OWN_ROW_TABLES}
     assert all(flags[t] == (True, True) for t in tables), flags
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.admin.invitations import invite
+from app.admin.models import Invitation
 from app.audit.services import record
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.services import (
@@ -15,6 +17,7 @@ from app.auth.services import (
     end_sessions_if_no_membership,
     find_user,
     grant_membership,
+    normalise_email,
 )
 from app.core.db import db, utcnow
 from app.teams.models import Assignment
@@ -108,20 +111,26 @@ def update_department(department: Department, name_da: str, name_en: str, active
 
 
 def add_person(
-    municipality: Municipality, email: str, name: str, role: str
-) -> tuple[Membership, str | None]:
-    """Give someone a role here; a new account gets a one-time password to hand over."""
+    municipality: Municipality, email: str, name: str, role: str, *, invited_by: int | None
+) -> tuple[Membership, str] | Invitation:
+    """Give someone a role here.
+
+    An unknown address gets a new account with a one-time password to hand over. An
+    account that exists already gets an invitation its owner accepts or declines: an admin
+    must not be able to take in another municipality's staff, or the operator, by typing
+    an address, nor see that account's name.
+    """
     if role not in MEMBERSHIP_ROLES:
         raise AdminError(_l("Choose a role."))
+    email = normalise_email(email)
     user = find_user(email)
-    password = None
     if user is None:
         password = secrets.token_urlsafe(12)
         user = create_user(email, name, password)
-    elif db.session.scalar(select(Membership).where(Membership.user_id == user.id)):
+        return grant_membership(user, municipality, role), password
+    if db.session.scalar(select(Membership).where(Membership.user_id == user.id)):
         raise AdminError(_l("The person already has a role here."))
-    membership = grant_membership(user, municipality, role)
-    return membership, password
+    return invite(municipality, user, email, role, invited_by=invited_by)
 
 
 def update_membership(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -12,6 +13,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.admin.models import Invitation
 from app.admin.services import (
     AdminError,
     add_department,
@@ -245,25 +247,33 @@ def new_person() -> str | Response:
         if (repeat := repeat_of(form, url_for("tenancy.people"))) is not None:
             return repeat
         try:
-            membership, password = add_person(
+            added = add_person(
                 current_municipality(),
                 form.email.data or "",
                 form.name.data or "",
                 form.role.data or "",
+                invited_by=current_user.id,
             )
         except AdminError as exc:
             form.email.errors = [str(exc)]
         else:
-            # A repeat goes to the list: the one-time password is shown to the first only.
-            lands_on(url_for("tenancy.people"))
             db.session.commit()
-            if password:
-                # Shown once, on this page only; never stored or sent anywhere else.
-                return render_template(
-                    "admin/person_created.html", membership=membership, password=password
+            if isinstance(added, Invitation):
+                # The same words whoever owns the address: only what the admin typed.
+                flash(
+                    _(
+                        "An invitation is waiting for %(email)s; the person accepts it when "
+                        "they sign in.",
+                        email=added.email,
+                    ),
+                    "success",
                 )
-            flash(_("%(name)s now has a role here.", name=membership.user.name), "success")
-            return redirect(url_for("tenancy.people"))
+                return redirect(url_for("tenancy.people"))
+            membership, password = added
+            # Shown once, on this page only; never stored or sent anywhere else.
+            return render_template(
+                "admin/person_created.html", membership=membership, password=password
+            )
     return render_template("admin/person_new.html", form=form)
 
 

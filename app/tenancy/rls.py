@@ -45,6 +45,9 @@ TENANT_TABLES = (
 )
 #: Tables where a NULL municipality means a platform-level row (visible to the platform).
 PLATFORM_OR_TENANT_TABLES = ("audit_event", "report_job")
+#: Tenant tables whose rows their user also sees from anywhere: their memberships (how they
+#: pick a municipality) and their invitations (how they answer one).
+OWN_ROW_TABLES = ("membership", "invitation")
 
 _FUNCTION = f"""
 CREATE OR REPLACE FUNCTION helhed_visible(owner integer) RETURNS boolean
@@ -75,10 +78,12 @@ def policy_statements(existing: set[str] | None = None) -> list[str]:
         statements += _policy(table, "helhed_visible(municipality_id)")
     for table in PLATFORM_OR_TENANT_TABLES:
         statements += _policy(table, "municipality_id IS NULL OR helhed_visible(municipality_id)")
-    # A user always sees their own memberships: that is how they pick a municipality.
-    statements += _policy(
-        "membership", f"helhed_visible(municipality_id) OR user_id = {_CURRENT_USER}"
-    )
+    for table in OWN_ROW_TABLES:
+        if existing is not None and table not in existing:
+            continue
+        statements += _policy(
+            table, f"helhed_visible(municipality_id) OR user_id = {_CURRENT_USER}"
+        )
     return statements
 
 
@@ -90,7 +95,7 @@ def drop_statements() -> list[str]:
         f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY; "
         f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY; "
         "END IF; END $$"
-        for table in (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership")
+        for table in (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, *OWN_ROW_TABLES)
     ]
     return [*statements, "DROP FUNCTION IF EXISTS helhed_visible(integer)"]
 

@@ -188,11 +188,13 @@ def _owned_by_current(
     return lambda cls: cls.municipality_id == municipality_id
 
 
-#: Execution option that widens the membership rule to "and my own memberships anywhere".
+#: Execution option that widens the membership and invitation rules to "and my own rows
+#: anywhere".
 OWN_MEMBERSHIPS = "helhed_own_memberships"
 
 
 def _register_special_rules() -> None:
+    from app.admin.models import Invitation
     from app.audit.models import AuditEvent
     from app.auth.models import Membership
     from app.reports.models import ReportJob
@@ -205,6 +207,10 @@ def _register_special_rules() -> None:
             # Only the municipality switcher asks for this (app.auth.services.own_memberships).
             return lambda cls: or_(cls.municipality_id == municipality_id, cls.user_id == user_id)
         return lambda cls: cls.municipality_id == municipality_id
+
+    # The invited person answers an invitation from outside its municipality, as they
+    # pick one of their memberships (app.admin.invitations).
+    scoping_rule(Invitation)(_membership)
 
     def _platform_or_tenant(
         municipality_id: int, user_id: int, *, own: bool = False

@@ -6,6 +6,7 @@ from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.admin.invitations import waiting_here
 from app.auth.models import Membership
 from app.core.db import db
 from app.tenancy.models import Department
@@ -57,7 +58,10 @@ def people() -> str:
         .options(joinedload(Membership.user))
         .order_by(Membership.role, Membership.id)
     ).all()
-    return render_template("tenancy/people.html", memberships=memberships)
+    # Only the admins, who invite, see the addresses they typed for invitations not yet
+    # answered.
+    invitations = waiting_here() if current_role() == "admin" else []
+    return render_template("tenancy/people.html", memberships=memberships, invitations=invitations)
 
 
 @bp.route("/people/<int:membership_id>")

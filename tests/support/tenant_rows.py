@@ -2,10 +2,11 @@
 
 A boundary test over an empty table proves nothing: a policy that lets every row through
 passes on a table with no rows. :func:`fill_every_tenant_table` therefore gives each
-municipality at least one row in every table of :data:`~app.tenancy.rls.TENANT_TABLES`
-and :data:`~app.tenancy.rls.PLATFORM_OR_TENANT_TABLES` (and ``membership``), built through
-the service layer wherever a service exists, and fails naming the table that stayed
-empty. Whoever adds a tenant table adds its rows here.
+municipality at least one row in every table of :data:`~app.tenancy.rls.TENANT_TABLES`,
+:data:`~app.tenancy.rls.PLATFORM_OR_TENANT_TABLES` and
+:data:`~app.tenancy.rls.OWN_ROW_TABLES`, built through the service layer wherever a service
+exists, and fails naming the table that stayed empty. Whoever adds a tenant table adds
+its rows here.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from sqlalchemy import select, text
 
 from app.core.db import db
 from app.tenancy.models import Municipality
-from app.tenancy.rls import PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
+from app.tenancy.rls import OWN_ROW_TABLES, PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
 from app.tenancy.scoping import tenant_scope
 
 #: Every table whose rows a municipality owns, as the policies group them.
-OWNED_TABLES = (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, "membership")
+OWNED_TABLES = (*TENANT_TABLES, *PLATFORM_OR_TENANT_TABLES, *OWN_ROW_TABLES)
 
 TODAY = date(2026, 2, 1)
 
@@ -82,6 +83,7 @@ def fill_every_tenant_table(
 ) -> Filled:
     """Rows of each of *municipalities* in every owned table, and platform rows (no
     municipality) in the tables that allow them; committed."""
+    from app.admin.invitations import invite
     from app.api.models import IdempotencyKey
     from app.api.tokens import create_token
     from app.audit.services import record
@@ -106,6 +108,7 @@ def fill_every_tenant_table(
         # make_family enrols (family, wave, plan), adds members and assigns the team;
         # the municipality's departments come from its file.
         staff = make_user(municipality, "staff")
+        invitee = make_user()
         family = make_family(
             municipality.slug,
             adults=1,
@@ -128,6 +131,7 @@ def fill_every_tenant_table(
                 actor_id=staff.id,
             )
             set_wave_approval(municipality, "intake", True, staff.id)
+            invite(municipality, invitee, invitee.email, "staff", invited_by=staff.id)
             # The report job's service starts rendering a PDF; the row is what matters.
             db.session.add(
                 ReportJob(municipality_id=municipality.id, user_id=staff.id, language="da")
