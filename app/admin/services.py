@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.admin.invitations import invite
 from app.admin.models import Invitation
+from app.api.tokens import revoke_membership_tokens
 from app.audit.services import record
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.services import (
@@ -190,6 +191,7 @@ def remove_membership(membership: Membership) -> None:
         object_id=membership.user_id,
         details={"old_role": membership.role},
     )
+    revoke_membership_tokens(membership)
     user = membership.user
     db.session.delete(membership)
     db.session.flush()

@@ -16,6 +16,11 @@ class ApiToken(TenantOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: The membership the token was issued under. The token ends with it: None once that
+    #: membership is gone, and a membership given again later is another row.
+    membership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("membership.id", ondelete="SET NULL"), index=True, default=None
+    )
     #: What the token is for, in the user's words.
     name: Mapped[str] = mapped_column(String(120))
     #: SHA-256 of the token. The token itself is shown once and never stored; it is long
@@ -31,7 +36,7 @@ class ApiToken(TenantOwned, db.Model):
     user = relationship("User")
 
     def usable(self, now: datetime) -> bool:
-        return self.revoked_at is None and now < self.expires_at
+        return self.membership_id is not None and self.revoked_at is None and now < self.expires_at
 
 
 class IdempotencyKey(TenantOwned, db.Model):

@@ -44,6 +44,7 @@ def create_token(
     token = ApiToken(
         municipality_id=municipality.id,
         user_id=user.id,
+        membership_id=membership.id,
         name=(name or "API").strip()[:120],
         token_hash=digest(plain),
         prefix=plain[: len(PREFIX) + 4],
@@ -63,14 +64,27 @@ def create_token(
 
 
 def find_usable(plain: str) -> ApiToken | None:
-    """The token, if it exists in the current municipality, is not revoked and not expired."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(plain)))
+    """The token, if it exists in the current municipality, is not revoked and not expired,
+    and the membership it was issued under still stands.
+
+    Only that membership: a person removed and later given a role again has a new one, and
+    the tokens of the old one stay dead.
+    """
+    token = db.session.scalar(
+        select(ApiToken)
+        .join(Membership, Membership.id == ApiToken.membership_id)
+        .where(
+            ApiToken.token_hash == digest(plain),
+            Membership.user_id == ApiToken.user_id,
+            Membership.municipality_id == ApiToken.municipality_id,
+        )
+    )
     if token is None or not token.usable(utcnow()):
         return None
     return token
 
 
-def revoke(token: ApiToken) -> None:
+def revoke(token: ApiToken, *, reason: str | None = None) -> None:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         db.session.flush()
@@ -79,4 +93,19 @@ def revoke(token: ApiToken) -> None:
             municipality_id=token.municipality_id,
             object_type="token",
             object_id=token.id,
+            details={"reason": reason} if reason else None,
         )
+
+
+def revoke_membership_tokens(membership: Membership) -> None:
+    """Revoke the tokens issued under *membership*, which is ending.
+
+    Deleting the membership unties them anyway (``membership_id`` is set to NULL); revoking
+    first leaves each token's end in the audit trail and on the tokens page.
+    """
+    for token in db.session.scalars(
+        select(ApiToken).where(
+            ApiToken.membership_id == membership.id, ApiToken.revoked_at.is_(None)
+        )
+    ):
+        revoke(token, reason="membership_removed")

@@ -41,10 +41,36 @@ def upgrade():
 
     # Row-level security for the new table (the policies of every existing table are
     # installed again, unchanged).
-    rls.install(op.get_bind())
+    bind = op.get_bind()
+    rls.install(bind)
+
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('membership_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_api_token_membership_id'), ['membership_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_api_token_membership_id_membership'), 'membership', ['membership_id'], ['id'], ondelete='SET NULL')
+    # Each token joins the membership its user holds in its municipality, if that
+    # membership is older than the token. A token older than the membership was issued
+    # under an earlier one, since removed: it stays untied, and so unusable.
+    if bind.dialect.name == 'postgresql':
+        # Row-level security binds the owner too: this one statement sees every municipality.
+        bind.exec_driver_sql(f"SELECT set_config('{rls.CROSS_TENANT}', 'on', true)")
+    op.execute(
+        'UPDATE api_token SET membership_id = ('
+        'SELECT membership.id FROM membership'
+        ' WHERE membership.user_id = api_token.user_id'
+        ' AND membership.municipality_id = api_token.municipality_id'
+        ' AND membership.created_at <= api_token.created_at)'
+    )
+    if bind.dialect.name == 'postgresql':
+        bind.exec_driver_sql(f"SELECT set_config('{rls.CROSS_TENANT}', '', true)")
 
 
 def downgrade():
+    with op.batch_alter_table('api_token', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_api_token_membership_id_membership'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_api_token_membership_id'))
+        batch_op.drop_column('membership_id')
+
     # Dropping the table drops its policy with it.
     with op.batch_alter_table('invitation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_invitation_user_id'))
