@@ -451,3 +451,15 @@ def test_a_form_refused_after_its_token_was_claimed_can_be_sent_again_with_it(
     corrected = client.post(url, data={**taken, "code": "health"})
     assert corrected.status_code == 302
     assert _grown(before, _counts(app_ctx))["department"] == 1
+
+
+def test_a_form_sent_again_with_other_answers_is_a_new_row_not_a_repeat(app_ctx, client, web_world):
+    """Back to the filled-in form, another family's name, send: that is a second family
+    the person means to enrol, although the page (and its token) is the same."""
+    url = f"/{SLUG}/families/new"
+    token = _page_token(client, url)
+    before = _counts(app_ctx)
+    for label in ("Familien Først", "Familien Anden", "Familien Anden"):
+        data = {"label": label, "enrolment_date": "2026-01-15", "once_token": token}
+        assert client.post(url, data=data).status_code == 302
+    assert _grown(before, _counts(app_ctx))["family"] == 2

@@ -7,6 +7,8 @@ it creates the row. The claim is an INSERT on a unique key in the request's own
 transaction, so the database decides, also between two sends running at once: the second
 INSERT waits for the first transaction and then fails on the key. That send creates
 nothing and is sent where the first one went (:func:`lands_on`), with a message saying so.
+A send of the same page with other answers (back to the form, another family's name) is
+not a repeat: the key includes a digest of the answers.
 
 A claim is undone with the rest of the transaction when the view ends without committing
 (a form error), so the corrected form can be sent again with the same token.
@@ -14,9 +16,11 @@ A claim is undone with the rest of the transaction when the view ends without co
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
-from flask import flash, g, redirect
+from flask import current_app, flash, g, redirect, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import ForeignKey, String, UniqueConstraint, delete, select
@@ -36,11 +40,13 @@ class FormToken(TenantOwned, db.Model):
     """A one-time form token that was sent: the row its form created is made."""
 
     __tablename__ = "form_token"
-    __table_args__ = (UniqueConstraint("municipality_id", "token"),)
+    __table_args__ = (UniqueConstraint("municipality_id", "token", "answers_digest"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The random token the form carried.
     token: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA256 of the page and the answers sent (keyed: they may hold a CPR number).
+    answers_digest: Mapped[str] = mapped_column(String(64))
     #: Who sent the form first.
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), default=None
@@ -63,7 +69,10 @@ def repeat_of(form: OneTimeForm, fallback: str) -> Response | None:
     municipality_id = g.municipality.id
     user_id = current_user.id if current_user.is_authenticated else None
     db.session.execute(delete(FormToken).where(FormToken.created_at < utcnow() - KEEP_FOR))
-    claim = FormToken(municipality_id=municipality_id, token=token, user_id=user_id)
+    digest = _answers_digest()
+    claim = FormToken(
+        municipality_id=municipality_id, token=token, answers_digest=digest, user_id=user_id
+    )
     db.session.add(claim)
     try:
         db.session.flush()
@@ -71,11 +80,26 @@ def repeat_of(form: OneTimeForm, fallback: str) -> Response | None:
         # The first send committed this token (a concurrent one was waited for here):
         # nothing of this send is kept.
         db.session.rollback()
-        first = db.session.scalar(select(FormToken.landing).where(FormToken.token == token))
+        first = db.session.scalar(
+            select(FormToken.landing).where(
+                FormToken.token == token, FormToken.answers_digest == digest
+            )
+        )
         flash(_("This form was already sent, so nothing was added twice."), "info")
         return redirect(first or fallback)
     g.once_claim = claim
     return None
+
+
+def _answers_digest() -> str:
+    answers = sorted(
+        (name, value)
+        for name, value in request.form.items(multi=True)
+        if name not in ("csrf_token", "once_token")
+    )
+    message = "\n".join([request.path, *(f"{name}={value}" for name, value in answers)])
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, message.encode(), hashlib.sha256).hexdigest()
 
 
 def lands_on(target: str) -> str:

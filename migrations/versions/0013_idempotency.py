@@ -42,6 +42,7 @@ def upgrade():
     op.create_table('form_token',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('answers_digest', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('landing', sa.String(length=500), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -49,7 +50,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], name=op.f('fk_form_token_municipality_id_municipality'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_form_token_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_form_token')),
-    sa.UniqueConstraint('municipality_id', 'token', name=op.f('uq_form_token_municipality_id_token'))
+    sa.UniqueConstraint('municipality_id', 'token', 'answers_digest', name=op.f('uq_form_token_municipality_id_token_answers_digest'))
     )
     with op.batch_alter_table('form_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_form_token_created_at'), ['created_at'], unique=False)

@@ -139,7 +139,12 @@ def fill_every_tenant_table(
             # A sent form's token and an API request's key (claimed in a request, which
             # the fixture has none of).
             db.session.add(
-                FormToken(municipality_id=municipality.id, token="t" * 43, user_id=staff.id)
+                FormToken(
+                    municipality_id=municipality.id,
+                    token="t" * 43,
+                    answers_digest="0" * 64,
+                    user_id=staff.id,
+                )
             )
             db.session.add(
                 IdempotencyKey(
