@@ -3,6 +3,15 @@
 The web worker records a job row and returns; :func:`launch` runs the work in a daemon
 thread with its own application context. Progress goes through :func:`update_row` on a
 connection of its own, so the job's own transaction is untouched until it commits.
+
+A job writes in short transactions that begin with their write, and reads in one that
+writes nothing to the database, ended by :func:`end_read` before it writes again. SQLite
+has one writer at a time: a transaction that begins with a write waits its turn
+(``busy_timeout``), but one that has read cannot become a writer once another connection
+has committed since its read began, and fails at once with "database is locked", whatever
+the timeout. (The report figures fill a temporary table, so their read is such a
+transaction.) Holding the write lock through the read instead would make every other
+writer, the job's own progress updates included, wait for the whole job.
 """
 
 from __future__ import annotations
@@ -35,6 +44,17 @@ def job_status(job: Any) -> str:
 def update_row(model: Any, row_id: int, **values: object) -> None:
     with db.engine.begin() as connection:
         connection.execute(update(model).where(model.id == row_id).values(**values))
+
+
+def end_read() -> None:
+    """End the job's read transaction, so its next write begins a transaction of its own.
+
+    The read must have left nothing to write: whatever it recorded was committed first.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a job's read left changes behind: commit them before reading")
+    session.rollback()
 
 
 def launch(work: Callable[[Flask, int, Scope], None], job_id: int) -> None:

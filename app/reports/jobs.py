@@ -13,7 +13,7 @@ from flask import Flask, current_app
 
 from app.audit.services import record
 from app.auth.models import User
-from app.core.background import launch, output_dir, update_row
+from app.core.background import end_read, launch, output_dir, update_row
 from app.core.db import db, utcnow
 from app.reports.figures import Report, municipality_report, study_report
 from app.reports.models import ReportJob
@@ -32,11 +32,15 @@ def _progress(job_id: int, **values: object) -> None:
 
 
 def figures_for(job: ReportJob, actor: User) -> Report:
-    """The job's figures, read within the boundary its kind allows."""
+    """The job's figures, read within the boundary its kind allows.
+
+    The read is audited first, in a transaction of its own, so it is on record whatever
+    happens to the PDF; the figures are then read in one that writes nothing
+    (:mod:`app.core.background`).
+    """
     if job.municipality_id is not None:
         municipality = db.session.get(Municipality, job.municipality_id)
         with tenant_scope(municipality, actor.id):
-            report = municipality_report(municipality)
             record(
                 "report.rendered",
                 actor_id=actor.id,
@@ -45,11 +49,12 @@ def figures_for(job: ReportJob, actor: User) -> Report:
                 object_id=job.id,
                 details={"language": job.language},
             )
-            db.session.flush()
+            db.session.commit()
+            report = municipality_report(municipality)
+            end_read()
         return report
     study = db.session.get(Study, job.study_id)
     with unscoped("researcher: a study's comparison report", actor_id=actor.id, study_id=study.id):
-        report = study_report(study)
         record(
             "report.rendered",
             actor_id=actor.id,
@@ -57,7 +62,9 @@ def figures_for(job: ReportJob, actor: User) -> Report:
             object_id=study.id,
             details={"job": job.id, "language": job.language},
         )
-        db.session.flush()
+        db.session.commit()
+        report = study_report(study)
+        end_read()
     return report
 
 
@@ -69,9 +76,6 @@ def run_job(app: Flask, job_id: int, scope: Scope) -> None:
         try:
             _progress(job_id, status="running", progress="figures")
             report = figures_for(job, actor)
-            # The read is audited whatever happens to the PDF; committing it now also frees
-            # SQLite's single writer for the progress updates.
-            db.session.commit()
             document = render_document(report, job.language)
             _progress(job_id, progress="pdf")
             (reports_dir(app) / name).write_bytes(render_pdf(document))

@@ -2,6 +2,10 @@
 
 The web worker only starts the job and returns; the page polls. Progress is written on a
 connection of its own, so the export's own transaction is untouched until it commits.
+The steps are :func:`app.research.services.export_package`'s, each in a transaction of its
+own: the crossing of the tenant boundary is on record before anything is read, the
+package is read in a transaction that writes nothing, and its records are written after
+(:mod:`app.core.background` says why).
 """
 
 from __future__ import annotations
@@ -11,11 +15,12 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from app.auth.models import User
-from app.core.background import launch, output_dir, update_row
+from app.core.background import end_read, launch, output_dir, update_row
 from app.core.db import db, utcnow
 from app.research.models import ExportJob, Study
-from app.research.services import export_package
-from app.tenancy.scoping import Scope, restored_scope
+from app.research.package import write_package
+from app.research.services import check_exporter, record_export
+from app.tenancy.scoping import Scope, restored_scope, unscoped
 
 
 def exports_dir(app: Flask) -> Path:
@@ -34,13 +39,17 @@ def run_job(app: Flask, job_id: int, scope: Scope) -> None:
         name = f"helhed-study-{study.id}-{job.id}.zip"
         _report(job_id, status="running", progress="")
         try:
-            result = export_package(
-                study,
-                exports_dir(app) / name,
-                user,
-                progress=lambda table, rows: _report(job_id, progress=f"{table}: {rows}"),
-            )
-            db.session.commit()
+            check_exporter(study, user)
+            with unscoped("research export", actor_id=user.id, study_id=study.id):
+                db.session.commit()
+                result = write_package(
+                    study,
+                    exports_dir(app) / name,
+                    progress=lambda table, rows: _report(job_id, progress=f"{table}: {rows}"),
+                )
+                end_read()
+                record_export(study, user, result)
+                db.session.commit()
         except Exception as exc:  # the page must learn that it failed, whatever the cause
             db.session.rollback()
             _report(job_id, status="failed", progress=str(exc)[:200], finished_at=utcnow())

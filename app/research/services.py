@@ -200,30 +200,43 @@ def studies_of(user: User) -> list[Study]:
 
 
 def export_package(study: Study, out: Path, actor: User, progress: Any = None) -> PackageResult:
-    """Write the package and leave a trail: one audit event, one record per municipality."""
+    """Write the package and leave a trail: one audit event, one record per municipality.
+
+    All in the caller's transaction; the background job runs the same steps in
+    transactions of their own (:mod:`app.research.jobs`).
+    """
+    check_exporter(study, actor)
+    with unscoped("research export", actor_id=actor.id, study_id=study.id):
+        result = write_package(study, out, progress=progress)
+        record_export(study, actor, result)
+    return result
+
+
+def check_exporter(study: Study, actor: User) -> None:
     if actor.platform_role not in ("researcher", "operator") or (
         actor.platform_role == "researcher" and study not in studies_of(actor)
     ):
         raise ResearchError("only the study's researchers (or an operator) export it")
-    with unscoped("research export", actor_id=actor.id, study_id=study.id):
-        result = write_package(study, out, progress=progress)
-        for municipality_id, counts in result.row_counts.items():
-            db.session.add(
-                ExportRecord(
-                    municipality_id=municipality_id,
-                    study_id=study.id,
-                    user_id=actor.id,
-                    row_counts=counts,
-                    checksum=result.checksum,
-                )
-            )
-            record(
-                "export.package",
-                actor_id=actor.id,
+
+
+def record_export(study: Study, actor: User, result: PackageResult) -> None:
+    """The trail of a written package (the caller has crossed the tenant boundary)."""
+    for municipality_id, counts in result.row_counts.items():
+        db.session.add(
+            ExportRecord(
                 municipality_id=municipality_id,
-                object_type="study",
-                object_id=study.id,
-                details={"rows": counts, "checksum": result.checksum},
+                study_id=study.id,
+                user_id=actor.id,
+                row_counts=counts,
+                checksum=result.checksum,
             )
-        db.session.flush()
-    return result
+        )
+        record(
+            "export.package",
+            actor_id=actor.id,
+            municipality_id=municipality_id,
+            object_type="study",
+            object_id=study.id,
+            details={"rows": counts, "checksum": result.checksum},
+        )
+    db.session.flush()
