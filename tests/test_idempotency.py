@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -287,6 +287,10 @@ class CreatingForm:
     data: Callable[[WebWorld], dict[str, str]]
     #: The table one send adds a row to.
     table: str
+    #: Settings the send needs (a report job is rendered in the request, briefly).
+    config: dict[str, Any] = field(default_factory=dict)
+    #: Where the form is sent, when not to its own page.
+    action: str | None = None
 
 
 def _creating_forms() -> dict[str, CreatingForm]:
@@ -294,6 +298,7 @@ def _creating_forms() -> dict[str, CreatingForm]:
     from app.api.pages import TokenForm
     from app.families.forms import EnrolForm, MemberForm
     from app.plans.views import GoalForm
+    from app.reports.views import ReportForm
     from app.teams.views import AssignForm
 
     return {
@@ -342,6 +347,15 @@ def _creating_forms() -> dict[str, CreatingForm]:
             lambda w: {"email": "ny@example.test", "name": "Ny Kollega", "role": "staff"},
             "membership",
         ),
+        "reports.pdf": CreatingForm(
+            ReportForm,
+            lambda w: "/reports/",
+            lambda w: {"language": "da"},
+            "report_job",
+            # Rendered inline and stopped at once: the job's row is what counts here.
+            {"EXPORTS_INLINE": True, "REPORT_TIMEOUT_SECONDS": 0.01},
+            "/reports/pdf",
+        ),
         "tokens.index": CreatingForm(
             TokenForm,
             lambda w: "/tokens/",
@@ -383,6 +397,16 @@ def _page_token(client: Any, url: str) -> str:
     return found.group(1)
 
 
+def _sendable(
+    case: CreatingForm, client: Any, world: WebWorld, app: Any, monkeypatch: Any
+) -> tuple[str, dict[str, str]]:
+    """Where to send *case*'s form, and its answers with the token of a fresh page."""
+    for name, value in case.config.items():
+        monkeypatch.setitem(app.config, name, value)
+    token = _page_token(client, f"/{SLUG}{case.url(world)}")
+    return f"/{SLUG}{case.action or case.url(world)}", {**case.data(world), "once_token": token}
+
+
 def test_every_creating_form_is_checked_here():
     """Every form built on the one-time form base has a case below."""
     assert {case.form for case in _creating_forms().values()} == _all_subclasses(OneTimeForm)
@@ -390,11 +414,10 @@ def test_every_creating_form_is_checked_here():
 
 @pytest.mark.parametrize("endpoint", sorted(_creating_forms()))
 def test_a_creating_form_sent_twice_creates_one_row_and_lands_where_the_first_did(
-    app_ctx, client, web_world, endpoint
+    app_ctx, client, web_world, endpoint, monkeypatch
 ):
     case = _creating_forms()[endpoint]
-    url = f"/{SLUG}{case.url(web_world)}"
-    data = {**case.data(web_world), "once_token": _page_token(client, url)}
+    url, data = _sendable(case, client, web_world, app_ctx, monkeypatch)
     before = _counts(app_ctx)
     first = client.post(url, data=data)
     assert first.status_code in (200, 302), first.get_data(as_text=True)
@@ -412,11 +435,10 @@ def test_a_creating_form_sent_twice_creates_one_row_and_lands_where_the_first_di
 
 @pytest.mark.parametrize("endpoint", sorted(_creating_forms()))
 def test_a_creating_form_sent_twice_at_the_same_moment_creates_one_row(
-    app_ctx, client, live, web_world, endpoint
+    app_ctx, client, live, web_world, endpoint, monkeypatch
 ):
     case = _creating_forms()[endpoint]
-    url = f"/{SLUG}{case.url(web_world)}"
-    data = {**case.data(web_world), "once_token": _page_token(client, url)}
+    url, data = _sendable(case, client, web_world, app_ctx, monkeypatch)
     cookie = client.get_cookie("session")
     assert cookie is not None
     db.session.commit()

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.core.db import db
+from app.core.forms import OneTimeForm
 from app.i18n import current_language
 from app.reports.figures import (
     CSV_HEADER,
@@ -40,6 +41,7 @@ from app.reports.render import failure_text, render_body
 from app.research.models import Study
 from app.research.views import _researchers_only, _study_or_404
 from app.tenancy.models import Municipality
+from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import (
     TenantBlueprint,
     current_municipality,
@@ -108,6 +110,7 @@ def municipality() -> str:
         report=report,
         body=render_body(report, current_language()),
         pdf_action=url_for("reports.pdf", slug=current_municipality().slug),
+        once_form=ReportForm(),
         csv_url=url_for("reports.indicators_csv", slug=current_municipality().slug),
         jobs=_my_jobs(ReportJob.municipality_id == current_municipality().id),
         job_url=lambda job: url_for("reports.job", slug=current_municipality().slug, job_id=job.id),
@@ -120,13 +123,24 @@ def indicators_csv() -> Response:
     return _csv(_own_report(), f"helhed-{current_municipality().slug}-indicators.csv")
 
 
+class ReportForm(OneTimeForm):
+    """Asks for a PDF of the municipality's report (the language is the button pressed)."""
+
+
 @tenant.route("/pdf", methods=["POST"])
 @roles_required(*REPORT_ROLES)
 def pdf() -> Response:
-    if not FlaskForm().validate_on_submit():
+    form = ReportForm()
+    if not form.validate_on_submit():
         abort(400)
+    if (repeat := repeat_of(form, url_for("reports.municipality"))) is not None:
+        return repeat
+    # start_job commits the job (and the token's claim) before it starts the renderer; a
+    # repeat in the moment before the landing is stored goes to the report page instead.
     job = start_job(current_user, _language(), municipality=current_municipality())
-    return redirect(url_for("reports.job", slug=current_municipality().slug, job_id=job.id))
+    target = lands_on(url_for("reports.job", slug=current_municipality().slug, job_id=job.id))
+    db.session.commit()
+    return redirect(target)
 
 
 def _own_job(job_id: int) -> ReportJob:
