@@ -6,6 +6,8 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
+from flask import got_request_exception
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON, DateTime, MetaData, event
@@ -64,7 +66,56 @@ class TenantSession(FlaskSession):
     """The application's session class; :mod:`app.tenancy.scoping` attaches the tenant rules."""
 
 
-db = SQLAlchemy(model_class=Base, session_options={"class_": TenantSession})
+#: ``hide_parameters``: an error's message never carries the values of its statement (a
+#: person's name, an encrypted CPR number), so no log or traceback does either.
+db = SQLAlchemy(
+    model_class=Base,
+    session_options={"class_": TenantSession},
+    engine_options={"hide_parameters": True},
+)
+
+#: SQLSTATE classes whose PostgreSQL messages name the constraint, table or column at fault
+#: but never quote a value: integrity (the value itself is in the DETAIL, which is dropped),
+#: connection, transaction state and rollback, syntax and access, resources, object state,
+#: operator intervention, and the messages of our own triggers (P0).
+_MESSAGES_WITHOUT_VALUES = ("08", "23", "25", "40", "42", "53", "55", "57", "P0", "22001")
+
+
+@event.listens_for(Engine, "handle_error")
+def _no_values_in_database_errors(context: Any) -> None:
+    """Keep the values of a refused row out of the error's message, and so out of the logs.
+
+    PostgreSQL's messages quote values: ``DETAIL: Key (email)=(…) already exists``,
+    ``Failing row contains (…)``, ``invalid input syntax for type date: "…"``. What stays
+    is what a developer needs: the error's class, its SQLSTATE, the constraint, table and
+    column, and the main message where it never holds a value. SQLite's messages name only
+    the constraint or column, and stay as they are.
+    """
+    original = context.original_exception
+    if not isinstance(original, psycopg.Error) or context.sqlalchemy_exception is None:
+        return
+    diag = original.diag
+    state = original.sqlstate or diag.sqlstate or ""
+    if state.startswith(_MESSAGES_WITHOUT_VALUES) and diag.message_primary:
+        message = diag.message_primary
+    else:
+        message = "(its message is withheld: it may quote a value)"
+    names = (
+        ("constraint", diag.constraint_name),
+        ("table", diag.table_name),
+        ("column", diag.column_name),
+    )
+    where = "".join(f", {name} {value}" for name, value in names if value)
+    original.args = (f"{message} [SQLSTATE {state}{where}]",)
+    wrapper = context.sqlalchemy_exception
+    wrapper.args = (f"({type(original).__module__}.{type(original).__name__}) {original}",)
+
+
+@got_request_exception.connect
+def _roll_back_a_failed_request(sender: Any, exception: BaseException, **extra: Any) -> None:
+    """A request whose write failed leaves its session unusable until rolled back, and the
+    error page reads through it (the signed-in user): roll back before it is rendered."""
+    db.session.rollback()
 
 
 @event.listens_for(Engine, "connect")

@@ -1,0 +1,182 @@
+"""No personal data in the logs, not even when the database refuses a write.
+
+Writes carrying a planted name, e-mail address and CPR number are made to fail in the
+database (every kind of refusal either database gives: a unique value, a foreign key, a
+check, a missing value, a value too long), through the service layer with the failure
+logged as the background jobs log theirs, and through a real request that answers 500,
+which Flask logs. Every log record's formatted text, tracebacks included, is then searched
+for the planted values: the name, the e-mail address, the CPR number with and without its
+dash, and the CPR number as the database received it, encrypted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from app.auth.models import User
+from app.core.db import db
+from app.families.models import Member
+from app.tenancy.scoping import tenant_scope
+from tests.conftest import owner_engine
+
+NAME = "Plantedine Loggesen"
+EMAIL = "plantedine.loggesen@example.test"
+CPR = "150387-4721"
+
+
+class Captured(logging.Handler):
+    """Every record, formatted as a log file would hold it (message and traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(self.format(record))
+
+
+@pytest.fixture
+def log(app: Flask) -> Iterator[Captured]:
+    """A real handler on the root logger and on the app's own (which need not propagate)."""
+    handler = Captured()
+    loggers = [logging.getLogger(), app.logger, logging.getLogger("werkzeug")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture
+def sent(app: Flask) -> Iterator[list[str]]:
+    """Every text parameter the database received: the CPR number's encrypted form too."""
+    values: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        pending = [parameters]
+        while pending:
+            value = pending.pop()
+            if isinstance(value, dict):
+                pending.extend(value.values())
+            elif isinstance(value, list | tuple):
+                pending.extend(value)
+            elif isinstance(value, str) and value.startswith("v1:"):
+                values.append(value)
+
+    event.listen(Engine, "before_cursor_execute", remember)
+    yield values
+    event.remove(Engine, "before_cursor_execute", remember)
+
+
+def planted(sent: list[str]) -> list[str]:
+    return [NAME, EMAIL, CPR, CPR.replace("-", ""), *sent]
+
+
+def assert_nothing_planted(log: Captured, sent: list[str], *, expected_records: int) -> None:
+    assert len(log.texts) >= expected_records, log.texts
+    leaks = {value: [t for t in log.texts if value in t] for value in planted(sent)}
+    assert {value: found for value, found in leaks.items() if found} == {}
+
+
+def _member(family, **overrides) -> Member:
+    values = dict(
+        municipality_id=family.municipality_id,
+        family_id=family.id,
+        role="adult",
+        name=NAME,
+        cpr=CPR,
+        start_date=date(2026, 2, 1),
+    )
+    return Member(**{**values, **overrides})
+
+
+#: Every kind of refusal, each a write that carries the planted values. (SQLite does not
+#: check a text's length, so that one is refused by PostgreSQL alone.)
+REFUSALS: dict[str, Callable[..., object]] = {
+    "unique value": lambda family, user: User(email=user.email, name=NAME, password_hash="x"),
+    "foreign key": lambda family, user: _member(family, family_id=family.id + 10_000),
+    "check": lambda family, user: _member(family, end_date=date(2026, 1, 1)),
+    "check on a code": lambda family, user: _member(family, role="grandparent"),
+    "missing value": lambda family, user: _member(family, start_date=None),
+    "too long": lambda family, user: _member(family, name=NAME + " " + "x" * 300),
+}
+
+
+@pytest.mark.parametrize("refusal", list(REFUSALS))
+def test_a_refused_write_logs_no_personal_data(
+    app, municipalities, make_family, make_user, log, sent, backend, refusal
+):
+    family = make_family("brondby")
+    user = make_user(email=EMAIL)
+    with tenant_scope(municipalities["brondby"]):
+        db.session.add(REFUSALS[refusal](family, user))
+        try:
+            db.session.flush()
+        except DBAPIError:
+            # As the background jobs log their failures: the message and the traceback.
+            app.logger.exception("the write failed")
+            logging.getLogger("helhed.test").exception("the write failed")
+            db.session.rollback()
+        else:
+            db.session.rollback()
+            if backend == "sqlite" and refusal == "too long":
+                pytest.skip("SQLite does not check the length of a text")
+            pytest.fail(f"the database accepted the {refusal}")
+    assert_nothing_planted(log, sent, expected_records=2)
+
+
+@pytest.fixture
+def refusing_member_table(app: Flask, backend: str) -> Iterator[None]:
+    """The database refuses the planted person, after the application has accepted them.
+
+    A check on PostgreSQL (its message lists the whole refused row), a trigger on SQLite
+    (which cannot add a check to a table it has).
+    """
+    statements = {
+        "postgresql": (
+            f"ALTER TABLE family_member ADD CONSTRAINT test_refuses_planted "
+            f"CHECK (name <> '{NAME}')",
+            "ALTER TABLE family_member DROP CONSTRAINT test_refuses_planted",
+        ),
+        "sqlite": (
+            f"CREATE TRIGGER test_refuses_planted BEFORE INSERT ON family_member "
+            f"WHEN NEW.name = '{NAME}' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            "DROP TRIGGER test_refuses_planted",
+        ),
+    }[backend]
+    with owner_engine(app).begin() as connection:
+        connection.execute(text(statements[0]))
+    try:
+        yield
+    finally:
+        with owner_engine(app).begin() as connection:
+            connection.execute(text(statements[1]))
+
+
+def test_a_request_the_database_refuses_logs_no_personal_data(
+    app, client, auth, municipalities, make_family, make_user, log, sent, refusing_member_table
+):
+    staff = make_user(municipalities["brondby"], "staff")
+    family = make_family("brondby", adults=0, children=0, team=[staff])
+    auth.login(staff.email)
+    # Flask logs an unhandled error itself only when it does not hand it on (as in tests).
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        response = client.post(
+            f"/brondby/families/{family.id}/members/new",
+            data={"role": "adult", "name": NAME, "cpr": CPR},
+        )
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+    assert response.status_code == 500
+    assert sent, "the refused row never reached the database"
+    assert_nothing_planted(log, sent, expected_records=1)
