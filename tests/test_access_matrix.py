@@ -14,6 +14,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from app.admin.models import Invitation
 from app.api.models import ApiToken
 from app.api.tokens import create_token
 from app.collection.services import forms_for_wave, save_submission
@@ -26,7 +27,7 @@ from app.research.services import create_study, grant_study
 from app.teams.models import Assignment
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import PASSWORD, log_in, valid_formdata
-from tests.test_tenant_isolation_routes import tenant_rules
+from tests.test_tenant_isolation_routes import invite_someone, tenant_rules
 
 ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
 FAMILY_ARGS = {"family_id", "member_id", "wave_id", "submission_id", "assignment_id", "goal_id"}
@@ -105,6 +106,7 @@ def jammerbugt_world(municipalities, make_user, make_family):
     bystander = make_user(jammerbugt, "staff")
     with tenant_scope(jammerbugt, bystander.id):
         create_token(bystander, jammerbugt, "bystander")
+        invite_someone(jammerbugt, make_user, users["admin"])
         db.session.commit()
     study = create_study("Matrix", "Test", "Test")
     grant_study(jammerbugt, study, forms=["family_intake"], waves=["intake"])
@@ -195,6 +197,7 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
             department_id = db.session.scalars(select(Department.id)).first()
             # A token of the bystander: the matrix may revoke it harmlessly.
             token_id = db.session.scalars(select(ApiToken.id)).first()
+            invitation_id = db.session.scalars(select(Invitation.id)).first()
             grant_id = db.session.scalars(select(Grant.id)).first()
         study_id = db.session.scalars(select(Study.id)).first()
         job_id = report_job_for(users["admin"], jammerbugt)
@@ -224,6 +227,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = "intake"
                 elif argument == "job_id":
                     values[argument] = job_id
+                elif argument == "invitation_id":
+                    values[argument] = invitation_id
                 else:
                     values[argument] = ids[family][argument]  # type: ignore[index]
             url = build(app_ctx, rule, values)

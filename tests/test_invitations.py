@@ -231,3 +231,23 @@ def test_someone_elses_invitation_answers_404_and_changes_nothing(client, auth, 
     assert memberships_of(invited) == []
     assert answer(client, invitation, "accept").status_code == 302
     assert ("brondby", "staff") in memberships_of(invited)
+
+
+def test_an_admin_withdraws_an_invitation_before_it_is_answered(client, auth, accounts):
+    admin, others = accounts
+    person = others["another municipality's staff"]
+    auth.login(admin.email)
+    invite(client, person.email, role="admin")
+    (invitation,) = invitation_ids(person)
+    people = page(client, "/brondby/people")
+    assert f"/brondby/admin/invitations/{invitation}/withdraw" in people
+    assert client.post(f"/brondby/admin/invitations/{invitation}/withdraw").status_code == 302
+    assert f"/admin/invitations/{invitation}/" not in page(client, "/brondby/people")
+    assert [e.details for e in audit("invitation.withdrawn")] == [
+        {"email": person.email, "role": "admin"}
+    ]
+    assert client.post(f"/brondby/admin/invitations/{invitation}/withdraw").status_code == 404
+    auth.logout()
+    auth.login(person.email)
+    assert answer(client, invitation, "accept").status_code == 404
+    assert memberships_of(person) == [("vejle", "staff")]

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.admin.models import Invitation
 from app.api.models import ApiToken
 from app.auth.models import Membership, User
 from app.collection.models import Submission
@@ -60,6 +61,14 @@ def _submit_intake(municipality: Municipality, family_id: int) -> None:
         db.session.commit()
 
 
+def invite_someone(municipality: Municipality, make_user, admin) -> None:
+    """An invitation waiting in *municipality*, for an account that is nobody's member."""
+    from app.admin.invitations import invite
+
+    invitee = make_user()
+    invite(municipality, invitee, invitee.email, "staff", invited_by=admin.id)
+
+
 def _membership_of(municipality: Municipality) -> int:
     with tenant_scope(municipality):
         return db.session.scalars(select(Membership.id)).first()  # type: ignore[return-value]
@@ -86,6 +95,7 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "goal_id": _first(Goal),
     "department_id": _first(Department),
     "token_id": _first(ApiToken),
+    "invitation_id": _first(Invitation),
     "grant_id": _first(Grant),
     "job_id": _first(ReportJob),
     # Platform-level, shared by every municipality: not a tenant's id.
@@ -146,6 +156,7 @@ def world(municipalities, make_user, make_family):
 
         with tenant_scope(municipalities[slug], staff.id):
             create_token(staff, municipalities[slug], "isolation")
+            invite_someone(municipalities[slug], make_user, staff)
             db.session.commit()
         _submit_intake(municipalities[slug], family.id)
     users = {role: make_user(brondby, role, email=f"{role}@brondby.test") for role in MEMBER_ROLES}

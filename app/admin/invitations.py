@@ -132,3 +132,18 @@ def answer(invitation: Invitation, user: User, *, accept: bool) -> Membership | 
         )
         db.session.flush()  # inside the municipality's scope, which checks every write
     return membership
+
+
+def withdraw(invitation: Invitation) -> None:
+    """The admin takes back an invitation not yet answered (a wrong address, a wrong role)."""
+    if not invitation.pending(utcnow()):
+        raise InvitationError(_l("The invitation has already been answered or has expired."))
+    record(
+        "invitation.withdrawn",
+        municipality_id=invitation.municipality_id,
+        object_type="invitation",
+        object_id=invitation.id,
+        details={"email": invitation.email, "role": invitation.role},
+    )
+    db.session.delete(invitation)
+    db.session.flush()

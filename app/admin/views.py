@@ -13,6 +13,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from app.admin.invitations import InvitationError, withdraw
 from app.admin.models import Invitation
 from app.admin.services import (
     AdminError,
@@ -326,4 +327,21 @@ def remove_person(membership_id: int) -> Response:
         return redirect(url_for("tenancy.person", membership_id=membership.id))
     db.session.commit()
     flash(_("%(name)s no longer has access to the municipality.", name=name), "success")
+    return redirect(url_for("tenancy.people"))
+
+
+@bp.route("/invitations/<int:invitation_id>/withdraw", methods=["POST"])
+def withdraw_invitation(invitation_id: int) -> Response:
+    invitation = get_or_404(Invitation, invitation_id)
+    require_role("admin")
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    email = invitation.email
+    try:
+        withdraw(invitation)
+    except InvitationError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("tenancy.people"))
+    db.session.commit()
+    flash(_("The invitation for %(email)s is withdrawn.", email=email), "success")
     return redirect(url_for("tenancy.people"))
