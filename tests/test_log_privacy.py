@@ -2,7 +2,7 @@
 
 Writes carrying a planted name, e-mail address and CPR number are made to fail in the
 database (every kind of refusal either database gives: a unique value, a foreign key, a
-check, a missing value, a value too long), through the service layer with the failure
+check, a missing value, a value too long or of the wrong type), through the service layer with the failure
 logged as the background jobs log theirs, and through a real request that answers 500,
 which Flask logs. Every log record's formatted text, tracebacks included, is then searched
 for the planted values: the name, the e-mail address, the CPR number with and without its
@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 
 from app.auth.models import User
 from app.core.db import db
@@ -108,6 +108,8 @@ REFUSALS: dict[str, Callable[..., object]] = {
     "check on a code": lambda family, user: _member(family, role="grandparent"),
     "missing value": lambda family, user: _member(family, start_date=None),
     "too long": lambda family, user: _member(family, name=NAME + " " + "x" * 300),
+    # PostgreSQL quotes such a value in the main message, not only in its details.
+    "not a date": lambda family, user: _member(family, start_date=NAME),
 }
 
 
@@ -121,7 +123,7 @@ def test_a_refused_write_logs_no_personal_data(
         db.session.add(REFUSALS[refusal](family, user))
         try:
             db.session.flush()
-        except DBAPIError:
+        except StatementError:  # the database's refusals, and its driver's
             # As the background jobs log their failures: the message and the traceback.
             app.logger.exception("the write failed")
             logging.getLogger("helhed.test").exception("the write failed")
