@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,32 +114,23 @@ def events(criteria: AuditFilter, *, page: int = 1, per_page: int = 100) -> list
     return list(db.session.execute(criteria.apply(statement)))
 
 
-def csv_lines(criteria: AuditFilter) -> Iterator[str]:
-    """The filtered trail as CSV, oldest first, streamed in batches (a generator)."""
+def csv_rows(criteria: AuditFilter) -> Iterator[tuple[str, ...]]:
+    """The filtered trail as CSV rows, the header first, oldest first (a generator)."""
     from app.auth.models import User
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    yield CSV_COLUMNS
     statement = criteria.apply(
         select(AuditEvent, User.email)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
         .execution_options(yield_per=1000)
     )
-    for count, (event_row, email) in enumerate(db.session.execute(statement), 1):
-        writer.writerow(
-            (
-                event_row.occurred_at.isoformat(timespec="seconds"),
-                email or "",
-                event_row.action,
-                event_row.object_type or "",
-                event_row.object_id or "",
-                json.dumps(event_row.details, ensure_ascii=False, sort_keys=True),
-            )
+    for event_row, email in db.session.execute(statement):
+        yield (
+            event_row.occurred_at.isoformat(timespec="seconds"),
+            email or "",
+            event_row.action,
+            event_row.object_type or "",
+            event_row.object_id or "",
+            json.dumps(event_row.details, ensure_ascii=False, sort_keys=True),
         )
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()

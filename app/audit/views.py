@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, render_template, request, stream_with_context
+from flask import Response, render_template, request
 
-from app.audit.services import AuditFilter, csv_lines, events, record
+from app.audit.services import AuditFilter, csv_rows, events, record
+from app.core import csvfile
 from app.core.db import db
 from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
 
@@ -77,9 +78,7 @@ def download_csv(name: str, municipality_id: int | None) -> Response:
         details={k: v for k, v in request.args.items() if v},
     )
     db.session.commit()
-    response = Response(stream_with_context(csv_lines(criteria)), mimetype="text/csv")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csvfile.response(csv_rows(criteria), name)
 
 
 @bp.route("/")
@@ -90,6 +89,7 @@ def log() -> str:
 
 @bp.route("/audit.csv")
 @roles_required("admin")
+@csvfile.serves_csv
 def download() -> Response:
     municipality = current_municipality()
     return download_csv(

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.core import csvfile
 from app.core.db import db
 from app.tenancy.models import Municipality
 
@@ -36,6 +37,7 @@ def audit_log() -> str:
 
 
 @bp.route("/audit/audit.csv")
+@csvfile.serves_csv
 def audit_download() -> Response:
     from app.audit.views import download_csv
 

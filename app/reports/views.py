@@ -3,9 +3,7 @@ comparison of its granted municipalities for the study's researchers."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
+from itertools import chain
 
 from flask import (
     Blueprint,
@@ -16,7 +14,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -24,6 +21,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.core import csvfile
 from app.core.db import db
 from app.core.forms import OneTimeForm
 from app.i18n import current_language
@@ -63,20 +61,7 @@ def _language() -> str:
 
 
 def _csv(report: Report, name: str) -> Response:
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for row in [CSV_HEADER, *rows(report)]:
-            writer.writerow(row)
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-
-    return Response(
-        stream_with_context(generate()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csvfile.response(chain([CSV_HEADER], rows(report)), name)
 
 
 def _download(job: ReportJob) -> Response:
@@ -119,6 +104,7 @@ def municipality() -> str:
 
 @tenant.route("/indicators.csv")
 @roles_required(*REPORT_ROLES)
+@csvfile.serves_csv
 def indicators_csv() -> Response:
     return _csv(_own_report(), f"helhed-{current_municipality().slug}-indicators.csv")
 
@@ -232,6 +218,7 @@ def study(study_id: int) -> str:
 
 
 @platform.route("/studies/<int:study_id>/report/indicators.csv", endpoint="indicators_csv")
+@csvfile.serves_csv
 def indicators_csv_for_study(study_id: int) -> Response:
     the_study = _study_or_404(study_id)
     return _csv(_study_report(the_study), f"helhed-study-{the_study.id}-indicators.csv")

@@ -10,17 +10,15 @@ Privacy, in one place: family and person ids are keyed HMAC pseudonyms of the st
 identifying fields never leave; free text leaves only under a grant that allows it
 (otherwise ``NS``); dates become months since enrolment; families without research consent
 are left out; only approved waves of granted municipalities leave; and every cell that a
-spreadsheet would read as a formula is neutralised.
+spreadsheet would read as a formula is neutralised (``app.core.csvfile``).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
 import json
-import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from sqlalchemy import select
 
 from app import __version__
 from app.collection.models import FormVersion, Submission
+from app.core import csvfile
 from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import FieldDef, FormDef, pick
@@ -47,22 +46,7 @@ NOT_SHARED = "NS"
 MISSING_VALUES = [NOT_ANSWERED, NOT_IN_VERSION, NOT_SHARED]
 BATCH = 1000
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_CHARS = frozenset(_FORMULA_START)
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
 LEVEL_TABLES = {"family": "families", "adult": "adults", "child": "children"}
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet would run as a formula gets a leading apostrophe.
-
-    Plain numbers (``-1.5``) are numbers to every spreadsheet and stay as they are, so the
-    numeric columns keep their type.
-    """
-    if cell.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(cell):
-        return "'" + cell
-    return cell
 
 
 def pseudonym(key: str, kind: str, object_id: int) -> str:
@@ -279,7 +263,7 @@ def write_package(
             with archive.open(name, "w") as member:
                 hashing = _HashingWriter(member)
                 text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")  # type: ignore[arg-type]
-                writer = csv.writer(text)
+                writer = csvfile.writer(text)
                 writer.writerow(header)
                 for written, (municipality_id, row) in enumerate(rows, 1):
                     writer.writerow([_cell(value) for value in row])
@@ -296,7 +280,7 @@ def write_package(
                     "path": name,
                     "profile": "tabular-data-resource",
                     "format": "csv",
-                    "mediatype": "text/csv",
+                    "mediatype": csvfile.MEDIA_TYPE,
                     "encoding": "utf-8",
                     "description": description,
                     "schema": schema,
@@ -384,19 +368,17 @@ def write_package(
 
 
 def _cell(value: Any) -> Any:
-    """A value as the CSV shows it, neutralised. Runs for every cell of a package."""
+    """A value in the package's notation; the writer neutralises it. Runs for every cell."""
     kind = type(value)
-    if kind is str:
-        return neutralise(value) if value[:1] in _FORMULA_CHARS else value
-    if kind is int:
-        return value  # csv writes it as str() does; a plain number needs no neutralising
+    if kind is str or kind is int:
+        return value
     if value is None:
         return NOT_ANSWERED
     if kind is bool:
-        return "true" if value else "false"
+        return "true" if value else "false"  # Table Schema's booleans
     if kind is float:
         return f"{value:g}" if abs(value) < 1e15 else str(value)
-    return neutralise(str(value))
+    return str(value)
 
 
 # -- the tables ---------------------------------------------------------------------------------

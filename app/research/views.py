@@ -23,6 +23,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.audit.services import record
+from app.core import csvfile
 from app.core.db import db
 from app.definitions.model import WAVES
 from app.families.models import Wave
@@ -121,6 +122,7 @@ def job(study_id: int, job_id: int) -> str:
 
 
 @platform.route("/studies/<int:study_id>/exports/<int:job_id>/download")
+@csvfile.serves_csv  # a zip of the package's CSV files
 def download(study_id: int, job_id: int) -> Response:
     the_job = _job_or_404(_study_or_404(study_id), job_id)
     if the_job.status != "done" or not the_job.file_name:
