@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import User
-from app.auth.services import hash_password
+from app.auth.services import AccountError, create_user, find_user, hash_password
 from app.collection.services import forms_for_wave, save_submission
 from app.config import PROJECT_ROOT
 from app.core import csvfile
@@ -297,3 +297,27 @@ def test_numbers_stay_numbers() -> None:
     out = io.StringIO()
     csvfile.writer(out).writerow([-3, "-3", "=1+1", None, 1.5])
     assert out.getvalue() == "-3,-3,'=1+1,,1.5\r\n"
+
+
+@pytest.mark.parametrize("first", ["=", "+", "-", "@"])
+def test_an_email_address_that_starts_a_formula_is_refused_at_input(
+    app: Flask, client: FlaskClient, municipalities, make_user, first: str
+) -> None:
+    address = f"{first}hyperlink@example.org"
+    with pytest.raises(AccountError, match="cannot begin with"):
+        create_user(address, "Eva", PASSWORD)
+    db.session.rollback()
+
+    admin = make_user(municipalities["brondby"], "admin")
+    log_in(client, admin.email)
+    page = client.post(
+        "/brondby/admin/people/new", data={"email": address, "name": "Eva", "role": "staff"}
+    )
+    assert page.status_code == 200
+    assert "En e-mailadresse kan ikke begynde med =, +, - eller @." in page.get_data(as_text=True)
+
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", f"--email={address}", "--name=Eva", f"--password={PASSWORD}"]
+    )
+    assert result.exit_code == 1 and "cannot begin with" in result.output
+    assert find_user(address) is None

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.admin.invitations import InvitationError, withdraw
 from app.admin.models import Invitation
@@ -25,6 +25,7 @@ from app.admin.services import (
     update_settings,
 )
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
 from app.core.db import db
 from app.core.forms import OneTimeForm, WholeNumberField
@@ -102,11 +103,17 @@ class DepartmentForm(OneTimeForm):
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
 
 
+def _no_formula_start(form: FlaskForm, field: EmailField) -> None:
+    if (field.data or "").strip().startswith(EMAIL_FORBIDDEN_START):
+        raise ValidationError(_l("An e-mail address cannot begin with =, +, - or @."))
+
+
 class PersonForm(OneTimeForm):
     email = EmailField(
         _l("E-mail"),
         validators=[
             DataRequired(),
+            _no_formula_start,
             Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Write an e-mail address.")),
             Length(max=254),
         ],

@@ -28,6 +28,11 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+#: First characters an e-mail address may not have: a spreadsheet opening the audit CSV
+#: would read the address as a formula (the CSV writer neutralises it too).
+EMAIL_FORBIDDEN_START = ("=", "+", "-", "@")
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
@@ -53,6 +58,8 @@ def create_user(email: str, name: str, password: str, *, platform_role: str | No
     email = normalise_email(email)
     if "@" not in email:
         raise AccountError(f"{email!r} is not an e-mail address")
+    if email.startswith(EMAIL_FORBIDDEN_START):
+        raise AccountError("an e-mail address cannot begin with =, +, - or @")
     if platform_role is not None and platform_role not in PLATFORM_ROLES:
         raise AccountError(f"unknown platform role {platform_role!r}")
     if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
