@@ -2,11 +2,12 @@
 
 Writes carrying a planted name, e-mail address and CPR number are made to fail in the
 database (every kind of refusal either database gives: a unique value, a foreign key, a
-check, a missing value, a value too long or of the wrong type), through the service layer with the failure
-logged as the background jobs log theirs, and through a real request that answers 500,
-which Flask logs. Every log record's formatted text, tracebacks included, is then searched
-for the planted values: the name, the e-mail address, the CPR number with and without its
-dash, and the CPR number as the database received it, encrypted.
+check, a missing value, a value too long or of the wrong type): through the service layer
+with the failure logged as the background jobs log theirs, through a real request that
+answers 500, which Flask logs, and through a real report job that fails on a value it
+reads. Every log record's formatted text, tracebacks included, is then searched for the
+planted values: the name, the e-mail address, the CPR number with and without its dash,
+and the CPR number as the database received it, encrypted.
 """
 
 from __future__ import annotations
@@ -182,3 +183,43 @@ def test_a_request_the_database_refuses_logs_no_personal_data(
     assert response.status_code == 500
     assert sent, "the refused row never reached the database"
     assert_nothing_planted(log, sent, expected_records=1)
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_a_failed_report_job_logs_no_personal_data(
+    app, client, auth, municipalities, make_family, make_user, log
+):
+    """A background job that fails on a value it reads: PostgreSQL quotes the value.
+
+    A number answer holds a person's name (written past the form's checks, straight into
+    the database); the report job's figures read it as a number and the job fails, logging
+    its traceback. (SQLite reads such a text as the number 0 and does not fail.)
+    """
+    from tests.test_research import fill_wave
+
+    brondby = municipalities["brondby"]
+    family = make_family("brondby")
+    with tenant_scope(brondby):
+        fill_wave(brondby, family, family.waves[0])
+        db.session.commit()
+    with owner_engine(app).begin() as connection:
+        changed = connection.execute(
+            text(
+                "UPDATE submission SET answers = jsonb_set(answers, '{n_contact_persons}', "
+                "to_jsonb(CAST(:name AS text))) WHERE form_id = 'family_intake'"
+            ),
+            {"name": NAME},
+        ).rowcount
+    assert changed == 1
+    lead = make_user(brondby, "lead")
+    auth.login(lead.email)
+    app.config["EXPORTS_INLINE"] = True
+    try:
+        response = client.post("/brondby/reports/pdf", data={"language": "da"})
+    finally:
+        app.config["EXPORTS_INLINE"] = False
+    assert response.status_code == 302
+    job_page = client.get(response.location).get_data(as_text=True)
+    assert "PDF&#39;en kunne ikke laves" in job_page, "the job did not fail"
+    assert_nothing_planted(log, [], expected_records=1)
+    assert any("report job" in text and "Traceback" in text for text in log.texts)
