@@ -11,9 +11,11 @@ from typing import Any
 
 from app import __version__
 from app.api.idempotency import KEY_PATTERN
+from app.api.links import add_links
 from app.collection.models import FormVersion
 from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
+from app.tenancy.config_files import SLUG_RE
 from app.tenancy.models import TEAM_MODELS, Department, Municipality
 
 MAX_ID = 2_147_483_647
@@ -72,6 +74,13 @@ DATE = {"type": "string", "format": "date"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 DATETIME = {"type": ["string", "null"], "format": "date-time"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+#: A date the API takes: the views refuse years before 1900 and after 2100.
+INPUT_DATE = {
+    **DATE,
+    "pattern": "^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
+}
+#: A name or label: the views refuse one of only spaces.
+REQUIRED_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -136,7 +145,7 @@ def _path(*names: str) -> list[dict[str, Any]]:
             "name": "slug",
             "in": "path",
             "required": True,
-            "schema": {"type": "string"},
+            "schema": {"type": "string", "pattern": SLUG_RE.pattern},
             "description": "The municipality, e.g. vejle",
         }
     ]
@@ -370,6 +379,7 @@ def document() -> dict[str, Any]:
             "schemas": _schemas(),
         },
     }
+    add_links(spec["paths"])
     _idempotent_posts(spec["paths"])
     return spec
 
@@ -664,15 +674,15 @@ def _schemas() -> dict[str, Any]:
             "required": ["label", "enrolment_date"],
             "additionalProperties": False,
             "properties": {
-                "label": {"type": "string", "minLength": 1, "maxLength": 200},
-                "enrolment_date": DATE,
+                "label": REQUIRED_TEXT,
+                "enrolment_date": INPUT_DATE,
             },
         },
         "FamilyPatch": {
             "type": "object",
             "required": ["enrolment_date"],
             "additionalProperties": False,
-            "properties": {"enrolment_date": DATE},
+            "properties": {"enrolment_date": INPUT_DATE},
         },
         "Member": {
             "type": "object",
@@ -695,20 +705,20 @@ def _schemas() -> dict[str, Any]:
             "additionalProperties": False,
             "properties": {
                 "role": {"type": "string", "enum": ["adult", "child"]},
-                "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                "name": REQUIRED_TEXT,
                 "cpr": {
                     "type": "string",
                     "pattern": "^[0-9]{6}-?[0-9]{4}$",
                     "description": "Optional; stored encrypted, never returned",
                 },
-                "start_date": DATE,
+                "start_date": INPUT_DATE,
             },
         },
         "MemberEnd": {
             "type": "object",
             "required": ["end_date"],
             "additionalProperties": False,
-            "properties": {"end_date": DATE},
+            "properties": {"end_date": INPUT_DATE},
         },
         "Wave": {
             "type": "object",
