@@ -6,7 +6,8 @@ tomorrow; one this module cannot fuzz fails until it is taught, or until it is l
 access matrix's ``expected()``) opens the page that holds the route's form, and Hypothesis
 posts that form's own field names with values no browser sends: control characters, NUL,
 long and right-to-left text, huge and negative numbers, impossible dates, repeated keys,
-missing and unknown fields, tampered hidden fields, odd URL segments, undecodable bodies.
+missing and unknown fields, tampered hidden fields, odd URL segments, undecodable bodies,
+file parts in text fields, JSON nested past any limit and bodies over the size limit.
 
 After every request the whole database is compared with what it was before:
 
@@ -22,6 +23,7 @@ API writes are fuzzed the same way in tests/api/test_fuzz_api.py.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
 from collections import Counter, defaultdict
@@ -262,8 +264,24 @@ ANY_VALUE = st.one_of(
     st.text(max_size=40),  # every code point but surrogates: controls, combining marks
     LONG,
 )
+#: Bodies refused whole before any view: JSON nested past the limit (and past the parser's
+#: recursion limit), one byte over MAX_CONTENT_LENGTH, a file part where text belongs.
+DEEP_JSON = tuple(b"[" * depth + b"]" * depth for depth in (33, 5_000, 100_000))
+OVERSIZE = b"a=" + b"x" * (1024 * 1024)
+FILE_IN_TEXT = (
+    b'--x\r\nContent-Disposition: form-data; name="label"; filename="a.txt"\r\n\r\n'
+    b"not text\r\n--x--\r\n"
+)
+LIMIT_BODIES = st.sampled_from(
+    [
+        *((body, "application/json") for body in DEEP_JSON),
+        (OVERSIZE, "application/x-www-form-urlencoded"),
+        (b'{"a": "' + OVERSIZE + b'"}', "application/json"),
+        (FILE_IN_TEXT, "multipart/form-data; boundary=x"),
+    ]
+)
 #: Bodies a form parser must survive: undecodable bytes, bad escapes, broken multipart.
-RAW_BODIES = st.tuples(
+_BROKEN_BODIES = st.tuples(
     st.one_of(
         st.binary(max_size=300),
         st.sampled_from(
@@ -281,6 +299,7 @@ RAW_BODIES = st.tuples(
         ]
     ),
 )
+RAW_BODIES = st.one_of(_BROKEN_BODIES, LIMIT_BODIES)
 
 
 # -- the forms on the pages --------------------------------------------------------------------
@@ -530,6 +549,17 @@ class _Live:
 
 
 LIVE = _Live()
+
+
+class _FilePart:
+    """A file part in place of a text field, as a crafted multipart request sends it; made
+    into a fresh upload for each request (a stream is read once)."""
+
+    def __repr__(self) -> str:
+        return "<a file part>"
+
+
+FILE_PART = _FilePart()
 #: Controls people type into; the tainted mode poisons all of them at once.
 TYPED = frozenset({"text", "textarea", "email", "search", "tel", "url", "password"})
 
@@ -563,7 +593,9 @@ def form_bodies(draw: Any, form: HtmlForm, hints: dict[str, list[str]]) -> Body:
     if draw(st.sampled_from(["form"] * 9 + ["raw"])) == "raw":
         return draw(RAW_BODIES)
     names = sorted(form.fields)
-    mode = draw(st.sampled_from(["browser", "one wrong", "tainted", "tampered", "all wrong"]))
+    mode = draw(
+        st.sampled_from(["browser", "one wrong", "tainted", "tampered", "all wrong", "files"])
+    )
     wrong = set(names) if mode == "all wrong" else set()
     if mode == "one wrong" and names:
         wrong = {draw(st.sampled_from(names))}
@@ -583,6 +615,8 @@ def form_bodies(draw: Any, form: HtmlForm, hints: dict[str, list[str]]) -> Body:
                 pairs.append((name, ""))
         elif mode == "tainted" and spec.kind in TYPED:
             pairs.append((name, draw(TAINTED)))
+        elif mode == "files" and spec.kind in TYPED:
+            pairs.append((name, FILE_PART))
         elif spec.kind == "checkbox":
             offered = hints.get(name) or spec.values
             chosen = draw(st.lists(st.sampled_from(offered), unique=True)) if offered else []
@@ -880,6 +914,14 @@ def send(checker: WriteChecker, url: str, body: Body) -> Any:
     if isinstance(body, tuple):
         raw, content_type = body
         return checker.open("POST", url, data=raw, content_type=content_type)
+    if any(value is FILE_PART for _, value in body.items(multi=True)):
+        uploads = [
+            (name, (io.BytesIO(b"not text"), "a.txt") if value is FILE_PART else value)
+            for name, value in body.items(multi=True)
+        ]
+        return checker.open(
+            "POST", url, data=MultiDict(uploads), content_type="multipart/form-data"
+        )
     return checker.open("POST", url, data=body)
 
 

@@ -20,12 +20,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.api.tokens import create_token
+from app.config import ConfigError, load_config
 from app.core.db import db
 from app.core.limits import MAX_JSON_DEPTH
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
+from tests.test_access_matrix import FAMILY_ARGS, expected
 from tests.test_fuzz_writes import (
     API_ENDPOINTS,
+    PLATFORM_ROLES,
+    ROLE_PREFERENCE,
     ROUTES,
     World,
     build_url,
@@ -196,6 +200,17 @@ def test_study_report_query_parameters_that_clash_with_its_links_are_ignored(
     assert f'href="/research/studies/{study_id}/report/indicators.csv"' in html
 
 
+def test_the_request_size_limit_comes_from_the_environment_and_leaves_forms_room(
+    tmp_path: Any,
+) -> None:
+    testing = {"HELHED_ENV": "testing"}
+    assert load_config(tmp_path, environ=testing)["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    config = load_config(tmp_path, environ={**testing, "MAX_CONTENT_LENGTH": "200000"})
+    assert config["MAX_CONTENT_LENGTH"] == 200_000
+    with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH must be at least"):
+        load_config(tmp_path, environ={**testing, "MAX_CONTENT_LENGTH": "1000"})
+
+
 def test_a_request_larger_than_the_limit_is_refused_with_a_clear_message(
     app_ctx: Flask, client: FlaskClient, fuzz_world: World
 ) -> None:
@@ -215,3 +230,60 @@ def test_a_request_larger_than_the_limit_is_refused_with_a_clear_message(
     )
     assert response.status_code == 413 and response.mimetype == PROBLEM
     assert f"{limit} bytes" in response.get_json()["detail"]
+
+
+#: Query strings no page offers: paging beyond any integer, parameters named like the
+#: arguments of url_for(), filters with impossible dates and overlong text.
+HOSTILE_QUERIES = (
+    "page=999999999999999999999&per_page=999999999999999999999",
+    "page=-1&per_page=0&status=" + "x" * 300,
+    "study_id=1&_scheme=javascript&_external=1&_method=DELETE&_anchor=x",
+    "municipality=" + "x" * 300 + "&q=" + "%25" * 100,
+    "since=99999-01-01&until=0000-00-00&object_id=" + "9" * 40,
+)
+
+
+def _reader(rule: Any) -> str | None:
+    """The least powerful role that may open a page, or None if no fuzzing user may."""
+    if "slug" in rule.arguments:
+        family = "A" if rule.arguments & FAMILY_ARGS else None
+        return next(
+            (r for r in ROLE_PREFERENCE if expected(rule.endpoint, "GET", r, family) == "allowed"),
+            None,
+        )
+    return PLATFORM_ROLES.get(rule.endpoint.split(".")[0], "staff_assigned")
+
+
+def test_every_page_and_list_takes_any_query_string(
+    app_ctx: Flask, client: FlaskClient, auth: Any, fuzz_world: World
+) -> None:
+    """Every page (and every API read) with each hostile query string: never a 5xx. The
+    family list's page overflowed the databases, and the study report's and the audit
+    log's query reached url_for() as its arguments."""
+    pages: dict[str, list[Any]] = {}
+    for rule in ROUTES.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        if rule.endpoint.startswith(("auth.", "api.")) or "job_id" in rule.arguments:
+            continue  # sign-in pages keep a pending sign-in; jobs: none in this world
+        role = _reader(rule)
+        if role is not None:
+            pages.setdefault(role, []).append(rule)
+    assert sum(len(rules) for rules in pages.values()) > 30
+    for role, rules in pages.items():
+        assert auth.login(fuzz_world.users[role].email).status_code == 302
+        for rule in rules:
+            url = build_url(app_ctx, rule, fuzz_world.values)
+            for query in HOSTILE_QUERIES:
+                response = client.get(f"{url}?{query}")
+                response.close()  # a CSV streams; closing ends its request
+                assert response.status_code < 500, f"{url}?{query}"
+    headers = {"Authorization": f"Bearer {_token(fuzz_world)}"}
+    for rule in ROUTES.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and "GET" in rule.methods:
+            url = build_url(app_ctx, rule, {**fuzz_world.values, "version": 1})
+            for query in HOSTILE_QUERIES:
+                response = client.get(f"{url}?{query}", headers=headers)
+                assert response.status_code < 500, f"{url}?{query}"
+                if response.status_code >= 400:
+                    assert response.mimetype == PROBLEM, f"{url}?{query}"

@@ -16,6 +16,8 @@ from app.tenancy.request import TenantBlueprint, current_municipality, roles_req
 bp = TenantBlueprint("audit", __name__, url_prefix="/admin/audit")
 
 PER_PAGE = 100
+#: The query parameters of the filter form, which the page's links carry on.
+FILTER_NAMES = ("action", "actor", "object_type", "object_id", "since", "until")
 
 
 def _date(name: str) -> date | None:
@@ -64,7 +66,9 @@ def listing(template_endpoint: str, csv_endpoint: str) -> str:
         problems=problems,
         endpoint=template_endpoint,
         csv_endpoint=csv_endpoint,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        # The filter only: any other parameter would reach url_for() as its own argument
+        # in the page's links (_method=DELETE failed to build, a 500).
+        args={k: v for k, v in request.args.items() if k in FILTER_NAMES},
     )
 
 

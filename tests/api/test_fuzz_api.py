@@ -4,10 +4,11 @@ problem+json, never a partial write.
 The schemathesis run (test_live_api.py) checks that responses match the document for
 requests the document describes; this one goes beyond the schema: wrong types and extreme
 values in the right keys, values in the answers no form accepts, NaN and numbers beyond
-any float, lone UTF-16 surrogates and NUL in strings, arbitrary JSON and bytes as the body,
-wrong content types and garbage in If-Match. After each request the database is compared
-with before, as for the pages (tests/test_fuzz_writes.py): a refused request changes
-nothing, an accepted one leaves whole data and its audit event.
+any float and integers beyond any id, lone UTF-16 surrogates and NUL in strings, JSON
+nested past the limit, arbitrary JSON and bytes as the body, bodies over the size limit, a
+file part in place of a field, wrong content types and garbage in If-Match. After each
+request the database is compared with before, as for the pages (tests/test_fuzz_writes.py):
+a refused request changes nothing, an accepted one leaves whole data and its audit event.
 """
 
 from __future__ import annotations
@@ -70,7 +71,17 @@ JSON_VALUES = st.recursive(
     ),
     max_leaves=12,
 )
-#: Values at the edges of what JSON and Python parse: beyond a float, NaN, nesting.
+
+
+def _nested(depth: int) -> Any:
+    value: Any = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+#: Values at the edges of what JSON and Python parse: beyond a float, NaN, nesting (also
+#: past the limit of 32 levels), integers beyond any id column.
 EXTREMES = st.sampled_from(
     [
         None,
@@ -79,6 +90,8 @@ EXTREMES = st.sampled_from(
         0,
         -1,
         2**31,
+        2**63,
+        10**21,
         -(2**63) - 1,
         10**400,
         1e308,
@@ -89,6 +102,7 @@ EXTREMES = st.sampled_from(
         [],
         {},
         [[[]]],
+        _nested(40),
         "x" * 5000,
         "²",
     ]
@@ -159,7 +173,7 @@ def _good(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     kind = schema.get("type")
     if kind == "string" and schema.get("format") == "date":
         return st.just(date.today().isoformat())
-    if kind == "string" and "pattern" in schema:
+    if kind == "string" and schema.get("pattern", "").startswith("^"):
         return st.from_regex(schema["pattern"], fullmatch=True)
     if kind == "string":
         return PLAIN_TEXT
@@ -255,9 +269,17 @@ def api_requests(
             if_match = LIVE
         elif kind == "garbage":
             if_match = draw(IF_MATCH)
-    if draw(st.sampled_from(["json"] * 9 + ["raw"])) == "raw":
+    shape = draw(st.sampled_from(["json"] * 8 + ["raw", "file part"]))
+    if shape == "raw":  # also deep JSON, an oversize body, a file part (RAW_BODIES)
         raw, content_type = draw(RAW_BODIES)
         return ApiRequest(raw, content_type, if_match)
+    if shape == "file part":  # a file where the document has a text field
+        name = draw(st.sampled_from(sorted(schema.get("properties", {})) or ["label"]))
+        raw = (
+            f'--x\r\nContent-Disposition: form-data; name="{name}"; filename="a.txt"\r\n\r\n'
+            "not text\r\n--x--\r\n"
+        ).encode()
+        return ApiRequest(raw, "multipart/form-data; boundary=x", if_match)
     body: dict[str, Any] = {}
     properties = schema.get("properties", {})
     for name, prop in properties.items():
