@@ -10,15 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from app import __version__
+from app.api.components import ID, ref, schemas
 from app.api.idempotency import KEY_PATTERN
 from app.api.links import add_links
 from app.collection.models import FormVersion
-from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
-from app.plans.models import GOAL_STATUSES, LIFE_AREAS
 from app.tenancy.config_files import SLUG_RE
-from app.tenancy.models import TEAM_MODELS, Department, Municipality
-
-MAX_ID = 2_147_483_647
+from app.tenancy.models import Department, Municipality
 
 
 def settings_json(municipality: Municipality, departments: list[Department]) -> dict[str, Any]:
@@ -65,32 +62,11 @@ def form_version_json(version: FormVersion) -> dict[str, Any]:
 
 # -- the document ------------------------------------------------------------------------------
 
-TEXT = {
-    "type": "object",
-    "properties": {"da": {"type": "string"}, "en": {"type": "string"}},
-    "required": ["da", "en"],
-}
-DATE = {"type": "string", "format": "date"}
-NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
-DATETIME = {"type": ["string", "null"], "format": "date-time"}
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-#: A date the API takes: the views refuse years before 1900 and after 2100.
-INPUT_DATE = {
-    **DATE,
-    "pattern": "^(19[0-9]{2}|20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$",
-}
-#: A name or label: the views refuse one of only spaces.
-REQUIRED_TEXT = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
 
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": _ref("Problem")}},
+        "content": {"application/problem+json": {"schema": ref("Problem")}},
     }
 
 
@@ -136,7 +112,7 @@ def _ok(
 
 
 def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+    return {"required": True, "content": {"application/json": {"schema": ref(name)}}}
 
 
 def _path(*names: str) -> list[dict[str, Any]]:
@@ -203,7 +179,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "getSettings",
                     "The municipality's settings",
-                    {**_ok(_ref("Settings")), **_errors()},
+                    {**_ok(ref("Settings")), **_errors()},
                     parameters=_path(),
                 )
             },
@@ -212,7 +188,7 @@ def document() -> dict[str, Any]:
                     "getIndicators",
                     "The municipality's evaluation indicators, under disclosure control "
                     "(programme leads and admins)",
-                    {**_ok(_ref("Indicators")), **_errors("403")},
+                    {**_ok(ref("Indicators")), **_errors("403")},
                     parameters=_path(),
                 )
             },
@@ -220,7 +196,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "listForms",
                     "The newest published version of each form in use",
-                    {**_ok({"type": "array", "items": _ref("FormSummary")}), **_errors()},
+                    {**_ok({"type": "array", "items": ref("FormSummary")}), **_errors()},
                     parameters=_path(),
                 )
             },
@@ -228,7 +204,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "getFormVersion",
                     "A published form version: fields and code lists, da and en",
-                    {**_ok(_ref("FormVersion")), **_errors()},
+                    {**_ok(ref("FormVersion")), **_errors()},
                     parameters=[
                         *_path("form_id"),
                         {"name": "version", "in": "path", "required": True, "schema": ID},
@@ -239,7 +215,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "listFamilies",
                     "Families the token's user may see",
-                    {**_ok(_ref("FamilyList")), **_errors("403", "422")},
+                    {**_ok(ref("FamilyList")), **_errors("403", "422")},
                     parameters=[
                         *_path(),
                         {
@@ -264,7 +240,7 @@ def document() -> dict[str, Any]:
                     "Enrol a family (team model copied from the municipality)",
                     {
                         **_ok(
-                            _ref("Family"),
+                            ref("Family"),
                             status="201",
                             description="Enrolled",
                             etag=True,
@@ -280,14 +256,14 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "getFamily",
                     "One family",
-                    {**_ok(_ref("Family"), etag=True), **_errors("403")},
+                    {**_ok(ref("Family"), etag=True), **_errors("403")},
                     parameters=family_path,
                 ),
                 "patch": _op(
                     "correctEnrolmentDate",
                     "Correct the enrolment date (moves every due date)",
                     {
-                        **_ok(_ref("Family"), etag=True),
+                        **_ok(ref("Family"), etag=True),
                         **_errors("400", "403", "412", "422", "428"),
                     },
                     parameters=[*family_path, IF_MATCH],
@@ -298,14 +274,14 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "listMembers",
                     "The family's adults and children",
-                    {**_ok({"type": "array", "items": _ref("Member")}), **_errors("403")},
+                    {**_ok({"type": "array", "items": ref("Member")}), **_errors("403")},
                     parameters=family_path,
                 ),
                 "post": _op(
                     "addMember",
                     "Add an adult or a child",
                     {
-                        **_ok(_ref("Member"), status="201", description="Added"),
+                        **_ok(ref("Member"), status="201", description="Added"),
                         **_errors("400", "403", "422"),
                     },
                     parameters=family_path,
@@ -316,7 +292,7 @@ def document() -> dict[str, Any]:
                 "post": _op(
                     "endMember",
                     "End a person's membership of the family's course",
-                    {**_ok(_ref("Member")), **_errors("400", "403", "422")},
+                    {**_ok(ref("Member")), **_errors("400", "403", "422")},
                     parameters=_path("family_id", "member_id"),
                     body="MemberEnd",
                 )
@@ -325,7 +301,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "listWaves",
                     "Waves with due dates, windows and status",
-                    {**_ok({"type": "array", "items": _ref("Wave")}), **_errors("403")},
+                    {**_ok({"type": "array", "items": ref("Wave")}), **_errors("403")},
                     parameters=family_path,
                 )
             },
@@ -333,7 +309,7 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "getPlan",
                     "The joint plan and the people around the family",
-                    {**_ok(_ref("Plan")), **_errors("403")},
+                    {**_ok(ref("Plan")), **_errors("403")},
                     parameters=family_path,
                 )
             },
@@ -343,7 +319,7 @@ def document() -> dict[str, Any]:
                     "Start (or submit at once) a form for the family or a member",
                     {
                         **_ok(
-                            _ref("Submission"),
+                            ref("Submission"),
                             status="201",
                             description="Created",
                             etag=True,
@@ -359,14 +335,14 @@ def document() -> dict[str, Any]:
                 "get": _op(
                     "getSubmission",
                     "One submission with its answers",
-                    {**_ok(_ref("Submission"), etag=True), **_errors("403")},
+                    {**_ok(ref("Submission"), etag=True), **_errors("403")},
                     parameters=_path("submission_id"),
                 ),
                 "put": _op(
                     "updateSubmission",
                     "Save new answers; submit by setting status",
                     {
-                        **_ok(_ref("Submission"), etag=True),
+                        **_ok(ref("Submission"), etag=True),
                         **_errors("400", "403", "409", "412", "422", "428"),
                     },
                     parameters=[*_path("submission_id"), IF_MATCH],
@@ -376,7 +352,7 @@ def document() -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-            "schemas": _schemas(),
+            "schemas": schemas(),
         },
     }
     add_links(spec["paths"])
@@ -413,445 +389,3 @@ def _idempotent_posts(paths: dict[str, Any]) -> None:
             "Invalid fields, each named in `errors`, or an Idempotency-Key used before "
             "with another request; nothing was stored"
         )
-
-
-def _schemas() -> dict[str, Any]:
-    field = {
-        "type": "object",
-        "required": ["name", "type"],
-        "properties": {
-            "name": {"type": "string"},
-            "type": {"type": "string", "enum": list(FIELD_TYPES)},
-            "label": TEXT,
-            "help": TEXT,
-            "unit": TEXT,
-            "required": {"type": "boolean"},
-            "min": {"type": ["number", "string"]},
-            "max": {"type": ["number", "string"]},
-            "pattern": {"type": "string"},
-            "codelist": {"type": "string"},
-            "show_if": {"type": "string"},
-            "identifying": {"type": "boolean"},
-            "free_text": {"type": "boolean"},
-            "compute": {"type": "string"},
-            "decimals": {"type": "integer"},
-            "anchors": {"type": "object", "additionalProperties": TEXT},
-        },
-    }
-    code = {
-        "type": "object",
-        "required": ["code", "label"],
-        "properties": {
-            "code": {"type": "string"},
-            "label": TEXT,
-            "valid_from": DATE,
-            "valid_to": DATE,
-            "attributes": {"type": "object"},
-        },
-    }
-    summary = {
-        "type": "object",
-        "required": ["form_id", "version", "level", "waves", "title", "content_hash"],
-        "properties": {
-            "form_id": {"type": "string"},
-            "version": {"type": "integer"},
-            "level": {"type": "string", "enum": list(LEVELS)},
-            "waves": {"type": "array", "items": {"type": "string", "enum": list(WAVES)}},
-            "title": TEXT,
-            "content_hash": {"type": "string"},
-        },
-    }
-    return {
-        "Problem": {
-            "type": "object",
-            "required": ["type", "title", "status"],
-            "properties": {
-                "type": {"type": "string"},
-                "title": {"type": "string"},
-                "status": {"type": "integer"},
-                "detail": {"type": "string"},
-                "errors": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["field", "message"],
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-                    },
-                },
-            },
-        },
-        "Figure": {
-            "type": "object",
-            "required": ["n", "value", "status"],
-            "properties": {
-                "n": {"type": ["integer", "null"], "description": "People it is based on"},
-                "value": {"type": ["number", "null"]},
-                "status": {"type": "string", "enum": ["shown", "suppressed", "no_data"]},
-            },
-        },
-        "Indicators": {
-            "type": "object",
-            "required": ["municipality", "as_of", "k", "rule", "indicators"],
-            "properties": {
-                "municipality": {"type": "string"},
-                "as_of": {"type": "string", "format": "date"},
-                "k": {"type": "integer", "minimum": 2},
-                "rule": {"type": "string"},
-                "indicators": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": [
-                            "id",
-                            "kind",
-                            "unit",
-                            "name",
-                            "n",
-                            "value",
-                            "status",
-                            "by_team_model",
-                        ],
-                        "properties": {
-                            "id": {"type": "string"},
-                            "kind": {"type": "string", "enum": ["count", "rate", "mean"]},
-                            "unit": {
-                                "type": "string",
-                                "enum": ["families", "adults", "children", "waves"],
-                            },
-                            "name": {
-                                "type": "object",
-                                "required": ["da", "en"],
-                                "properties": {
-                                    "da": {"type": "string"},
-                                    "en": {"type": "string"},
-                                },
-                            },
-                            "n": {"type": ["integer", "null"]},
-                            "value": {"type": ["number", "null"]},
-                            "status": {
-                                "type": "string",
-                                "enum": ["shown", "suppressed", "no_data"],
-                            },
-                            "by_team_model": {
-                                "type": "object",
-                                "additionalProperties": _ref("Figure"),
-                            },
-                        },
-                    },
-                },
-            },
-        },
-        "Settings": {
-            "type": "object",
-            "required": [
-                "code",
-                "slug",
-                "name_da",
-                "name_en",
-                "programme",
-                "team_model",
-                "follow_up",
-                "joint_plan",
-                "access",
-                "local_forms",
-                "departments",
-            ],
-            "properties": {
-                "code": {"type": "string", "pattern": "^[0-9]{4}$"},
-                "slug": {"type": "string"},
-                "name_da": {"type": "string"},
-                "name_en": {"type": "string"},
-                "programme": {"type": "string"},
-                "team_model": {"type": "string", "enum": list(TEAM_MODELS)},
-                "follow_up": {
-                    "type": "object",
-                    "properties": {
-                        "interval_months": {"type": "integer"},
-                        "window_days": {"type": "integer"},
-                        "count": {"type": "integer"},
-                    },
-                },
-                "joint_plan": {
-                    "type": "object",
-                    "properties": {
-                        "phases": {"type": "integer"},
-                        "phase_months": {"type": "integer"},
-                    },
-                },
-                "access": {
-                    "type": "object",
-                    "properties": {
-                        "external_contacts": {"type": "boolean"},
-                        "joint_team_sees_all": {"type": "boolean"},
-                    },
-                },
-                "local_forms": {"type": "array", "items": {"type": "string"}},
-                "departments": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["id", "code", "name_da", "name_en"],
-                        "properties": {
-                            "id": {"type": "integer"},
-                            "code": {"type": "string"},
-                            "name_da": {"type": "string"},
-                            "name_en": {"type": "string"},
-                        },
-                    },
-                },
-            },
-        },
-        "FormSummary": summary,
-        "FormVersion": {
-            "allOf": [
-                summary,
-                {
-                    "type": "object",
-                    "required": ["sections", "codelists"],
-                    "properties": {
-                        "help": {"anyOf": [TEXT, {"type": "null"}]},
-                        "sections": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["id", "fields"],
-                                "properties": {
-                                    "id": {"type": "string"},
-                                    "title": TEXT,
-                                    "fields": {"type": "array", "items": field},
-                                },
-                            },
-                        },
-                        "codelists": {
-                            "type": "object",
-                            "additionalProperties": {
-                                "type": "object",
-                                "required": ["codelist", "codes"],
-                                "properties": {
-                                    "codelist": {"type": "string"},
-                                    "title": TEXT,
-                                    "codes": {"type": "array", "items": code},
-                                },
-                            },
-                        },
-                    },
-                },
-            ],
-        },
-        "Family": {
-            "type": "object",
-            "required": [
-                "id",
-                "label",
-                "enrolment_date",
-                "team_model",
-                "status",
-                "exit_date",
-                "lock_version",
-            ],
-            "properties": {
-                "id": {"type": "integer"},
-                "label": {"type": "string"},
-                "enrolment_date": DATE,
-                "team_model": {"type": "string", "enum": list(TEAM_MODELS)},
-                "status": {"type": "string", "enum": ["active", "exited"]},
-                "exit_date": NULLABLE_DATE,
-                "lock_version": {"type": "integer"},
-            },
-        },
-        "FamilyList": {
-            "type": "object",
-            "required": ["items", "page", "per_page", "total"],
-            "properties": {
-                "items": {"type": "array", "items": _ref("Family")},
-                "page": {"type": "integer"},
-                "per_page": {"type": "integer"},
-                "total": {"type": "integer"},
-            },
-        },
-        "FamilyCreate": {
-            "type": "object",
-            "required": ["label", "enrolment_date"],
-            "additionalProperties": False,
-            "properties": {
-                "label": REQUIRED_TEXT,
-                "enrolment_date": INPUT_DATE,
-            },
-        },
-        "FamilyPatch": {
-            "type": "object",
-            "required": ["enrolment_date"],
-            "additionalProperties": False,
-            "properties": {"enrolment_date": INPUT_DATE},
-        },
-        "Member": {
-            "type": "object",
-            "required": ["id", "role", "name", "cpr_masked", "start_date", "end_date"],
-            "properties": {
-                "id": {"type": "integer"},
-                "role": {"type": "string", "enum": ["adult", "child"]},
-                "name": {"type": "string"},
-                "cpr_masked": {
-                    "type": ["string", "null"],
-                    "description": "Only the date part; the number never leaves",
-                },
-                "start_date": DATE,
-                "end_date": NULLABLE_DATE,
-            },
-        },
-        "MemberCreate": {
-            "type": "object",
-            "required": ["role", "name"],
-            "additionalProperties": False,
-            "properties": {
-                "role": {"type": "string", "enum": ["adult", "child"]},
-                "name": REQUIRED_TEXT,
-                "cpr": {
-                    "type": "string",
-                    "pattern": "^[0-9]{6}-?[0-9]{4}$",
-                    "description": "Optional; stored encrypted, never returned",
-                },
-                "start_date": INPUT_DATE,
-            },
-        },
-        "MemberEnd": {
-            "type": "object",
-            "required": ["end_date"],
-            "additionalProperties": False,
-            "properties": {"end_date": INPUT_DATE},
-        },
-        "Wave": {
-            "type": "object",
-            "required": [
-                "id",
-                "key",
-                "kind",
-                "month",
-                "due_date",
-                "window_start",
-                "window_end",
-                "status",
-                "completed_at",
-            ],
-            "properties": {
-                "id": {"type": "integer"},
-                "key": {"type": "string"},
-                "kind": {"type": "string", "enum": list(WAVES)},
-                "month": {"type": ["integer", "null"]},
-                "due_date": DATE,
-                "window_start": DATE,
-                "window_end": DATE,
-                "status": {
-                    "type": "string",
-                    "enum": ["upcoming", "due", "overdue", "completed", "missed"],
-                },
-                "completed_at": DATETIME,
-            },
-        },
-        "Plan": {
-            "type": "object",
-            "required": ["family_id", "phases", "phase_months", "goals", "team"],
-            "properties": {
-                "family_id": {"type": "integer"},
-                "phases": {"type": "integer"},
-                "phase_months": {"type": "integer"},
-                "goals": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": [
-                            "id",
-                            "phase",
-                            "life_area",
-                            "description",
-                            "responsible_department",
-                            "statuses",
-                        ],
-                        "properties": {
-                            "id": {"type": "integer"},
-                            "phase": {"type": "integer"},
-                            "life_area": {"type": "string", "enum": list(LIFE_AREAS)},
-                            "description": {"type": "string"},
-                            "responsible_department": {"type": ["string", "null"]},
-                            "statuses": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["wave", "status"],
-                                    "properties": {
-                                        "wave": {"type": "string"},
-                                        "status": {"type": "string", "enum": list(GOAL_STATUSES)},
-                                    },
-                                },
-                            },
-                        },
-                    },
-                },
-                "team": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": ["name", "email", "kind", "department", "contact_person"],
-                        "properties": {
-                            "name": {"type": "string"},
-                            "email": {"type": "string"},
-                            "kind": {"type": "string"},
-                            "department": {"type": ["string", "null"]},
-                            "contact_person": {"type": "boolean"},
-                        },
-                    },
-                },
-            },
-        },
-        "Submission": {
-            "type": "object",
-            "required": [
-                "id",
-                "family_id",
-                "wave_id",
-                "member_id",
-                "form_id",
-                "form_version",
-                "status",
-                "answers",
-                "lock_version",
-                "updated_at",
-            ],
-            "properties": {
-                "id": {"type": "integer"},
-                "family_id": {"type": "integer"},
-                "wave_id": {"type": "integer"},
-                "member_id": {"type": ["integer", "null"]},
-                "form_id": {"type": "string"},
-                "form_version": {"type": "integer"},
-                "status": {"type": "string", "enum": ["draft", "submitted"]},
-                "answers": {
-                    "type": "object",
-                    "description": "Field name to value: codes, ISO dates, numbers, "
-                    "booleans, lists of codes",
-                },
-                "lock_version": {"type": "integer"},
-                "updated_at": DATETIME,
-            },
-        },
-        "SubmissionCreate": {
-            "type": "object",
-            "required": ["form_id", "answers", "status"],
-            "additionalProperties": False,
-            "properties": {
-                "form_id": {"type": "string"},
-                "member_id": {"anyOf": [ID, {"type": "null"}]},
-                "answers": {"type": "object"},
-                "status": {"type": "string", "enum": ["draft", "submitted"]},
-            },
-        },
-        "SubmissionUpdate": {
-            "type": "object",
-            "required": ["answers", "status"],
-            "additionalProperties": False,
-            "properties": {
-                "answers": {"type": "object"},
-                "status": {"type": "string", "enum": ["draft", "submitted"]},
-            },
-        },
-    }

@@ -17,9 +17,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import schema as api_schema
+from app.api.components import MAX_ID
 from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
-from app.api.schema import MAX_ID
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
 from app.api.tokens import find_usable
 from app.audit.services import record
