@@ -96,6 +96,7 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
         "201": {
             **_family_links(FAMILY_FROM_BODY, etag=True),
             "ListForms": _link("listForms", "The forms its waves are answered with", SLUG),
+            "ListFamilies": _link("listFamilies", "The families, it now among them", SLUG),
         }
     },
     # A read gives the version to correct at; the other links follow from the enrolment
