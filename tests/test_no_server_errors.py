@@ -17,12 +17,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from app.api.schema import document
 from app.api.tokens import create_token
 from app.config import ConfigError, load_config
 from app.core.db import db
 from app.core.limits import MAX_JSON_DEPTH
+from app.tenancy.config_files import SLUG_RE
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
 from tests.test_access_matrix import FAMILY_ARGS, expected
@@ -287,3 +291,24 @@ def test_every_page_and_list_takes_any_query_string(
                 assert response.status_code < 500, f"{url}?{query}"
                 if response.status_code >= 400:
                     assert response.mimetype == PROBLEM, f"{url}?{query}"
+
+
+def test_every_slug_the_document_allows_is_answered_as_a_municipality(app: Flask) -> None:
+    """The document gave the slug as any string, so a schema-valid slug of arbitrary
+    Unicode (NUL, a slash) was refused with an undocumented 400. It now gives the pattern
+    of the municipality files, and every slug that matches it is looked up: no such
+    municipality (404), or one that wants a token (401)."""
+    spec = document()
+    for path, item in spec["paths"].items():
+        for operation in item.values():
+            (slug_parameter,) = [p for p in operation["parameters"] if p["name"] == "slug"]
+            assert slug_parameter["schema"]["pattern"] == SLUG_RE.pattern, path
+    client = app.test_client()
+
+    @settings(max_examples=50, deadline=None, database=None, derandomize=True)
+    @given(slug=st.from_regex(SLUG_RE.pattern, fullmatch=True))
+    def look_up(slug: str) -> None:
+        response = client.get(f"/api/v1/{slug}/settings")
+        assert response.status_code in (401, 404) and response.mimetype == PROBLEM, slug
+
+    look_up()
