@@ -265,6 +265,8 @@ def new_person() -> str | Response:
         except AdminError as exc:
             form.email.errors = [str(exc)]
         else:
+            # A repeat goes to the list: the one-time password is shown to the first only.
+            lands_on(url_for("tenancy.people"))
             db.session.commit()
             if isinstance(added, Invitation):
                 # The same words whoever owns the address: only what the admin typed.
