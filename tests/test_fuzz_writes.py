@@ -95,8 +95,10 @@ READ_AND_REFUSAL_EVENTS = frozenset(
     }
 )
 #: Changes written without an audit event of their own, by design: a job row is audited
-#: when the job runs, and these columns record use, not a change anyone made.
-UNAUDITED_TABLES = frozenset({"report_job", "export_job"})
+#: when the job runs; a one-time form token or an idempotency key only remembers that a
+#: send was made (the row it made is audited); and these columns record use, not a
+#: change anyone made.
+UNAUDITED_TABLES = frozenset({"report_job", "export_job", "form_token", "idempotency_key"})
 UNAUDITED_COLUMNS = {
     "user_account": ("language", "last_login_at", "totp_last_step"),
     "api_token": ("last_used_at",),
