@@ -192,3 +192,28 @@ def test_research_export_jobs_finish_while_others_write(
             {},
         )
         assert_all_finished(app, ExportJob, ids, writes)
+
+
+def test_report_pages_answer_while_others_write(app, municipalities, study_data, make_user):
+    # The page computes the same figures as a job (a read that fills a temporary table),
+    # then records that it was read: on SQLite that write after the read was refused at
+    # once ("database is locked") whenever another writer had committed in between.
+    brondby = municipalities["brondby"]
+    lead = make_user(brondby, "lead")
+    study, researcher = study_data
+    app.test_client_class = IsolatedClient
+    pages = [
+        (lead.email, ["/brondby/reports/", "/brondby/reports/indicators.csv"]),
+        (researcher.email, [f"/research/studies/{study.id}/report"]),
+    ]
+    answers: Counter[int] = Counter()
+    with concurrent_writers(app, brondby.id) as writes:
+        for email, urls in pages:
+            browser = app.test_client()
+            log_in(browser, email)
+            for _round in range(JOBS):
+                for url in urls:
+                    answers[browser.get(url).status_code] += 1
+    assert answers == Counter({200: JOBS * 3}), answers
+    assert writes.errors == [], writes.errors[:5]
+    assert writes.done > 0

@@ -80,10 +80,11 @@ def _download(job: ReportJob) -> Response:
 
 def _own_report() -> Report:
     municipality = current_municipality()
-    report = municipality_report(municipality)
+    # The read is recorded and committed first: on SQLite a write after the figures' read
+    # (which fills a temporary table) is refused at once if anyone else wrote meanwhile.
     record("report.viewed", municipality_id=municipality.id, object_type="report")
     db.session.commit()
-    return report
+    return municipality_report(municipality)
 
 
 @tenant.route("/")
