@@ -132,7 +132,10 @@ def test_a_refused_write_logs_no_personal_data(
         else:
             db.session.rollback()
             if backend == "sqlite" and refusal == "too long":
-                pytest.skip("SQLite does not check the length of a text")
+                # SQLite does not check a text's length: the write is accepted (the forms
+                # and the API bound every text before it), and nothing is logged.
+                assert_nothing_planted(log, sent, expected_records=0)
+                return
             pytest.fail(f"the database accepted the {refusal}")
     assert_nothing_planted(log, sent, expected_records=2)
 
