@@ -27,7 +27,6 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.auth.models import User
 from app.auth.services import AccountError, create_user, find_user, hash_password
-from app.collection.services import forms_for_wave, save_submission
 from app.config import PROJECT_ROOT
 from app.core import csvfile
 from app.core.db import db
@@ -38,7 +37,8 @@ from app.plans.services import add_goal, set_goal_status
 from app.research.services import add_researcher, create_study, grant_study, set_wave_approval
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import PASSWORD, log_in, valid_formdata
+from tests.conftest import PASSWORD, log_in
+from tests.support.answers import answer_wave
 
 PLANTED = '=HYPERLINK("http://x","y")'
 #: A municipality's code has room for four characters: a formula still fits.
@@ -121,32 +121,15 @@ REGISTRY: dict[str, CsvDownload] = {
 
 def _fill_intake(municipality: Municipality, family: Any) -> None:
     """Intake answered with consent; every free-text answer is the planted formula."""
-    today = date.today()
-    wave = family.waves[0]
-    for version in forms_for_wave(municipality, wave):
-        subjects = (
-            [None]
-            if version.level == "family"
-            else family.active_members(wave.due_date, version.level)
-        )
-        for member in subjects:
-            raw = valid_formdata(version.form, today)
-            for field in version.form.fields:
-                if field.type in ("text", "textarea"):
-                    raw[field.name] = PLANTED
-            if version.form_id == "family_intake":
-                raw["research_consent"] = "true"
-            save_submission(
-                municipality,
-                wave,
-                version,
-                member,
-                raw,
-                submit=True,
-                seen_lock_version=None,
-                actor_id=None,
-                today=today,
-            )
+
+    def adjust(version: Any, raw: dict[str, Any]) -> None:
+        for field in version.form.fields:
+            if field.type in ("text", "textarea"):
+                raw[field.name] = PLANTED
+        if version.form_id == "family_intake":
+            raw["research_consent"] = "true"
+
+    answer_wave(municipality, family, family.waves[0], adjust=adjust)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from app.research.models import ExportJob
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import IsolatedClient, log_in, owner_engine, save_family_draft
-from tests.test_research import fill_wave, grant_and_approve, make_study
+from tests.support.research import fill_wave, grant_and_approve, make_study
 
 #: How many jobs of each kind run at once, and how many threads write beside them.
 JOBS = 3

@@ -198,7 +198,7 @@ def test_a_failed_report_job_logs_no_personal_data(
     the database); the report job's figures read it as a number and the job fails, logging
     its traceback. (SQLite reads such a text as the number 0 and does not fail.)
     """
-    from tests.test_research import fill_wave
+    from tests.support.research import fill_wave
 
     brondby = municipalities["brondby"]
     family = make_family("brondby")

@@ -31,8 +31,8 @@ from app.reports.pdf_worker import fetcher_for
 from app.reports.render import STATIC_DIR, RenderError, render_document, render_pdf
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import PROJECT_ROOT, missing_service
+from tests.support.research import fill_wave, grant_and_approve, make_study
 from tests.test_indicators import cohort  # noqa: F401 - a fixture, used by name
-from tests.test_research import fill_wave, grant_and_approve, make_study
 
 SIZES = {"jammerbugt": 3, "vejle": 6, "brondby": 7}
 

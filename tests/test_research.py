@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.collection.services import forms_for_wave, publish_catalogue, save_submission
+from app.collection.services import publish_catalogue
 from app.core.db import db
 from app.definitions.loader import load_catalogue
 from app.families.models import Family
@@ -23,47 +23,16 @@ from app.plans.models import Plan
 from app.plans.services import add_goal, set_goal_status
 from app.research.models import ExportRecord
 from app.research.services import (
-    add_researcher,
     create_study,
     export_package,
     grant_study,
     set_wave_approval,
 )
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import log_in, valid_formdata
+from tests.conftest import log_in
+from tests.support.research import fill_wave, grant_and_approve, make_study
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
-
-
-def fill_wave(
-    municipality, family: Family, wave, *, consent: bool = True, note: str | None = None
-) -> None:
-    today = date.today()
-    for version in forms_for_wave(municipality, wave):
-        subjects = (
-            [None]
-            if version.level == "family"
-            else family.active_members(wave.due_date, version.level)
-        )
-        for member in subjects:
-            raw = valid_formdata(version.form, today)
-            if version.form_id == "family_intake":
-                raw["research_consent"] = "true" if consent else "false"
-            if version.form_id == "adult_intake":
-                raw["birth_year"] = str(1980 + family.id % 15)
-            if "bip_note" in raw and note is not None:
-                raw["bip_note"] = note
-            save_submission(
-                municipality,
-                wave,
-                version,
-                member,
-                raw,
-                submit=True,
-                seen_lock_version=None,
-                actor_id=None,
-                today=today,
-            )
 
 
 @pytest.fixture
@@ -98,36 +67,6 @@ def dataset(municipalities, forms_published, make_user):
             db.session.commit()
     researcher = make_user(platform_role="researcher", email="forsker@example.org")
     return created, researcher
-
-
-def make_study(researcher, title: str = "Evaluering"):
-    study = create_study(title, "Effekt af helhedsorienteret indsats", "Art. 6(1)(e), 9(2)(j)")
-    add_researcher(study, researcher)
-    db.session.commit()
-    return study
-
-
-def grant_and_approve(
-    municipalities,
-    study,
-    slugs=("jammerbugt", "vejle", "brondby"),
-    waves=("intake", "follow_up_6"),
-    free_text=False,
-):
-    from app.definitions.loader import CORE_FORMS
-
-    for slug in slugs:
-        municipality = municipalities[slug]
-        grant_study(
-            municipality,
-            study,
-            forms=[*CORE_FORMS, *municipality.settings.get("local_forms", [])],
-            waves=["intake", "follow_up", "exit"],
-            free_text=free_text,
-        )
-        for wave in waves:
-            set_wave_approval(municipality, wave, True)
-    db.session.commit()
 
 
 def export(study, researcher, tmp_path: Path, name: str = "package.zip") -> Path:

@@ -192,7 +192,7 @@ def test_a_refused_research_grant_is_explained_in_danish(
     client, auth, municipalities, make_user, forms_published
 ):
     from tests.conftest import csrf_token
-    from tests.test_research import make_study
+    from tests.support.research import make_study
 
     study = make_study(make_user(platform_role="researcher"))
     admin = make_user(municipalities["vejle"], "admin")

@@ -50,29 +50,16 @@ class Filled:
 def _answer_every_intake_form(municipality: Municipality, family: Any, staff: Any) -> None:
     """Every intake form of *family* submitted, with research consent (so a research
     package carries the family and leaves an export record behind)."""
-    from app.collection.services import forms_for_wave, save_submission
-    from tests.conftest import valid_formdata
+    from tests.support.answers import answer_wave
+
+    def consent(version: Any, raw: dict[str, Any]) -> None:
+        if version.form_id == "family_intake":
+            raw["research_consent"] = "true"
 
     wave = next(w for w in family.waves if w.kind == "intake")
-    for version in forms_for_wave(municipality, wave):
-        subjects = (
-            [None] if version.level == "family" else family.active_members(TODAY, version.level)
-        )
-        for member in subjects:
-            raw = valid_formdata(version.form, TODAY)
-            if version.form_id == "family_intake":
-                raw["research_consent"] = "true"
-            save_submission(
-                municipality,
-                wave,
-                version,
-                member,
-                raw,
-                submit=True,
-                seen_lock_version=None,
-                actor_id=staff.id,
-                today=TODAY,
-            )
+    answer_wave(
+        municipality, family, wave, today=TODAY, members_on=TODAY, adjust=consent, actor_id=staff.id
+    )
 
 
 def fill_every_tenant_table(
