@@ -143,7 +143,8 @@ def user_for_session(session_id: str) -> User | None:
     user's sessions were ended, or of an inactive user, belongs to nobody.
     """
     user_id, _, generation = session_id.partition(":")
-    if not (user_id.isdigit() and generation.isdigit()):
+    # ASCII digits only: str.isdigit() is true of "²", which int() refuses.
+    if not (f"{user_id}{generation}".isascii() and user_id.isdigit() and generation.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_generation != int(generation):
