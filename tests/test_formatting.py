@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import render_template_string
@@ -209,7 +210,10 @@ def test_the_dashboard_shows_danish_dates_and_shares_then_english(
     html = client.get("/brondby/").get_data(as_text=True)
     text = visible_text(html)
     assert long_date(today, "da") in text  # the intake's due date
-    assert f"({today:%d.%m.%Y})" in text  # the draft's date, compact
+    # The draft's date, compact: when it was saved, in Denmark (past 23:00 UTC in winter
+    # that is already tomorrow there).
+    saved = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    assert f"({saved:%d.%m.%Y})" in text
     # The share per wave: "50 %", with a space that does not break.
     assert re.search(r"<td>\d+\xa0%</td>", html), html
     assert not ISO_DATE.search(text)
@@ -218,7 +222,7 @@ def test_the_dashboard_shows_danish_dates_and_shares_then_english(
     html = client.get("/brondby/").get_data(as_text=True)
     text = visible_text(html)
     assert long_date(today, "en") in text
-    assert f"({today:%d/%m/%Y})" in text
+    assert f"({saved:%d/%m/%Y})" in text
     assert re.search(r"<td>\d+%</td>", html), html
     assert not ISO_DATE.search(text)
 
