@@ -17,7 +17,7 @@ from schemathesis.engine import Status, events, from_schema
 from app.api.links import LINKS
 
 #: Scenarios of the stateful phase: enough to walk enrol → waves → submission → update.
-SCENARIOS = 500
+SCENARIOS = 200
 #: Runs at most, until every linked operation has answered something other than 404.
 ROUNDS = 8
 #: The first round's seed.
