@@ -21,9 +21,8 @@ from typing import Any
 
 import yaml
 
-from app.definitions import conditions
-from app.definitions.compute import COMPUTATIONS
-from app.definitions.model import FIELD_TYPES, LANGUAGES, LEVELS, WAVES, FormDef
+from app.definitions.field_checks import NAME_RE, _check_field, _normalise_field, _text_ok
+from app.definitions.model import LEVELS, WAVES, FormDef
 
 #: The core instruments of the harmonised dataset; their ids never change meaning.
 CORE_FORMS = (
@@ -36,9 +35,6 @@ CORE_FORMS = (
     "family_exit",
 )
 
-#: A bound that moves with the calendar, e.g. ``max: current_year`` for a year of birth.
-CURRENT_YEAR = "current_year"
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 VERSION_FILE_RE = re.compile(r"^v([1-9][0-9]*)\.ya?ml$")
 
 #: Every problem code, with what it means. The codes are stable: tests and people rely on them.
@@ -80,24 +76,6 @@ PROBLEM_CODES = {
 
 _FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections"}
 _SECTION_KEYS = {"id", "title", "fields"}
-_FIELD_KEYS = {
-    "name",
-    "type",
-    "label",
-    "help",
-    "required",
-    "min",
-    "max",
-    "pattern",
-    "codelist",
-    "show_if",
-    "identifying",
-    "free_text",
-    "unit",
-    "compute",
-    "anchors",
-    "decimals",
-}
 _CODELIST_KEYS = {"codelist", "title", "codes"}
 _CODE_KEYS = {"code", "label", "valid_from", "valid_to", "attributes"}
 
@@ -223,12 +201,6 @@ def _read_yaml(checker: _Checker, path: Path, code: str) -> dict[str, Any] | Non
         checker.add(code, path, "", "must be a mapping at the top level")
         return None
     return data
-
-
-def _text_ok(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(value.get(lang), str) and value[lang].strip() for lang in LANGUAGES
-    )
 
 
 def _iso(value: Any) -> str | None:
@@ -412,109 +384,3 @@ def _form(
     if "help" in raw:
         normalised["help"] = raw["help"]
     return normalised
-
-
-def _check_field(
-    item: dict[str, Any],
-    names: list[str],
-    slug: str | None,
-    codelists: dict[str, dict[str, Any]],
-    core_names: set[str],
-    used_codelists: dict[str, dict[str, Any]],
-    add: Any,
-) -> None:
-    name = item.get("name")
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        add("F023", f"field name {name!r} is not a lower-case identifier", str(name))
-        return
-    for key in sorted(set(item) - _FIELD_KEYS):
-        add("F003", f"unknown key {key!r}", name)
-    if slug is not None and name in core_names:
-        add("F016", f"{name!r} is a core variable; a local form must use another name", name)
-    kind = item.get("type")
-    if kind not in FIELD_TYPES:
-        add("F010", f"unknown type {kind!r}; use one of {', '.join(FIELD_TYPES)}", name)
-        return
-    field_type = FIELD_TYPES[kind]
-    if not _text_ok(item.get("label")):
-        add("F008", "label needs da and en", name)
-    for key in ("help", "unit"):
-        if key in item and not _text_ok(item[key]):
-            add("F008", f"{key} needs da and en", name)
-    for key in ("required", "identifying", "free_text"):
-        if key in item and not isinstance(item[key], bool):
-            add("F025", f"{key} must be true or false", name)
-
-    codelist = item.get("codelist")
-    if field_type.needs_codelist and not codelist:
-        add("F012", f"a {kind} field needs a codelist", name)
-    if codelist is not None:
-        if codelist not in codelists:
-            add("F013", f"unknown code list {codelist!r}", name)
-        else:
-            used_codelists[codelist] = codelists[codelist]
-
-    low, high = item.get("min"), item.get("max")
-    for key, value in (("min", low), ("max", high)):
-        if value == CURRENT_YEAR:
-            continue
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
-            add("F018", f"{key} must be a number or {CURRENT_YEAR!r}", name)
-            return
-    low = date.today().year if low == CURRENT_YEAR else low
-    high = date.today().year if high == CURRENT_YEAR else high
-    if (low is not None or high is not None) and not (field_type.numeric or kind == "text"):
-        add("F018", f"min/max do not apply to a {kind} field", name)
-    if low is not None and high is not None and low > high:
-        add("F018", f"min {low} is greater than max {high}", name)
-    if kind == "scale":
-        if not isinstance(low, int) or not isinstance(high, int):
-            add("F024", "a scale needs whole-number min and max", name)
-        anchors = item.get("anchors", {})
-        if not isinstance(anchors, dict):
-            add("F024", "anchors must map scale points to labels", name)
-        else:
-            for point, label in anchors.items():
-                if not isinstance(point, int) or (
-                    isinstance(low, int) and isinstance(high, int) and not low <= point <= high
-                ):
-                    add("F024", f"anchor {point!r} is outside {low}-{high}", name)
-                elif not _text_ok(label):
-                    add("F008", f"anchor {point} needs da and en", name)
-    if "decimals" in item and (not isinstance(item["decimals"], int) or item["decimals"] < 0):
-        add("F025", "decimals must be a whole number of 0 or more", name)
-    if "pattern" in item:
-        try:
-            re.compile(str(item["pattern"]))
-        except re.error as exc:
-            add("F019", f"pattern {item['pattern']!r} is not valid: {exc}", name)
-
-    if kind == "computed":
-        compute = item.get("compute")
-        if compute not in COMPUTATIONS:
-            add("F020", f"unknown computation {compute!r}", name)
-        else:
-            for needed in COMPUTATIONS[compute].inputs:
-                if needed not in names:
-                    add("F021", f"{compute} needs field {needed!r}", name)
-
-    show_if = item.get("show_if")
-    if show_if is not None:
-        try:
-            tree = conditions.parse(show_if)
-        except conditions.ConditionError as exc:
-            add("F014", f"show_if: {exc}", name)
-        else:
-            for used in sorted(conditions.fields_used(tree)):
-                if used == name:
-                    add("F027", "show_if refers to the field itself", name)
-                elif used not in names:
-                    add("F015", f"show_if names unknown field {used!r}", name)
-
-
-def _normalise_field(item: dict[str, Any]) -> dict[str, Any]:
-    """Drop defaults so that adding ``required: false`` does not change the content hash."""
-    result = {k: v for k, v in item.items() if v not in (None, False, {}, [])}
-    if "anchors" in result:
-        result["anchors"] = {str(k): v for k, v in sorted(result["anchors"].items())}
-    return result
