@@ -23,7 +23,7 @@ from app.admin.models import Invitation
 from app.audit.services import record
 from app.auth.models import Membership, User
 from app.auth.services import grant_membership
-from app.core.db import db, utcnow
+from app.core.db import MAX_ID, db, utcnow
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import OWN_MEMBERSHIPS, tenant_scope
 
@@ -100,7 +100,7 @@ def own_open_invitations(user: User) -> list[Invitation]:
 
 
 def own_open_invitation(user: User, invitation_id: int) -> Invitation | None:
-    if user.platform_role or not 0 < invitation_id <= 2_147_483_647:
+    if user.platform_role or not 0 < invitation_id <= MAX_ID:
         return None
     return db.session.scalar(_own(user).where(Invitation.id == invitation_id))
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.core.db import MAX_ID
 from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
 from app.tenancy.models import TEAM_MODELS
-
-MAX_ID = 2_147_483_647
 
 TEXT = {
     "type": "object",

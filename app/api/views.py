@@ -17,7 +17,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import schema as api_schema
-from app.api.components import MAX_ID
 from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
@@ -34,7 +33,7 @@ from app.collection.services import (
     record_reading,
     save_submission,
 )
-from app.core.db import db, utcnow
+from app.core.db import MAX_ID, db, utcnow
 from app.definitions.loader import CORE_FORMS
 from app.families.access import (
     FAMILY_ROLES,

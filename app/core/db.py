@@ -54,6 +54,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+#: The largest id a row can have: PostgreSQL's integer. A larger number from a URL or a body
+#: names no row, and passed on to the database it would fail as an overflow, not a 404.
+MAX_ID = 2_147_483_647
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

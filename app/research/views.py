@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 
 from app.audit.services import record
 from app.core import csvfile
-from app.core.db import db
+from app.core.db import MAX_ID, db
 from app.definitions.model import WAVES
 from app.families.models import Wave
 from app.research.jobs import exports_dir, start_job
@@ -62,7 +62,7 @@ def _researchers_only() -> None:
 
 
 def _study_or_404(study_id: int) -> Study:
-    study = db.session.get(Study, study_id) if 0 < study_id < 2**31 else None
+    study = db.session.get(Study, study_id) if 0 < study_id <= MAX_ID else None
     if study is None or study not in studies_of(current_user):
         abort(404)
     return study
@@ -109,7 +109,7 @@ def study(study_id: int) -> str | Response:
 
 
 def _job_or_404(study: Study, job_id: int) -> ExportJob:
-    job = db.session.get(ExportJob, job_id) if 0 < job_id < 2**31 else None
+    job = db.session.get(ExportJob, job_id) if 0 < job_id <= MAX_ID else None
     if job is None or job.study_id != study.id or job.user_id != current_user.id:
         abort(404)
     return job
@@ -195,7 +195,7 @@ def approve(wave_key: str) -> Response:
 @tenant.route("/studies/<int:study_id>/grant", methods=["POST"])
 @roles_required("admin")
 def grant(study_id: int) -> Response:
-    study = db.session.get(Study, study_id) if 0 < study_id < 2**31 else None
+    study = db.session.get(Study, study_id) if 0 < study_id <= MAX_ID else None
     if study is None or not FlaskForm().validate_on_submit():
         abort(404)
 

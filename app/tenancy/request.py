@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from app.auth.models import Membership
-from app.core.db import db
+from app.core.db import MAX_ID, db
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import set_request_scope
 
@@ -121,7 +121,7 @@ def get_or_404(model: type[ModelT], object_id: int) -> ModelT:
     A ``select`` (not ``Session.get``) so the tenant criteria always apply, even when a
     row of the same id sits in the identity map.
     """
-    if not 0 < object_id <= 2_147_483_647:
+    if not 0 < object_id <= MAX_ID:
         abort(404)  # beyond any id the database can hold
     statement = select(model).where(model.id == object_id)  # type: ignore[attr-defined]
     obj = db.session.scalar(statement.execution_options(populate_existing=True))
