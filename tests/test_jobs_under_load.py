@@ -26,7 +26,7 @@ from app.audit.services import record
 from app.core.db import db
 from app.families.services import add_member, enrol_family
 from app.reports.models import ReportJob
-from app.research import package
+from app.research import package, rows
 from app.research.models import ExportJob
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
@@ -183,6 +183,7 @@ def test_research_export_jobs_finish_while_others_write(
     # A package reports its progress every BATCH rows; with a small batch this one does so
     # while it reads, as a large study's does.
     monkeypatch.setattr(package, "BATCH", 2)
+    monkeypatch.setattr(rows, "BATCH", 2)
     study, researcher = study_data
     with concurrent_writers(app, municipalities["brondby"].id) as writes:
         ids = start_through_pages(

@@ -133,7 +133,7 @@ def study_report(study: Study, as_of: date | None = None, only: list[int] | None
     Only consenting families within each grant's period, the granted forms and wave kinds,
     and the waves a lead has approved are counted. *only* narrows it to some of them.
     """
-    from app.research.package import selection_for
+    from app.research.rows import selection_for
 
     selection = selection_for(study)
     grants = {

@@ -1,0 +1,361 @@
+"""The rows of the research package: what a study may receive, read a batch at a time.
+
+The selection of granted municipalities, their grants and approved waves, and the
+generators that read answers, plan goals and waves with column selects and yield them
+row by row, pseudonymised and filtered (research consent, grant period, approved and
+granted waves and forms, free text only where allowed). They are apart from the package
+writer, which only turns these rows into files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from app.collection.models import FormVersion, Submission
+from app.core.db import db
+from app.definitions.model import FieldDef, FormDef
+from app.families.models import Family, Wave
+from app.plans.models import Goal, GoalStatus, Plan
+from app.research.models import Grant, Study, WaveApproval
+from app.research.variables import (
+    NOT_ANSWERED,
+    NOT_IN_VERSION,
+    NOT_SHARED,
+    Pseudonyms,
+    Variable,
+    months_between,
+)
+from app.tenancy.models import Department, Municipality
+
+BATCH = 1000
+
+
+@dataclass
+class Selection:
+    """What the study may receive: granted municipalities, their grants, approved waves."""
+
+    study: Study
+    municipalities: dict[int, Municipality]
+    grants: dict[int, Grant]
+    approved: set[tuple[int, str]]
+    #: Parsed snapshots, by form version id: read and parsed once per export. Selecting
+    #: the definition with every answer row made decoding it most of an export's time.
+    forms: dict[int, FormDef] = field(default_factory=dict)
+
+    #: form version id -> (its questions by their qualified name, the prefix of its answers)
+    questions: dict[int, tuple[dict[str, FieldDef], str]] = field(default_factory=dict)
+    #: How each combination of versions fills a table's columns (see _merge).
+    plans: dict[tuple[Any, ...], list[tuple[str, int]]] = field(default_factory=dict)
+
+    def form(self, form_version_id: int) -> FormDef:
+        if form_version_id not in self.forms:
+            version = db.session.get(FormVersion, form_version_id)
+            assert version is not None  # a foreign key of the submission
+            self.forms[form_version_id] = FormDef.from_dict(version.definition)
+        return self.forms[form_version_id]
+
+    def asked(self, form_version_id: int) -> tuple[dict[str, FieldDef], str]:
+        """A version's questions under their column names, and its answers' prefix.
+
+        Local questions are namespaced (``brondby.x``); core ones are not.
+        """
+        if form_version_id not in self.questions:
+            form = self.form(form_version_id)
+            prefix = f"{form.namespace}." if form.is_local else ""
+            self.questions[form_version_id] = (
+                {f"{prefix}{fdef.name}": fdef for fdef in form.fields},
+                prefix,
+            )
+        return self.questions[form_version_id]
+
+
+def selection_for(study: Study) -> Selection:
+    grants = {
+        g.municipality_id: g
+        for g in db.session.scalars(
+            select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
+        )
+    }
+    municipalities = {
+        m.id: m for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(grants)))
+    }
+    approved = {
+        (a.municipality_id, a.wave_key)
+        for a in db.session.scalars(
+            select(WaveApproval).where(
+                WaveApproval.approved, WaveApproval.municipality_id.in_(grants)
+            )
+        )
+    }
+    return Selection(study, municipalities, grants, approved)
+
+
+def _consenting_families(selection: Selection) -> set[int]:
+    """Families whose submitted intake says they agreed to research use."""
+    statement = (
+        select(Submission.family_id, Submission.answers)
+        .where(
+            Submission.form_id == "family_intake",
+            Submission.status == "submitted",
+            Submission.municipality_id.in_(selection.grants),
+        )
+        .execution_options(yield_per=BATCH)
+    )
+    return {
+        family_id
+        for family_id, answers in db.session.execute(statement)
+        if (answers or {}).get("research_consent") is True
+    }
+
+
+def _family_allowed(selection: Selection, municipality_id: int, enrolment: date) -> bool:
+    grant = selection.grants[municipality_id]
+    return (grant.period_from is None or grant.period_from <= enrolment) and (
+        grant.period_to is None or enrolment <= grant.period_to
+    )
+
+
+def _answer_rows(
+    selection: Selection,
+    consenting: set[int],
+    level: str,
+    columns_by_slug: dict[str | None, list[Variable]],
+    local: bool = False,
+) -> Iterator[tuple[int, list[Any]]]:
+    key = Pseudonyms(selection.study.pseudonym_key)
+    ((slug, columns),) = columns_by_slug.items()
+    statement = (
+        select(
+            Submission.family_id,
+            Submission.member_id,
+            Submission.form_id,
+            Submission.answers,
+            FormVersion.version,
+            Submission.form_version_id,
+            Wave.key,
+            Wave.kind,
+            Wave.due_date,
+            Family.enrolment_date,
+            Family.team_model,
+            Family.municipality_id,
+            Municipality.code,
+            Municipality.slug,
+        )
+        .join(FormVersion, FormVersion.id == Submission.form_version_id)
+        .join(Wave, Wave.id == Submission.wave_id)
+        .join(Family, Family.id == Submission.family_id)
+        .join(Municipality, Municipality.id == Family.municipality_id)
+        .where(
+            Submission.status == "submitted",
+            FormVersion.level == level,
+            Family.municipality_id.in_(selection.grants),
+        )
+        .order_by(
+            Submission.family_id, Submission.member_id, Wave.due_date, Wave.id, Submission.form_id
+        )
+        .execution_options(yield_per=BATCH)
+    )
+    if slug is not None:
+        statement = statement.where(Municipality.slug == slug)
+    current: tuple[Any, ...] | None = None
+    parts: list[Any] = []
+    for row in db.session.execute(statement):
+        if row.family_id not in consenting:
+            continue
+        grant = selection.grants[row.municipality_id]
+        if (row.municipality_id, row.key) not in selection.approved:
+            continue
+        if row.kind not in grant.waves or row.form_id not in grant.forms:
+            continue
+        if local != ("." in row.form_id):
+            continue
+        if not _family_allowed(selection, row.municipality_id, row.enrolment_date):
+            continue
+        identity = (row.family_id, row.member_id, row.key)
+        if identity != current and parts:
+            yield _merge(parts, columns, key, level, selection)
+            parts = []
+        current = identity
+        parts.append(row)
+    if parts:
+        yield _merge(parts, columns, key, level, selection)
+
+
+# How _merge fills a column, decided once per combination of form versions.
+_ABSENT, _HIDDEN, _DATE, _PLAIN = range(4)
+
+
+def _column_plan(
+    parts: list[Any], columns: list[Variable], free_text: bool, selection: Selection
+) -> list[tuple[str, int]]:
+    asked: dict[str, FieldDef] = {}
+    for part in parts:
+        asked.update(selection.asked(part.form_version_id)[0])
+    plan = []
+    for variable in columns:
+        fdef = asked.get(variable.name)
+        if fdef is None:
+            mode = _ABSENT
+        elif variable.free_text and not free_text:
+            mode = _HIDDEN
+        elif fdef.type == "date":
+            mode = _DATE
+        else:
+            mode = _PLAIN
+        plan.append((variable.name, mode))
+    return plan
+
+
+def _merge(
+    parts: list[Any], columns: list[Variable], key: Pseudonyms, level: str, selection: Selection
+) -> tuple[int, list[Any]]:
+    first = parts[0]
+    grant = selection.grants[first.municipality_id]
+    answers: dict[str, Any] = {}
+    for part in parts:
+        prefix = selection.asked(part.form_version_id)[1]
+        if prefix:
+            answers.update((prefix + name, value) for name, value in (part.answers or {}).items())
+        else:
+            answers.update(part.answers or {})
+    # The columns list lives as long as the export, so its id is a safe part of the key.
+    versions = tuple(part.form_version_id for part in parts)
+    plan_key = (id(columns), versions, grant.free_text)
+    plan = selection.plans.get(plan_key)
+    if plan is None:
+        plan = selection.plans[plan_key] = _column_plan(parts, columns, grant.free_text, selection)
+    enrolment = first.enrolment_date
+    row: list[Any] = [key("family", first.family_id)]
+    if level != "family":
+        row.append(key("person", first.member_id))
+    row += [
+        first.code,
+        first.team_model,
+        enrolment.year,
+        (enrolment.month - 1) // 3 + 1,
+        first.key,
+        months_between(enrolment, first.due_date),
+        "; ".join(f"{p.form_id}:{p.version}" for p in parts),
+    ]
+    append = row.append
+    for name, mode in plan:
+        if mode == _ABSENT:
+            append(NOT_IN_VERSION)
+            continue
+        value = answers.get(name)
+        if value is None:
+            append(NOT_ANSWERED)
+        elif mode == _HIDDEN:
+            append(NOT_SHARED)
+        elif mode == _DATE:
+            append(months_between(enrolment, date.fromisoformat(value)))
+        elif type(value) is list:
+            append(";".join(value))
+        else:
+            append(value)
+    return first.municipality_id, row
+
+
+def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int, list[Any]]]:
+    key = Pseudonyms(selection.study.pseudonym_key)
+    statement = (
+        select(
+            Plan.family_id,
+            Family.municipality_id,
+            Family.enrolment_date,
+            Family.team_model,
+            Municipality.code,
+            Goal.id,
+            Goal.phase,
+            Goal.life_area,
+            Goal.description,
+            Department.code.label("department"),
+            Wave.key,
+            GoalStatus.status,
+        )
+        .join(Goal, Goal.plan_id == Plan.id)
+        .join(Family, Family.id == Plan.family_id)
+        .join(Municipality, Municipality.id == Family.municipality_id)
+        .outerjoin(Department, Department.id == Goal.responsible_department_id)
+        .outerjoin(GoalStatus, GoalStatus.goal_id == Goal.id)
+        .outerjoin(Wave, Wave.id == GoalStatus.wave_id)
+        .where(Family.municipality_id.in_(selection.grants))
+        .order_by(Plan.family_id, Goal.id, GoalStatus.id)
+        .execution_options(yield_per=BATCH)
+    )
+    for row in db.session.execute(statement):
+        if row.family_id not in consenting or not _family_allowed(
+            selection, row.municipality_id, row.enrolment_date
+        ):
+            continue
+        if row.key is not None and (row.municipality_id, row.key) not in selection.approved:
+            continue
+        grant = selection.grants[row.municipality_id]
+        yield (
+            row.municipality_id,
+            [
+                key("family", row.family_id),
+                row.code,
+                row.team_model,
+                key("goal", row.id),
+                row.phase,
+                row.life_area,
+                row.department,
+                row.description if grant.free_text else NOT_SHARED,
+                row.key,
+                row.status,
+            ],
+        )
+
+
+def _wave_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int, list[Any]]]:
+    key = Pseudonyms(selection.study.pseudonym_key)
+    statement = (
+        select(
+            Wave.family_id,
+            Wave.key,
+            Wave.kind,
+            Wave.due_date,
+            Wave.window_end,
+            Wave.completed_at,
+            Family.municipality_id,
+            Family.enrolment_date,
+            Family.team_model,
+            Municipality.code,
+        )
+        .join(Family, Family.id == Wave.family_id)
+        .join(Municipality, Municipality.id == Family.municipality_id)
+        .where(Family.municipality_id.in_(selection.grants))
+        .order_by(Wave.family_id, Wave.due_date)
+        .execution_options(yield_per=BATCH)
+    )
+    for row in db.session.execute(statement):
+        if (
+            row.family_id not in consenting
+            or (row.municipality_id, row.key) not in selection.approved
+        ):
+            continue
+        grant = selection.grants[row.municipality_id]
+        if row.kind not in grant.waves or not _family_allowed(
+            selection, row.municipality_id, row.enrolment_date
+        ):
+            continue
+        completed = row.completed_at is not None
+        on_time = row.completed_at.date() <= row.window_end if completed else None
+        yield (
+            row.municipality_id,
+            [
+                key("family", row.family_id),
+                row.code,
+                row.team_model,
+                row.key,
+                months_between(row.enrolment_date, row.due_date),
+                completed,
+                on_time,
+            ],
+        )
