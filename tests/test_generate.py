@@ -11,7 +11,8 @@ from app.core.db import db
 from app.definitions.validation import validate_answers
 from app.demo.generate import generate
 from app.families.models import Family, Member
-from app.reports.indicators import Cohort, compute
+from app.reports.cohort import Cohort
+from app.reports.indicator_run import compute
 from app.tenancy.scoping import tenant_scope
 
 

@@ -14,8 +14,10 @@ import pytest
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.services import add_member, add_months, enrol_family
+from app.reports.cohort import Cohort
 from app.reports.disclosure import Cell, protect
-from app.reports.indicators import BY_ID, INDICATORS, Cohort, compute
+from app.reports.indicator_run import compute
+from app.reports.indicators import BY_ID, INDICATORS
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import valid_formdata
 

@@ -16,8 +16,10 @@ from sqlalchemy import select
 
 from app import __version__
 from app.core.db import db
+from app.reports.cohort import Cohort, GrantScope, Indicator
 from app.reports.disclosure import Cell, ProtectedTable, Shown, protect, rule_text
-from app.reports.indicators import BY_ID, INDICATORS, Cohort, GrantScope, Indicator, compute
+from app.reports.indicator_run import compute
+from app.reports.indicators import BY_ID, INDICATORS
 from app.research.models import Study
 from app.tenancy.models import TEAM_MODELS, Municipality
 

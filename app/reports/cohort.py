@@ -1,0 +1,303 @@
+"""The cohort an indicator run covers, and its answers copied once into a typed table.
+
+:class:`Cohort` says whose data a run may read (for a study: consenting families, each
+grant's period, forms and wave kinds, and approved waves only). Before the indicators run,
+:func:`_fill_facts` copies the cohort's submitted answers, with their wave and family and
+only the answers the indicators read (:data:`FACTS`, typed), into a temporary table of the
+connection; the indicators' statements read that through the small helpers here
+(:func:`_submitted`, :func:`_latest`, :func:`_groups`, :func:`_answer`, :func:`_count_if`).
+Joining waves and families, checking consent and grants and extracting JSON then happen
+once per run instead of once per indicator. It is separate from the statements and the
+registry because every indicator shares it and none defines it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Subquery,
+    Table,
+    and_,
+    case,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+)
+
+from app.collection.models import Submission
+from app.core.db import db
+from app.families.models import Family, Wave
+from app.tenancy.scoping import scoped
+
+Text = dict[str, str]
+
+
+@dataclass(frozen=True)
+class GrantScope:
+    period_from: date | None
+    period_to: date | None
+    forms: tuple[str, ...]
+    wave_kinds: tuple[str, ...]
+    approved_waves: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """Whose data an indicator run covers.
+
+    *study* narrows it to what the study may see: consenting families, each grant's
+    enrolment period, forms and wave kinds, and only waves a lead has approved.
+    """
+
+    municipality_ids: tuple[int, ...]
+    as_of: date
+    study_id: int | None = None
+    #: municipality id -> what its grant lets the study see
+    grants: dict[int, GrantScope] = field(default_factory=dict)
+
+    def families(self) -> ColumnElement[bool]:
+        clause = Family.municipality_id.in_(self.municipality_ids)
+        if self.study_id is None:
+            return clause
+        consenting = select(Submission.family_id).where(
+            Submission.form_id == "family_intake",
+            Submission.status == "submitted",
+            Submission.answers["research_consent"].as_boolean() == true(),
+        )
+        periods = [
+            and_(
+                Family.municipality_id == municipality_id,
+                Family.enrolment_date >= grant.period_from if grant.period_from else true(),
+                Family.enrolment_date <= grant.period_to if grant.period_to else true(),
+            )
+            for municipality_id, grant in self.grants.items()
+        ]
+        return and_(clause, Family.id.in_(consenting), or_(false(), *periods))
+
+    def waves(self) -> ColumnElement[bool]:
+        if self.study_id is None:
+            return true()
+        return or_(
+            false(),
+            *(
+                and_(
+                    Wave.municipality_id == municipality_id,
+                    Wave.kind.in_(grant.wave_kinds),
+                    Wave.key.in_(grant.approved_waves),
+                )
+                for municipality_id, grant in self.grants.items()
+            ),
+        )
+
+    def forms(self) -> ColumnElement[bool]:
+        if self.study_id is None:
+            return true()
+        return or_(
+            false(),
+            *(
+                and_(
+                    Submission.municipality_id == municipality_id,
+                    Submission.form_id.in_(grant.forms),
+                )
+                for municipality_id, grant in self.grants.items()
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class Codes:
+    """Code sets the definitions depend on, read from the published code lists."""
+
+    self_supporting: tuple[str, ...]
+    income_support: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    #: "count", "rate" (a share in percent) or "mean".
+    kind: str
+    #: What is counted: "families", "adults", "children" or "waves".
+    unit: str
+    section: str
+    name: Text
+    definition: Text
+    numerator: Text
+    denominator: Text
+    basis: Text
+    statement: Callable[[Cohort, Codes], Select[Any]] = field(repr=False, compare=False)
+
+
+# --- building blocks -------------------------------------------------------------------
+
+
+#: Every answer an indicator reads, and the type it is read as.
+FACTS: dict[str, type] = {
+    "active_case": Boolean,
+    "birth_year": Integer,
+    "case_start_date": String,
+    "employment_activity": Boolean,
+    "employment_activity_date": String,
+    "household_type": String,
+    "income_support": String,
+    "n_contact_persons": Float,
+    "n_interventions": Float,
+    "n_plans": Float,
+    "sex": String,
+    "who5_score": Float,
+    "years_with_employment_unit": Float,
+}
+#: The forms the indicators read.
+FACT_FORMS = (
+    "adult_follow_up",
+    "adult_intake",
+    "child_follow_up",
+    "child_intake",
+    "family_follow_up",
+    "family_intake",
+)
+_facts_metadata = MetaData()
+#: One row per submitted form of the cohort (a temporary table of compute's connection).
+facts_table = Table(
+    "helhed_indicator_facts",
+    _facts_metadata,
+    Column("family_id", Integer, nullable=False),
+    Column("member_id", Integer),
+    Column("form_id", String(120), nullable=False),
+    Column("wave_id", Integer, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("municipality_id", Integer, nullable=False),
+    Column("team_model", String(40), nullable=False),
+    Column("enrolment_date", Date, nullable=False),
+    *(Column(name, kind()) for name, kind in FACTS.items()),
+    prefixes=["TEMPORARY"],
+)
+#: The statements join one form's rows to another form's rows of the same person or
+#: family. SQLite would loop over the whole table for every row without these; PostgreSQL
+#: hashes the join and only pays for building them, so they are made on SQLite alone.
+_FACT_INDEXES = {"member": "form_id, member_id", "family": "form_id, family_id"}
+
+
+def _extract(name: str, kind: type) -> ColumnElement[Any]:
+    answer = Submission.answers[name]
+    if kind is Boolean:
+        return answer.as_boolean()
+    if kind is Integer:
+        return answer.as_integer()
+    if kind is Float:
+        return answer.as_float()
+    return answer.as_string()
+
+
+def _fill_facts(cohort: Cohort) -> None:
+    """Copy the cohort's submitted answers into :data:`facts_table` (created afresh)."""
+    connection = db.session.connection()
+    facts_table.drop(connection, checkfirst=True)
+    facts_table.create(connection)
+    source = (
+        select(
+            Submission.family_id,
+            Submission.member_id,
+            Submission.form_id,
+            Wave.id,
+            Wave.due_date,
+            Family.municipality_id,
+            Family.team_model,
+            Family.enrolment_date,
+            *(_extract(name, kind) for name, kind in FACTS.items()),
+        )
+        .join(Wave, Wave.id == Submission.wave_id)
+        .join(Family, Family.id == Submission.family_id)
+        .where(
+            Submission.status == "submitted",
+            Submission.form_id.in_(FACT_FORMS),
+            cohort.families(),
+            cohort.waves(),
+            cohort.forms(),
+        )
+    )
+    # The session scopes the SELECTs it runs, not the source of an INSERT: apply the
+    # tenant rules here, so a cohort outside the scope copies nothing.
+    connection.execute(
+        insert(facts_table).from_select(
+            list(facts_table.c.keys()), scoped(source, Submission, Wave, Family)
+        )
+    )
+    if connection.dialect.name == "sqlite":
+        for name, columns in _FACT_INDEXES.items():  # after the rows: one sort, not many
+            connection.exec_driver_sql(
+                f"CREATE INDEX ix_{facts_table.name}_{name} ON {facts_table.name} ({columns})"
+            )
+    # Temporary tables get no statistics of their own (autovacuum never sees them), and
+    # the planner needs them to choose its joins.
+    connection.exec_driver_sql(f"ANALYZE {facts_table.name}")
+
+
+def _drop_facts() -> None:
+    facts_table.drop(db.session.connection(), checkfirst=True)
+
+
+class _Fact:
+    """An answer column of the facts table, read the way a JSON answer is read."""
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        self.column = column
+
+    def as_string(self) -> ColumnElement[Any]:
+        return self.column
+
+    as_float = as_integer = as_boolean = as_string
+
+
+def _submitted(cohort: Cohort, *form_ids: str) -> Subquery:
+    """Submitted answers to *form_ids* of the cohort's families, with their wave and group."""
+    unknown = set(form_ids) - set(FACT_FORMS)
+    assert not unknown, f"add {unknown} to FACT_FORMS"
+    return select(facts_table).where(facts_table.c.form_id.in_(form_ids)).subquery()
+
+
+def _latest(source: Subquery, by: str, *where: ColumnElement[bool]) -> Subquery:
+    """The latest row (by wave due date) per person or family among *source*'s rows."""
+    order = func.row_number().over(
+        partition_by=source.c[by], order_by=(source.c.due_date.desc(), source.c.wave_id.desc())
+    )
+    ranked = select(source, order.label("rank")).where(*where).subquery()
+    return select(ranked).where(ranked.c.rank == 1).subquery()
+
+
+def _groups(source: Subquery | Any, n: Any, value: Any, *where: Any) -> Select[Any]:
+    return (
+        select(
+            source.c.municipality_id,
+            source.c.team_model,
+            n.label("n"),
+            value.label("value"),
+        )
+        .where(*where)
+        .group_by(source.c.municipality_id, source.c.team_model)
+    )
+
+
+def _answer(source: Subquery, name: str) -> _Fact:
+    assert name in FACTS, f"add {name!r} to FACTS"
+    return _Fact(source.c[name])
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
