@@ -24,7 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config(Path(app.instance_path), config))
 
     from app import cli, extensions, i18n
-    from app.auth import throttle
+    from app.auth import permissions, throttle
     from app.core import limits, security, templating
     from app.core.views import register_error_pages
     from app.tenancy import scoping
@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scoping.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    permissions.init_app(app)
     register_error_pages(app)
     cli.init_app(app)
     _register_blueprints(app)
