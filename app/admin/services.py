@@ -13,6 +13,7 @@ from app.admin.models import Invitation
 from app.api.tokens import revoke_membership_tokens
 from app.audit.services import record
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.auth.permissions import allows, roles_with
 from app.auth.services import (
     create_user,
     end_sessions_if_no_membership,
@@ -146,7 +147,7 @@ def update_membership(
         raise AdminError(_l("Choose a role."))
     if organisation_type and organisation_type not in ORGANISATION_TYPES:
         raise AdminError(_l("Choose a kind of organisation."))
-    if membership.role == "admin" and role != "admin":
+    if allows(membership.role, "people.manage") and not allows(role, "people.manage"):
         _keep_one_admin(membership)
     old_role = membership.role
     changes: dict[str, list[Any]] = {}
@@ -175,7 +176,7 @@ def update_membership(
 
 def remove_membership(membership: Membership) -> None:
     """Take the person's access away; their assignments around families end with it."""
-    if membership.role == "admin":
+    if allows(membership.role, "people.manage"):
         _keep_one_admin(membership)
     now = utcnow()
     for assignment in db.session.scalars(
@@ -199,6 +200,10 @@ def remove_membership(membership: Membership) -> None:
 
 
 def _keep_one_admin(membership: Membership) -> None:
-    admins = db.session.scalar(select(func.count(Membership.id)).where(Membership.role == "admin"))
+    # Someone must be left who can give people access: without them no one could mend a
+    # wrong role, not even by giving the role back.
+    admins = db.session.scalar(
+        select(func.count(Membership.id)).where(Membership.role.in_(roles_with("people.manage")))
+    )
     if (admins or 0) <= 1:
         raise AdminError(_l("The municipality must keep at least one administrator."))

@@ -1,4 +1,5 @@
-"""Tenant admin pages. Only the municipality's ``admin`` role reaches them."""
+"""Tenant admin pages: settings, departments and people (``settings.edit``,
+``people.manage``; which roles hold them is app/auth/permissions.py)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from app.admin.services import (
     update_settings,
 )
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.auth.permissions import permission_required, require
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
 from app.core.db import db
@@ -34,13 +36,7 @@ from app.i18n import current_language
 from app.tenancy.config_files import SETTINGS_SPEC
 from app.tenancy.models import TEAM_MODELS, Department
 from app.tenancy.once import lands_on, repeat_of
-from app.tenancy.request import (
-    TenantBlueprint,
-    current_municipality,
-    get_or_404,
-    require_role,
-    roles_required,
-)
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
 bp = TenantBlueprint("admin", __name__, url_prefix="/admin")
 
@@ -153,7 +149,7 @@ def _local_forms() -> list[str]:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("settings.edit")
 def settings() -> str | Response:
     municipality = current_municipality()
     current = municipality.settings
@@ -206,7 +202,7 @@ def settings() -> str | Response:
 
 
 @bp.route("/departments", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("settings.edit")
 def departments() -> str | Response:
     municipality = current_municipality()
     form = DepartmentForm()
@@ -231,7 +227,7 @@ def departments() -> str | Response:
 @bp.route("/departments/<int:department_id>", methods=["POST"])
 def department(department_id: int) -> Response:
     row = get_or_404(Department, department_id)
-    require_role("admin")
+    require("settings.edit")
     if FlaskForm().validate_on_submit():
         name_da = request.form.get("name_da", "").strip() or row.name_da
         name_en = request.form.get("name_en", "").strip() or row.name_en
@@ -248,7 +244,7 @@ def department(department_id: int) -> Response:
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("people.manage")
 def new_person() -> str | Response:
     form = PersonForm()
     if form.validate_on_submit():
@@ -290,7 +286,7 @@ def new_person() -> str | Response:
 @bp.route("/people/<int:membership_id>", methods=["GET", "POST"])
 def person(membership_id: int) -> str | Response:
     membership = get_or_404(Membership, membership_id)
-    require_role("admin")
+    require("people.manage")
     form = MembershipForm(obj=membership)
     language = current_language()
     form.department_id.choices = [SelectChoice(0, "–")] + [
@@ -325,7 +321,7 @@ def person(membership_id: int) -> str | Response:
 @bp.route("/people/<int:membership_id>/remove", methods=["POST"])
 def remove_person(membership_id: int) -> Response:
     membership = get_or_404(Membership, membership_id)
-    require_role("admin")
+    require("people.manage")
     if not FlaskForm().validate_on_submit():
         abort(400)
     name = membership.user.name
@@ -342,7 +338,7 @@ def remove_person(membership_id: int) -> Response:
 @bp.route("/invitations/<int:invitation_id>/withdraw", methods=["POST"])
 def withdraw_invitation(invitation_id: int) -> Response:
     invitation = get_or_404(Invitation, invitation_id)
-    require_role("admin")
+    require("people.manage")
     if not FlaskForm().validate_on_submit():
         abort(400)
     email = invitation.email

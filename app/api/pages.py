@@ -14,16 +14,11 @@ from wtforms.validators import DataRequired, Length, NumberRange
 
 from app.api.models import ApiToken
 from app.api.tokens import DEFAULT_DAYS, MAX_DAYS, create_token, revoke
+from app.auth.permissions import can, require
 from app.core.db import db
 from app.core.forms import OneTimeForm, WholeNumberField
 from app.tenancy.once import fresh_token, lands_on, repeat_of
-from app.tenancy.request import (
-    TenantBlueprint,
-    current_municipality,
-    current_role,
-    get_or_404,
-    require_role,
-)
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
 bp = TenantBlueprint("tokens", __name__, url_prefix="/tokens")
 
@@ -39,7 +34,7 @@ class TokenForm(OneTimeForm):
 
 def _visible_tokens() -> list[ApiToken]:
     statement = select(ApiToken).order_by(ApiToken.created_at.desc())
-    if current_role() != "admin":  # admins see every token of the municipality
+    if not can("tokens.manage_all"):
         statement = statement.where(ApiToken.user_id == current_user.id)
     return list(db.session.scalars(statement))
 
@@ -68,7 +63,7 @@ def index() -> str | Response:
 def revoke_token(token_id: int) -> Response:
     token = get_or_404(ApiToken, token_id)
     if token.user_id != current_user.id:
-        require_role("admin")  # only admins revoke other people's tokens
+        require("tokens.manage_all")
     if FlaskForm().validate_on_submit():
         revoke(token)
         db.session.commit()

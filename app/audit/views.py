@@ -9,9 +9,10 @@ from datetime import date
 from flask import Response, render_template, request
 
 from app.audit.services import AuditFilter, csv_rows, events, record
+from app.auth.permissions import permission_required
 from app.core import csvfile
 from app.core.db import db
-from app.tenancy.request import TenantBlueprint, current_municipality, roles_required
+from app.tenancy.request import TenantBlueprint, current_municipality
 
 bp = TenantBlueprint("audit", __name__, url_prefix="/admin/audit")
 
@@ -86,13 +87,13 @@ def download_csv(name: str, municipality_id: int | None) -> Response:
 
 
 @bp.route("/")
-@roles_required("admin")
+@permission_required("audit.read")
 def log() -> str:
     return listing("audit.log", "audit.download")
 
 
 @bp.route("/audit.csv")
-@roles_required("admin")
+@permission_required("audit.read")
 @csvfile.serves_csv
 def download() -> Response:
     municipality = current_municipality()

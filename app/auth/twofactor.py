@@ -16,18 +16,18 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import Membership, User
+from app.auth.permissions import two_factor_required
 from app.auth.services import end_sessions
 from app.core.db import db
 from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user
 
 ISSUER = "Helhed"
-#: Platform roles and municipal roles for which two-factor sign-in is not optional.
-REQUIRED_PLATFORM_ROLES = ("operator", "researcher")
-REQUIRED_MEMBERSHIP_ROLES = ("admin",)
 
 
 def is_required(user: User) -> bool:
-    if user.platform_role in REQUIRED_PLATFORM_ROLES:
+    """Whether *user*'s platform role or a municipal role of theirs makes two factors
+    mandatory (``TWO_FACTOR_ROLES`` in app/auth/permissions.py)."""
+    if two_factor_required([user.platform_role]):
         return True
     with as_user(user.id):
         roles = list(
@@ -37,7 +37,7 @@ def is_required(user: User) -> bool:
                 .execution_options(**{OWN_MEMBERSHIPS: True})
             )
         )
-    return any(role in REQUIRED_MEMBERSHIP_ROLES for role in roles)
+    return two_factor_required(roles)
 
 
 def new_secret() -> str:

@@ -4,12 +4,16 @@ Order, as everywhere: load the object through the tenant-scoped session (another
 municipality's id is simply not found: 404), then check that this member may see this
 family (403), then what they may do with it (403).
 
-- ``admin`` and ``lead`` see every family of their municipality.
-- ``staff`` see the families they work with (coordinator, team member, entry caseworker),
-  or, in a single-entry municipality whose setting says so, every single-entry family when
-  they belong to the joint team.
-- ``external`` contact persons see only the families they are assigned to, and there only
-  the joint plan and the contact details: never forms, never child-welfare data.
+- ``families.view_all`` (admins and leads) sees every family of the municipality.
+- Everyone else sees the families they work with (coordinator, team member, entry
+  caseworker, contact person); with ``families.view_joint_team`` (staff), in a
+  municipality whose setting says so, also every single-entry family when they belong to
+  the joint team.
+- ``families.records`` opens a visible family's records and forms; ``plans.view`` only its
+  joint plan and contact details, which is all external contact persons have: never
+  forms, never child-welfare data.
+
+Which roles hold each permission is app/auth/permissions.py.
 """
 
 from __future__ import annotations
@@ -19,15 +23,11 @@ from typing import Any
 from flask import abort, g
 from sqlalchemy import ColumnElement, or_, select, true
 
+from app.auth.permissions import can
 from app.core.db import db
 from app.families.models import Family, Member, Wave
 from app.teams.models import Assignment
 from app.tenancy.request import get_or_404
-
-#: Roles that work with family records and forms.
-FAMILY_ROLES = ("admin", "lead", "staff")
-#: Roles that may read a family's joint plan and contact details.
-PLAN_ROLES = (*FAMILY_ROLES, "external")
 
 #: What a member wants with a family: its records and forms, or only its plan.
 RECORDS = "records"
@@ -35,7 +35,7 @@ PLAN = "plan"
 
 
 def sees_all_families() -> bool:
-    return g.membership.role in ("admin", "lead")
+    return can("families.view_all")
 
 
 def visible_families() -> ColumnElement[bool]:
@@ -49,7 +49,8 @@ def visible_families() -> ColumnElement[bool]:
         )
     )
     access = g.municipality.settings.get("access", {})
-    if membership.role == "staff" and membership.joint_team and access.get("joint_team_sees_all"):
+    joint = can("families.view_joint_team") and membership.joint_team
+    if joint and access.get("joint_team_sees_all"):
         return or_(own, Family.team_model == "single_entry")
     return own
 
@@ -64,8 +65,8 @@ def may_see(family: Family) -> bool:
 
 def check_family(family: Family, purpose: str = RECORDS) -> Family:
     """403 unless the current member may use *family* for *purpose*."""
-    allowed_roles = PLAN_ROLES if purpose == PLAN else FAMILY_ROLES
-    if g.membership.role not in allowed_roles or not may_see(family):
+    allowed = can("plans.view") if purpose == PLAN else can("families.records")
+    if not allowed or not may_see(family):
         abort(403)
     return family
 

@@ -9,17 +9,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from app.auth.permissions import can, permission_required
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
 from app.core.db import db
 from app.core.forms import seen_version
-from app.families.access import (
-    FAMILY_ROLES,
-    PLAN_ROLES,
-    family_or_404,
-    member_or_404,
-    visible_families,
-)
+from app.families.access import family_or_404, member_or_404, visible_families
 from app.families.forms import CorrectEnrolmentForm, EndMemberForm, EnrolForm, ExitForm, MemberForm
 from app.families.models import Family
 from app.families.services import (
@@ -36,12 +31,7 @@ from app.families.services import (
 from app.plans.models import Plan
 from app.teams.services import active_team, assign
 from app.tenancy.once import lands_on, repeat_of
-from app.tenancy.request import (
-    TenantBlueprint,
-    current_municipality,
-    current_role,
-    roles_required,
-)
+from app.tenancy.request import TenantBlueprint, current_municipality
 
 bp = TenantBlueprint("families", __name__, url_prefix="/families")
 
@@ -51,7 +41,7 @@ MAX_PAGE = 100_000
 
 
 @bp.route("/")
-@roles_required(*PLAN_ROLES)
+@permission_required("families.list")
 def index() -> str:
     page = _page_number(request.args.get("page", "1"))
     query = request.args.get("q", "").strip()
@@ -83,7 +73,7 @@ def _page_number(raw: str) -> int:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*FAMILY_ROLES)
+@permission_required("families.enrol")
 def new() -> str | Response:
     form = EnrolForm()
     if request.method == "GET" and not form.enrolment_date.data:
@@ -94,9 +84,9 @@ def new() -> str | Response:
         family = enrol_family(
             current_municipality(), form.label.data or "", form.enrolment_date.date
         )  # type: ignore[arg-type]
-        if current_role() == "staff":
+        if not can("families.view_all"):
             # Staff who enrol a family take it on as its coordinator, entry caseworker or
-            # first team member; the team page changes that.
+            # first team member (else they could not see it); the team page changes that.
             assign(current_municipality(), family, g.membership)
         target = lands_on(url_for("families.detail", family_id=family.id))
         db.session.commit()

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, Response, render_template
+from flask_login import login_required
 from sqlalchemy import select
 
+from app.auth.permissions import require
 from app.core import csvfile
 from app.core.db import db
 from app.tenancy.models import Municipality
@@ -16,8 +17,7 @@ bp = Blueprint("operator", __name__)
 @bp.before_request
 @login_required
 def _operators_only() -> None:
-    if current_user.platform_role != "operator":
-        abort(403)
+    require("platform.operate")
 
 
 @bp.route("/")

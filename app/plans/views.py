@@ -1,6 +1,7 @@
 """The joint plan page: goals per phase and life area, and their status at each follow-up.
 
-External contact persons may read it (with the family's contacts); only staff change it.
+External contact persons may read it (with the family's contacts); only those with
+``plans.edit`` change it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.auth.permissions import can, require
 from app.core.db import db
 from app.core.forms import OneTimeForm
-from app.families.access import FAMILY_ROLES, PLAN, check_family, family_or_404
+from app.families.access import PLAN, family_or_404
 from app.families.models import Wave
 from app.families.services import record_reading
 from app.i18n import current_language
@@ -26,7 +28,7 @@ from app.plans.services import PlanError, add_goal, set_goal_status
 from app.teams.services import active_team
 from app.tenancy.models import Department
 from app.tenancy.once import lands_on, repeat_of
-from app.tenancy.request import TenantBlueprint, current_role, get_or_404
+from app.tenancy.request import TenantBlueprint, get_or_404
 
 bp = TenantBlueprint("plans", __name__, url_prefix="/families")
 
@@ -104,10 +106,10 @@ def _follow_ups(family_id: int) -> list[Wave]:
 def plan(family_id: int) -> str | Response:
     family = family_or_404(family_id, PLAN)
     the_plan = _plan_for(family.id)
-    editable = current_role() in FAMILY_ROLES
+    editable = can("plans.edit")
     goal_form = _goal_form(the_plan)
     if goal_form.is_submitted():
-        check_family(family)  # external contact persons read the plan; they do not edit it
+        require("plans.edit")  # external contact persons read the plan; they do not edit it
         if goal_form.validate():
             repeat = repeat_of(goal_form, url_for("plans.plan", family_id=family.id))
             if repeat is not None:

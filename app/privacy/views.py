@@ -1,7 +1,7 @@
 """A municipality admin's handling of a person's rights: see what is held, erase it.
 
-The same services as ``flask privacy`` (app.privacy.services); only the admin role, and
-only inside their own municipality.
+The same services as ``flask privacy`` (app.privacy.services); only with ``privacy.manage``
+(the admin role), and only inside their own municipality.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app.auth.permissions import require
 from app.core.db import db
 from app.families.models import Member
 from app.i18n import current_language
 from app.privacy.journal import JournalError
 from app.privacy.services import ErasureError, erase_member, subject_access
-from app.tenancy.request import TenantBlueprint, get_or_404, require_role
+from app.tenancy.request import TenantBlueprint, get_or_404
 
 bp = TenantBlueprint("privacy", __name__, url_prefix="/privacy")
 
@@ -41,7 +42,7 @@ class ErasureForm(FlaskForm):
 def _person(member_id: int) -> Member:
     # The row first: another municipality's id is 404 for every role, as everywhere.
     person = get_or_404(Member, member_id)
-    require_role("admin")
+    require("privacy.manage")
     return person
 
 

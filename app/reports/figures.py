@@ -23,9 +23,6 @@ from app.reports.indicators import BY_ID, INDICATORS
 from app.research.models import Study
 from app.tenancy.models import TEAM_MODELS, Municipality
 
-#: Who sees a municipality's own figures: the people who run the programme.
-REPORT_ROLES = ("admin", "lead")
-
 
 @dataclass(frozen=True)
 class Place:

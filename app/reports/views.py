@@ -21,13 +21,13 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.auth.permissions import permission_required, require
 from app.core import csvfile
 from app.core.db import db
 from app.core.forms import OneTimeForm
 from app.i18n import current_language
 from app.reports.figures import (
     CSV_HEADER,
-    REPORT_ROLES,
     Report,
     municipality_report,
     rows,
@@ -40,13 +40,7 @@ from app.research.models import Study
 from app.research.views import _researchers_only, _study_or_404
 from app.tenancy.models import Municipality
 from app.tenancy.once import lands_on, repeat_of
-from app.tenancy.request import (
-    TenantBlueprint,
-    current_municipality,
-    get_or_404,
-    require_role,
-    roles_required,
-)
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 from app.tenancy.scoping import unscoped
 
 tenant = TenantBlueprint("reports", __name__, url_prefix="/reports")
@@ -88,7 +82,7 @@ def _own_report() -> Report:
 
 
 @tenant.route("/")
-@roles_required(*REPORT_ROLES)
+@permission_required("reports.view")
 def municipality() -> str:
     report = _own_report()
     return render_template(
@@ -104,7 +98,7 @@ def municipality() -> str:
 
 
 @tenant.route("/indicators.csv")
-@roles_required(*REPORT_ROLES)
+@permission_required("reports.view")
 @csvfile.serves_csv
 def indicators_csv() -> Response:
     return _csv(_own_report(), f"helhed-{current_municipality().slug}-indicators.csv")
@@ -115,7 +109,7 @@ class ReportForm(OneTimeForm):
 
 
 @tenant.route("/pdf", methods=["POST"])
-@roles_required(*REPORT_ROLES)
+@permission_required("reports.view")
 def pdf() -> Response:
     form = ReportForm()
     if not form.validate_on_submit():
@@ -134,7 +128,7 @@ def _own_job(job_id: int) -> ReportJob:
     # Load first, then the role: another municipality's job is outside the tenant scope,
     # so it is 404 whatever the role.
     job = get_or_404(ReportJob, job_id)
-    require_role(*REPORT_ROLES)
+    require("reports.view")
     if job.user_id != current_user.id:
         abort(404)  # a colleague's report job is theirs to fetch
     return job

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import User
+from app.auth.permissions import allows
 from app.collection.models import FormVersion
 from app.core.db import db, utcnow
 from app.definitions.loader import CORE_FORMS
@@ -70,7 +71,7 @@ def create_study(title: str, purpose: str, legal_basis: str, suppression_k: int 
 
 
 def add_researcher(study: Study, user: User) -> None:
-    if user.platform_role != "researcher":
+    if not allows(user.platform_role, "studies.join"):
         raise ResearchError(f"{user.email} is not a researcher")
     exists = db.session.scalar(
         select(StudyResearcher).where(
@@ -187,7 +188,7 @@ def set_wave_approval(
 
 
 def studies_of(user: User) -> list[Study]:
-    if user.platform_role == "operator":
+    if allows(user.platform_role, "studies.view_all"):
         return list(db.session.scalars(select(Study).order_by(Study.id)))
     return list(
         db.session.scalars(
@@ -213,8 +214,8 @@ def export_package(study: Study, out: Path, actor: User, progress: Any = None) -
 
 
 def check_exporter(study: Study, actor: User) -> None:
-    if actor.platform_role not in ("researcher", "operator") or (
-        actor.platform_role == "researcher" and study not in studies_of(actor)
+    if not allows(actor.platform_role, "studies.export") or (
+        not allows(actor.platform_role, "studies.view_all") and study not in studies_of(actor)
     ):
         raise ResearchError("only the study's researchers (or an operator) export it")
 

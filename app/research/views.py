@@ -23,6 +23,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.audit.services import record
+from app.auth.permissions import permission_required, require
 from app.core import csvfile
 from app.core.db import MAX_ID, db
 from app.definitions.model import WAVES
@@ -38,13 +39,7 @@ from app.research.services import (
     set_wave_approval,
     studies_of,
 )
-from app.tenancy.request import (
-    TenantBlueprint,
-    current_municipality,
-    get_or_404,
-    require_role,
-    roles_required,
-)
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 from app.tenancy.scoping import unscoped
 
 platform = Blueprint("research", __name__)
@@ -57,8 +52,7 @@ tenant = TenantBlueprint("municipal_research", __name__, url_prefix="/research")
 @platform.before_request
 @login_required
 def _researchers_only() -> None:
-    if current_user.platform_role not in ("researcher", "operator"):
-        abort(403)
+    require("studies.view")
 
 
 def _study_or_404(study_id: int) -> Study:
@@ -146,7 +140,7 @@ def download(study_id: int, job_id: int) -> Response:
 
 
 @tenant.route("/", methods=["GET"])
-@roles_required("admin", "lead")
+@permission_required("research.view")
 def overview() -> str:
     municipality = current_municipality()
     keys = sorted(
@@ -177,7 +171,7 @@ def overview() -> str:
 
 
 @tenant.route("/waves/<wave_key>", methods=["POST"])
-@roles_required("lead")
+@permission_required("research.approve")
 def approve(wave_key: str) -> Response:
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -193,7 +187,7 @@ def approve(wave_key: str) -> Response:
 
 
 @tenant.route("/studies/<int:study_id>/grant", methods=["POST"])
-@roles_required("admin")
+@permission_required("research.grant")
 def grant(study_id: int) -> Response:
     study = db.session.get(Study, study_id) if 0 < study_id <= MAX_ID else None
     if study is None or not FlaskForm().validate_on_submit():
@@ -234,7 +228,7 @@ def grant(study_id: int) -> Response:
 @tenant.route("/grants/<int:grant_id>/revoke", methods=["POST"])
 def revoke(grant_id: int) -> Response:
     row = get_or_404(Grant, grant_id)
-    require_role("admin")
+    require("research.grant")
     if FlaskForm().validate_on_submit():
         revoke_grant(row, current_user.id)
         db.session.commit()

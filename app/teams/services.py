@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import Membership
+from app.auth.permissions import allows
 from app.core.db import db, utcnow
 from app.families.models import Family
 from app.teams.models import Assignment
@@ -63,7 +64,7 @@ def assign(
     """
     rules = TEAM_MODEL_RULES[family.team_model]
     kind = assignment_kind(family)
-    external = membership.role == "external"
+    external = allows(membership.role, "teams.join_as_contact")
     if external:
         allowed = municipality.settings.get("access", {}).get("external_contacts", False)
         if not (allowed and rules["contact_person"] and contact_person):

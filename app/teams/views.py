@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.models import Membership
+from app.auth.permissions import roles_with
 from app.core.db import db
 from app.core.forms import OneTimeForm
 from app.families.access import family_or_404
@@ -42,9 +43,9 @@ class AssignForm(OneTimeForm):
 def _eligible(family: Family) -> list[Membership]:
     municipality = current_municipality()
     rules = TEAM_MODEL_RULES[family.team_model]
-    roles = ["admin", "lead", "staff"]
+    roles = roles_with("teams.join")
     if rules["contact_person"] and municipality.settings.get("access", {}).get("external_contacts"):
-        roles.append("external")
+        roles += roles_with("teams.join_as_contact")
     return list(
         db.session.scalars(
             select(Membership)

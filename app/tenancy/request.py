@@ -7,8 +7,6 @@ then the view runs. Views never filter by municipality themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, abort, g, request
@@ -19,8 +17,6 @@ from app.auth.models import Membership
 from app.core.db import MAX_ID, db
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import set_request_scope
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 #: Blueprints whose routes live under /<slug>/ and are resolved here.
 TENANT_PREFIX = "/<slug>"
@@ -82,34 +78,6 @@ def _resolve_municipality() -> None:
 
 def current_municipality() -> Municipality:
     return g.municipality
-
-
-def current_role() -> str:
-    return g.membership.role
-
-
-def require_role(*roles: str) -> None:
-    """403 unless the member has one of *roles*.
-
-    Views that take an object id call this *after* loading the object, so that another
-    municipality's id answers 404 whatever the role (load, check owner, check access).
-    """
-    if current_role() not in roles:
-        abort(403)
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Decorator form of :func:`require_role` for views without object ids."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            require_role(*roles)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 ModelT = TypeVar("ModelT")

@@ -8,16 +8,10 @@ from sqlalchemy.orm import joinedload
 
 from app.admin.invitations import waiting_here
 from app.auth.models import Membership
+from app.auth.permissions import can, permission_required, require
 from app.core.db import db
 from app.tenancy.models import Department
-from app.tenancy.request import (
-    TenantBlueprint,
-    current_municipality,
-    current_role,
-    get_or_404,
-    require_role,
-    roles_required,
-)
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
 bp = TenantBlueprint("tenancy", __name__)
 
@@ -32,9 +26,11 @@ def home() -> str:
     departments = db.session.scalars(
         select(Department).where(Department.active).order_by(Department.id)
     ).all()
-    board = dashboard.build(date.today()) if current_role() != "external" else None
+    records = can("families.records")
+    board = dashboard.build(date.today()) if records else None
     external_families = None
-    if current_role() == "external":
+    if not records:
+        # An external contact person: the plans of their own families, nothing else.
         from app.families.access import visible_families
         from app.families.models import Family
 
@@ -51,7 +47,7 @@ def home() -> str:
 
 
 @bp.route("/people")
-@roles_required("admin", "lead")
+@permission_required("people.view")
 def people() -> str:
     memberships = db.session.scalars(
         select(Membership)
@@ -60,12 +56,12 @@ def people() -> str:
     ).all()
     # Only the admins, who invite, see the addresses they typed for invitations not yet
     # answered.
-    invitations = waiting_here() if current_role() == "admin" else []
+    invitations = waiting_here() if can("people.manage") else []
     return render_template("tenancy/people.html", memberships=memberships, invitations=invitations)
 
 
 @bp.route("/people/<int:membership_id>")
 def person(membership_id: int) -> str:
     membership = get_or_404(Membership, membership_id)
-    require_role("admin", "lead")
+    require("people.view")
     return render_template("tenancy/person.html", membership=membership)
