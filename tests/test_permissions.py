@@ -15,12 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import g
+from flask_login import login_user
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden
 
 from app.auth import permissions
-from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES
+from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES, Membership
 from app.config import PROJECT_ROOT
+from app.core.db import db
+from app.tenancy.scoping import tenant_scope
 
-ROLES = frozenset(MEMBERSHIP_ROLES) | frozenset(PLATFORM_ROLES)
+PLATFORM = frozenset(PLATFORM_ROLES)
+ROLES = frozenset(MEMBERSHIP_ROLES) | PLATFORM
 #: The modules allowed to spell roles out: the one that defines them, the one that maps them.
 ROLE_MODULES = {Path("app/auth/models.py"), Path("app/auth/permissions.py")}
 #: The functions that take a permission name, and where in their arguments it is.
@@ -239,6 +246,34 @@ def test_an_unknown_permission_is_an_error_not_a_refusal():
         permissions.allows("admin", "families.fly")
     with pytest.raises(KeyError):
         permissions.roles_with("families.fly")
+
+
+@pytest.mark.parametrize("platform_role", [None, *PLATFORM_ROLES])
+def test_municipal_permissions_come_from_the_membership_and_platform_ones_from_the_account(
+    app_ctx, municipalities, make_user, platform_role
+):
+    """For every municipal role, with and without each platform role: a platform role adds
+    nothing inside a municipality, a membership adds nothing outside one."""
+    jammerbugt = municipalities["jammerbugt"]
+    platform_permissions = {p for p, roles in permissions.PERMISSIONS.items() if roles <= PLATFORM}
+    for role in MEMBERSHIP_ROLES:
+        user = make_user(jammerbugt, role, platform_role=platform_role)
+        with tenant_scope(jammerbugt, user.id):
+            membership = db.session.scalar(select(Membership).filter_by(user_id=user.id))
+        for name, holders in permissions.PERMISSIONS.items():
+            platform = name in platform_permissions
+            # A fresh application context: a fresh ``g``, as every request has.
+            with app_ctx.app_context(), app_ctx.test_request_context("/"):
+                login_user(user)
+                assert permissions.can(name) == (platform and platform_role in holders), name
+                g.membership = membership  # as the tenant resolution leaves it
+                held = (platform_role if platform else role) in holders
+                assert permissions.can(name) == held, (role, platform_role, name)
+                if held:
+                    permissions.require(name)
+                else:
+                    with pytest.raises(Forbidden):
+                        permissions.require(name)
 
 
 def documented_table() -> dict[str, frozenset[str]]:

@@ -95,19 +95,27 @@ for _name, _roles in PERMISSIONS.items():
         raise ValueError(f"{_name}: give it municipal roles or platform roles, not both")
 
 
+def _holders(permission: str) -> frozenset[str]:
+    # A misspelt name must fail loudly: answering "no" would hide the mistake as a 403.
+    try:
+        return PERMISSIONS[permission]
+    except KeyError:
+        raise KeyError(f"no permission {permission!r} in app/auth/permissions.py") from None
+
+
 def allows(role: str | None, permission: str) -> bool:
     """Whether *role* holds *permission*; an unknown permission is a KeyError, not a no."""
-    return role in PERMISSIONS[permission]
+    return role in _holders(permission)
 
 
 def roles_with(permission: str) -> tuple[str, ...]:
     """The roles holding *permission*, in the models' order (for SQL: ``role.in_(...)``)."""
-    holders = PERMISSIONS[permission]
+    holders = _holders(permission)
     return tuple(r for r in (*MEMBERSHIP_ROLES, *PLATFORM_ROLES) if r in holders)
 
 
 def _current_role(permission: str) -> str | None:
-    if PERMISSIONS[permission] <= _PLATFORM:
+    if _holders(permission) <= _PLATFORM:
         return current_user.platform_role if current_user.is_authenticated else None
     # A municipal permission is asked of the membership the tenant resolution (or the
     # API's token) found for this request's municipality; outside one there is none.
@@ -133,7 +141,7 @@ def require(permission: str) -> None:
 
 def permission_required(permission: str) -> Callable[[F], F]:
     """Decorator form of :func:`require`, for views without object ids."""
-    PERMISSIONS[permission]  # a misspelt name fails when the module loads, not on a request
+    _holders(permission)  # a misspelt name fails when the view's module loads
 
     def decorator(view: F) -> F:
         @wraps(view)
