@@ -85,8 +85,9 @@ def new() -> str | Response:
             current_municipality(), form.label.data or "", form.enrolment_date.date
         )  # type: ignore[arg-type]
         if not can("families.view_all"):
-            # Staff who enrol a family take it on as its coordinator, entry caseworker or
-            # first team member (else they could not see it); the team page changes that.
+            # Whoever does not see every family (staff) takes the family they enrol on as
+            # its coordinator, entry caseworker or first team member, else they could not
+            # open it; the team page changes that.
             assign(current_municipality(), family, g.membership)
         target = lands_on(url_for("families.detail", family_id=family.id))
         db.session.commit()
