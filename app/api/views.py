@@ -299,8 +299,7 @@ def enrol() -> Response:
     label = _text(data, "label", 200)
     enrolment = _need_date(data, "enrolment_date")
     family = enrol_family(g.municipality, label or "", enrolment)
-    if not can("families.view_all"):
-        # As on the page: without this they could not see the family they have enrolled.
+    if not can("families.view_all"):  # as on the page, else they could not open it
         assign(g.municipality, family, g.membership)
     return _json(
         family_json(family),
