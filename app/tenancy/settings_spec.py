@@ -215,6 +215,6 @@ def _markdown_rows() -> str:
         kind = "boolean" if s.is_switch else "integer"
         default = str(s.default).lower()
         allowed = "`true` or `false`" if s.is_switch else f"{s.minimum}–{s.maximum} {s.unit}"
-        meaning = str(s.label) + (f" ({s.help})" if s.help else "")
+        meaning = str(s.label) + (f". {s.help}" if s.help else "")
         lines.append(f"| `{s.name}` | {kind} | `{default}` | {allowed} | {meaning} |")
     return "\n".join(lines) + "\n"
