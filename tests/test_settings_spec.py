@@ -202,12 +202,18 @@ def inputs(html: str) -> dict[str, str]:
 
 
 def test_the_settings_page_offers_exactly_the_specs_keys_with_their_bounds(
-    client: Any, auth: Any, municipalities: dict[str, Municipality], make_user: Any
+    app_ctx: Flask, client: Any, auth: Any, municipalities: dict[str, Municipality], make_user: Any
 ) -> None:
     auth.login(make_user(municipalities["vejle"], "admin").email)
     html = client.get("/vejle/admin/settings").get_data(as_text=True)
     fields = inputs(html)
     assert set(fields) == {s.key for s in SETTINGS_SPEC}
+    texts = [*TABLES.values(), *(s.label for s in SETTINGS_SPEC), *(s.help for s in SETTINGS_SPEC)]
+    for text in (t for t in texts if t is not None):
+        with force_locale("en"):
+            english = str(text)
+        with force_locale("da"):
+            assert str(text) != english, f"no Danish for {english!r}"
     with force_locale("da"):
         for heading in TABLES.values():
             assert f"<legend>{heading}</legend>" in html

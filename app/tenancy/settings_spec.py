@@ -160,8 +160,10 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
 
 _BY_NAME = {(s.table, s.key): s for s in SETTINGS_SPEC}
 # The admin form names its fields by key alone, so a key may be used in one table only.
-assert len({s.key for s in SETTINGS_SPEC}) == len(SETTINGS_SPEC), "a settings key is used twice"
-assert {s.table for s in SETTINGS_SPEC} == set(TABLES), "every table needs a heading"
+if len({s.key for s in SETTINGS_SPEC}) != len(SETTINGS_SPEC):
+    raise RuntimeError("a settings key is used in two tables")
+if {s.table for s in SETTINGS_SPEC} != set(TABLES):
+    raise RuntimeError("every settings table needs a heading in TABLES, and a setting")
 
 
 def setting(table: str, key: str) -> Setting:
