@@ -362,6 +362,21 @@ def test_a_municipality_with_no_stored_settings_works_by_the_specs_defaults(
             assert f'value="{spec.default}"' in fields[spec.key], spec.name
 
 
+def test_no_code_writes_its_own_default_for_a_setting(project_root: Path) -> None:
+    """A default written beside a read (``.get("count", 4)``) is a second copy of the spec."""
+    keys = "|".join(re.escape(s.key) for s in SETTINGS_SPEC)
+    own_default = re.compile(rf"""\.get\(\s*["'](?:{keys})["']\s*,""")
+    spec_module = project_root / "app" / "tenancy" / "settings_spec.py"
+    found = [
+        f"{path.relative_to(project_root)}:{number}: {line.strip()}"
+        for path in sorted((project_root / "app").rglob("*.py"))
+        if path != spec_module
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if own_default.search(line)
+    ]
+    assert found == [], "read settings with settings_spec.setting_value:\n" + "\n".join(found)
+
+
 # -- the documentation -----------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ from app.core.db import db, utcnow
 from app.families.models import Family
 from app.teams.models import Assignment
 from app.tenancy.models import Department, Municipality
+from app.tenancy.settings_spec import setting_value
 
 #: What each team model allows around a family. Configuration, not code paths: a new model
 #: is a new entry here.
@@ -65,7 +66,7 @@ def assign(
     kind = assignment_kind(family)
     external = membership.role == "external"
     if external:
-        allowed = municipality.settings.get("access", {}).get("external_contacts", False)
+        allowed = setting_value(municipality.settings, "access", "external_contacts")
         if not (allowed and rules["contact_person"] and contact_person):
             raise TeamError(EXTERNAL_ONLY_AS_CONTACT)
     if contact_person and not rules["contact_person"]:
