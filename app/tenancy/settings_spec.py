@@ -205,7 +205,7 @@ def json_schema() -> dict[str, Any]:
 def markdown_table() -> str:
     """The reference table of ``docs/municipalities.md``; a test keeps the two in step.
 
-    The document is in English, so the texts are rendered in English (needs an app context).
+    The document is in English, so the texts are English whatever the request's language.
     """
     with force_locale("en"):
         return _markdown_rows()
