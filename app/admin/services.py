@@ -23,8 +23,9 @@ from app.auth.services import (
 )
 from app.core.db import db, utcnow
 from app.teams.models import Assignment
-from app.tenancy.config_files import DEPARTMENT_CODE_RE, SETTINGS_SPEC
+from app.tenancy.config_files import DEPARTMENT_CODE_RE
 from app.tenancy.models import TEAM_MODELS, Department, Municipality
+from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES
 
 
 class AdminError(ValueError):
@@ -41,14 +42,14 @@ def update_settings(
     if team_model not in TEAM_MODELS:
         raise AdminError(_l("Choose a team model."))
     new = {**municipality.settings}
-    for table, spec in SETTINGS_SPEC.items():
-        values = dict(new.get(table, {}))
-        for key, (kind, _default, bounds, _allowed) in spec.items():
-            value = settings.get(table, {}).get(key, values.get(key, _default))
-            if type(value) is not kind or (bounds and not bounds[0] <= value <= bounds[1]):
-                raise AdminError(_l("A setting is outside what is allowed."))
-            values[key] = value
-        new[table] = values
+    tables = {table: dict(new.get(table, {})) for table in TABLES}
+    for spec in SETTINGS_SPEC:
+        stored = tables[spec.table]
+        value = settings.get(spec.table, {}).get(spec.key, stored.get(spec.key, spec.default))
+        if not spec.accepts(value):
+            raise AdminError(_l("A setting is outside what is allowed."))
+        stored[spec.key] = value
+    new.update(tables)
     new["local_forms"] = sorted(local_forms)
     changes: dict[str, list[Any]] = {}
     if municipality.team_model != team_model:

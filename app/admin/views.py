@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from app.admin.invitations import InvitationError, withdraw
 from app.admin.models import Invitation
@@ -25,16 +25,16 @@ from app.admin.services import (
     update_membership,
     update_settings,
 )
+from app.admin.settings_form import settings_form
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.permissions import permission_required, require
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
 from app.core.db import db
-from app.core.forms import OneTimeForm, WholeNumberField
-from app.core.templating import ROLE_LABELS, TEAM_MODEL_LABELS
+from app.core.forms import OneTimeForm
+from app.core.templating import ROLE_LABELS
 from app.i18n import current_language
-from app.tenancy.config_files import SETTINGS_SPEC
-from app.tenancy.models import TEAM_MODELS, Department
+from app.tenancy.models import Department
 from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
@@ -45,48 +45,6 @@ ORGANISATION_TYPE_LABELS = {
     "association": _l("Association"),
     "other": _l("Other organisation"),
 }
-
-
-def _range(table: str, key: str) -> NumberRange:
-    low, high = SETTINGS_SPEC[table][key][2] or (None, None)
-    return NumberRange(min=low, max=high)
-
-
-class SettingsForm(FlaskForm):
-    team_model = SelectField(
-        _l("Team model for families enrolled from now on"),
-        choices=[SelectChoice(m, TEAM_MODEL_LABELS[m]) for m in TEAM_MODELS],
-        description=_l("Families already enrolled keep the model they were enrolled under."),
-    )
-    interval_months = WholeNumberField(
-        _l("Months between follow-ups"),
-        validators=[DataRequired(), _range("follow_up", "interval_months")],
-    )
-    window_days = WholeNumberField(
-        _l("Window around each due date (days)"),
-        validators=[Optional(), _range("follow_up", "window_days")],
-    )
-    count = WholeNumberField(
-        _l("Number of follow-ups"), validators=[DataRequired(), _range("follow_up", "count")]
-    )
-    phases = WholeNumberField(
-        _l("Phases of the joint plan"), validators=[DataRequired(), _range("joint_plan", "phases")]
-    )
-    phase_months = WholeNumberField(
-        _l("Months per phase"), validators=[DataRequired(), _range("joint_plan", "phase_months")]
-    )
-    external_contacts = BooleanField(_l("The family's contact person may be external"))
-    joint_team_sees_all = BooleanField(
-        _l("In single entry, the whole joint team sees all programme families")
-    )
-    retention_months = WholeNumberField(
-        _l("Months after a family's exit before its names, CPR numbers and free text are removed"),
-        description=_l(
-            "The answers stay, pseudonymised, for the evaluation. `flask privacy purge` removes "
-            "what is due."
-        ),
-        validators=[DataRequired(), _range("privacy", "retention_months")],
-    )
 
 
 #: The names' column width (app.tenancy.models.Department).
@@ -153,15 +111,7 @@ def _local_forms() -> list[str]:
 def settings() -> str | Response:
     municipality = current_municipality()
     current = municipality.settings
-    form = SettingsForm(
-        data={
-            "team_model": municipality.team_model,
-            **current.get("follow_up", {}),
-            **current.get("joint_plan", {}),
-            **current.get("access", {}),
-            **current.get("privacy", {}),
-        }
-    )
+    form = settings_form(municipality)
     available = _local_forms()
     if form.validate_on_submit():
         chosen = [f for f in request.form.getlist("local_forms") if f in available]
@@ -169,22 +119,7 @@ def settings() -> str | Response:
             changes = update_settings(
                 municipality,
                 form.team_model.data or "",
-                {
-                    "follow_up": {
-                        "interval_months": form.interval_months.data,
-                        "window_days": form.window_days.data or 0,
-                        "count": form.count.data,
-                    },
-                    "joint_plan": {
-                        "phases": form.phases.data,
-                        "phase_months": form.phase_months.data,
-                    },
-                    "access": {
-                        "external_contacts": bool(form.external_contacts.data),
-                        "joint_team_sees_all": bool(form.joint_team_sees_all.data),
-                    },
-                    "privacy": {"retention_months": form.retention_months.data},
-                },
+                form.settings(),
                 chosen,
             )
         except AdminError as exc:

@@ -9,6 +9,8 @@ from app.core.db import MAX_ID
 from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
 from app.tenancy.models import TEAM_MODELS
+from app.tenancy.settings_spec import TABLES as SETTINGS_TABLES
+from app.tenancy.settings_spec import json_schema as settings_json_schema
 
 TEXT = {
     "type": "object",
@@ -167,9 +169,7 @@ def schemas() -> dict[str, Any]:
                 "name_en",
                 "programme",
                 "team_model",
-                "follow_up",
-                "joint_plan",
-                "access",
+                *SETTINGS_TABLES,
                 "local_forms",
                 "departments",
             ],
@@ -180,28 +180,8 @@ def schemas() -> dict[str, Any]:
                 "name_en": {"type": "string"},
                 "programme": {"type": "string"},
                 "team_model": {"type": "string", "enum": list(TEAM_MODELS)},
-                "follow_up": {
-                    "type": "object",
-                    "properties": {
-                        "interval_months": {"type": "integer"},
-                        "window_days": {"type": "integer"},
-                        "count": {"type": "integer"},
-                    },
-                },
-                "joint_plan": {
-                    "type": "object",
-                    "properties": {
-                        "phases": {"type": "integer"},
-                        "phase_months": {"type": "integer"},
-                    },
-                },
-                "access": {
-                    "type": "object",
-                    "properties": {
-                        "external_contacts": {"type": "boolean"},
-                        "joint_team_sees_all": {"type": "boolean"},
-                    },
-                },
+                # Every table and key of the settings spec, with its type and bounds.
+                **settings_json_schema(),
                 "local_forms": {"type": "array", "items": {"type": "string"}},
                 "departments": {
                     "type": "array",

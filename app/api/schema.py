@@ -16,6 +16,7 @@ from app.api.links import add_links
 from app.collection.models import FormVersion
 from app.tenancy.config_files import SLUG_RE
 from app.tenancy.models import Department, Municipality
+from app.tenancy.settings_spec import tables as settings_tables
 
 
 def settings_json(municipality: Municipality, departments: list[Department]) -> dict[str, Any]:
@@ -27,9 +28,7 @@ def settings_json(municipality: Municipality, departments: list[Department]) -> 
         "name_en": municipality.name_en,
         "programme": municipality.programme_name,
         "team_model": municipality.team_model,
-        "follow_up": settings.get("follow_up", {}),
-        "joint_plan": settings.get("joint_plan", {}),
-        "access": settings.get("access", {}),
+        **settings_tables(settings),
         "local_forms": settings.get("local_forms", []),
         "departments": [
             {"id": d.id, "code": d.code, "name_da": d.name_da, "name_en": d.name_en}

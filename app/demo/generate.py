@@ -27,6 +27,7 @@ from app.families.services import _follow_up, _place
 from app.plans.models import Plan
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
+from app.tenancy.settings_spec import tables as settings_tables
 
 BATCH = 2000
 #: Families enrolled over this many days before today, evenly.
@@ -188,7 +189,7 @@ def generate(
         )
     }
     schedule = _follow_up(municipality)
-    settings = municipality.settings.get("joint_plan", {})
+    settings = settings_tables(municipality.settings)["joint_plan"]
     now = utcnow()
     with tenant_scope(municipality):
         for start in range(0, families, BATCH):
@@ -217,8 +218,8 @@ def generate(
                     {
                         "municipality_id": municipality.id,
                         "family_id": family_id,
-                        "phases": int(settings.get("phases", 1)),
-                        "phase_months": int(settings.get("phase_months", 6)),
+                        "phases": settings["phases"],
+                        "phase_months": settings["phase_months"],
                         "created_at": now,
                         "updated_at": now,
                     }

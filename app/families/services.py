@@ -25,6 +25,7 @@ from app.audit.services import record
 from app.core.db import db, utcnow
 from app.families.models import MEMBER_ROLES, Family, Member, Wave
 from app.tenancy.models import Municipality
+from app.tenancy.settings_spec import tables as settings_tables
 
 
 class FamilyError(ValueError):
@@ -46,12 +47,7 @@ def add_months(day: date, months: int) -> date:
 
 
 def _follow_up(municipality: Municipality) -> dict[str, int]:
-    settings = municipality.settings.get("follow_up", {})
-    return {
-        "interval_months": int(settings.get("interval_months", 6)),
-        "window_days": int(settings.get("window_days", 30)),
-        "count": int(settings.get("count", 4)),
-    }
+    return settings_tables(municipality.settings)["follow_up"]
 
 
 def _place(wave: Wave, enrolment: date, window_days: int) -> None:

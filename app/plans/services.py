@@ -9,6 +9,7 @@ from app.core.db import db, utcnow
 from app.families.models import Family, Wave
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS, Goal, GoalStatus, Plan
 from app.tenancy.models import Department, Municipality
+from app.tenancy.settings_spec import tables as settings_tables
 
 
 class PlanError(ValueError):
@@ -17,12 +18,12 @@ class PlanError(ValueError):
 
 def create_plan(municipality: Municipality, family: Family) -> Plan:
     """The family's plan, with the municipality's phases as they are at enrolment."""
-    settings = municipality.settings.get("joint_plan", {})
+    settings = settings_tables(municipality.settings)["joint_plan"]
     plan = Plan(
         municipality_id=family.municipality_id,
         family_id=family.id,
-        phases=int(settings.get("phases", 1)),
-        phase_months=int(settings.get("phase_months", 6)),
+        phases=settings["phases"],
+        phase_months=settings["phase_months"],
     )
     db.session.add(plan)
     db.session.flush()

@@ -29,16 +29,15 @@ from app.families.models import Family, Member
 from app.families.services import add_months
 from app.plans.models import Goal, Plan
 from app.privacy import journal
-from app.tenancy.config_files import SETTINGS_SPEC
 from app.tenancy.models import Municipality
+from app.tenancy.settings_spec import setting_value
 
 #: What replaces a removed name; the id keeps rows apart on screen.
 REMOVED = "—"
 
 
 def retention_months(municipality: Municipality) -> int:
-    default = SETTINGS_SPEC["privacy"]["retention_months"][1]
-    return int(municipality.settings.get("privacy", {}).get("retention_months", default))
+    return int(setting_value(municipality.settings, "privacy", "retention_months"))
 
 
 def _removes(field: FieldDef) -> bool:

@@ -12,6 +12,7 @@ from app.core.db import db, utcnow
 from app.families.models import Family
 from app.teams.models import Assignment
 from app.tenancy.models import Department, Municipality
+from app.tenancy.settings_spec import setting_value
 
 #: What each team model allows around a family. Configuration, not code paths: a new model
 #: is a new entry here.
@@ -66,7 +67,7 @@ def assign(
     kind = assignment_kind(family)
     external = allows(membership.role, "teams.join_as_contact")
     if external:
-        allowed = municipality.settings.get("access", {}).get("external_contacts", False)
+        allowed = setting_value(municipality.settings, "access", "external_contacts")
         if not (allowed and rules["contact_person"] and contact_person):
             raise TeamError(EXTERNAL_ONLY_AS_CONTACT)
     if contact_person and not rules["contact_person"]:

@@ -16,6 +16,7 @@ from app.tenancy.config_files import (
     load_directory,
 )
 from app.tenancy.services import sync_municipalities
+from app.tenancy.settings_spec import markdown_table
 
 
 @click.group(help="Municipalities as configuration files (municipalities/*.toml).")
@@ -109,6 +110,14 @@ def export(slug: str, out: str | None) -> None:
         click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=False)
+
+
+@municipalities.command(
+    "settings", help="Print the settings a municipality file may hold, as a Markdown table."
+)
+@with_appcontext
+def settings() -> None:
+    click.echo(markdown_table(), nl=False)
 
 
 @click.group(help="PostgreSQL roles for a deployment with row-level security.")

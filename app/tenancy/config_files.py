@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.tenancy.models import TEAM_MODELS
+from app.tenancy.settings_spec import TABLES, in_table
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 CODE_RE = re.compile(r"^[0-9]{4}$")
@@ -75,28 +76,6 @@ class MunicipalityConfig:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-# Each optional table: key -> (type, default, allowed range or None, what is allowed). The
-# admin pages use the same ranges, so a setting valid in one place is valid in the other.
-SETTINGS_SPEC: dict[str, dict[str, tuple[type, Any, tuple[int, int] | None, str]]] = {
-    "follow_up": {
-        "interval_months": (int, 6, (1, 24), "a whole number of months, 1-24"),
-        "window_days": (int, 30, (0, 180), "a whole number of days, 0-180"),
-        "count": (int, 4, (1, 40), "a whole number of follow-ups, 1-40"),
-    },
-    "joint_plan": {
-        "phases": (int, 1, (1, 12), "a whole number of phases, 1-12"),
-        "phase_months": (int, 6, (1, 36), "a whole number of months, 1-36"),
-    },
-    "access": {
-        "external_contacts": (bool, False, None, "true or false"),
-        "joint_team_sees_all": (bool, False, None, "true or false"),
-    },
-    "privacy": {
-        # Months after a family's exit before names, CPR numbers and free text are
-        # removed; the pseudonymised answers stay for the evaluation.
-        "retention_months": (int, 60, (1, 600), "a whole number of months, 1-600"),
-    },
-}
 _TOP_LEVEL = {
     "code",
     "slug",
@@ -106,7 +85,7 @@ _TOP_LEVEL = {
     "team_model",
     "departments",
     "forms",
-    *SETTINGS_SPEC,
+    *TABLES,
 }
 
 
@@ -185,20 +164,20 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
         )
 
     settings: dict[str, Any] = {}
-    for table, spec in SETTINGS_SPEC.items():
+    for table in TABLES:
         raw = data.get(table, {})
         if not isinstance(raw, dict):
             problem(table, "must be a table")
             raw = {}
-        for key in sorted(set(raw) - set(spec)):
+        known = {s.key for s in in_table(table)}
+        for key in sorted(set(raw) - known):
             problem(f"{table}.{key}", "unknown key")
         values: dict[str, Any] = {}
-        for key, (kind, default, bounds, allowed) in spec.items():
-            value = raw.get(key, default)
-            # bool is a subclass of int in Python; TOML true must not pass as 1.
-            if type(value) is not kind or (bounds and not bounds[0] <= value <= bounds[1]):
-                problem(f"{table}.{key}", f"{value!r} is not allowed; expected {allowed}")
-            values[key] = value
+        for spec in in_table(table):
+            value = raw.get(spec.key, spec.default)
+            if not spec.accepts(value):
+                problem(spec.name, f"{value!r} is not allowed; expected {spec.allowed()}")
+            values[spec.key] = value
         settings[table] = values
 
     departments = _departments(data.get("departments"), problem)

@@ -12,6 +12,7 @@ from app.core.db import db
 from app.tenancy.config_files import MunicipalityConfig
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope
+from app.tenancy.settings_spec import tables as spec_tables
 
 #: Municipality columns that the configuration file owns.
 _FIELDS = ("code", "name_da", "name_en", "programme_name", "team_model", "settings")
@@ -139,8 +140,8 @@ def export_municipality(municipality: Municipality) -> dict[str, Any]:
         "programme": municipality.programme_name,
         "team_model": municipality.team_model,
     }
-    for table in ("follow_up", "joint_plan", "access"):
-        data[table] = dict(settings.get(table, {}))
+    # Every table and key of the spec, so a sync of the file changes nothing.
+    data.update(spec_tables(settings))
     if settings.get("local_forms"):
         data["forms"] = {"local": list(settings["local_forms"])}
     data["departments"] = [
