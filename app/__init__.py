@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask
 
 from app.config import PROJECT_ROOT, load_config
+from app.core.version import __version__
 
-__version__ = "0.1.0"
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,10 +24,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(Path(app.instance_path), config))
 
+    # Imported here, not at the top: importing ``app`` (for its version, or in a test's
+    # configuration) should not load every feature.
     from app import cli, extensions, i18n
+    from app.auth import labels as auth_labels
     from app.auth import throttle
+    from app.collection import labels as collection_labels
     from app.core import limits, security, templating
     from app.core.views import register_error_pages
+    from app.definitions import labels as definitions_labels
+    from app.families import labels as families_labels
+    from app.teams import labels as teams_labels
+    from app.tenancy import labels as tenancy_labels
     from app.tenancy import scoping
 
     extensions.init_app(app)
@@ -34,6 +43,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scoping.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
+    # Each feature registers the labels and helpers its templates use.
+    for feature in (
+        tenancy_labels,
+        auth_labels,
+        definitions_labels,
+        families_labels,
+        teams_labels,
+        collection_labels,
+    ):
+        feature.init_app(app)
     register_error_pages(app)
     cli.init_app(app)
     _register_blueprints(app)

@@ -24,13 +24,14 @@ from app.admin.services import (
     update_membership,
     update_settings,
 )
+from app.auth.labels import ROLE_LABELS
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
 from app.core.db import db
 from app.core.forms import OneTimeForm, WholeNumberField
-from app.core.templating import ROLE_LABELS, TEAM_MODEL_LABELS
-from app.i18n import current_language
+from app.core.language import current_language
+from app.teams.labels import TEAM_MODEL_LABELS
 from app.tenancy.config_files import SETTINGS_SPEC
 from app.tenancy.models import TEAM_MODELS, Department
 from app.tenancy.once import lands_on, repeat_of

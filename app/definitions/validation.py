@@ -15,6 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.formatting import format_number
 from app.definitions.compute import apply_computations
 from app.definitions.model import FieldDef, FormDef
 
@@ -51,8 +52,6 @@ def _is_empty(raw: Any) -> bool:
 
 def _number_text(value: float) -> str:
     """A limit in a message, in the reader's language ("2,5"), without grouping (years)."""
-    from app.core.templating import format_number
-
     return format_number(value, group=False)
 
 

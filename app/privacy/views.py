@@ -17,8 +17,8 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.core.db import db
+from app.core.language import current_language
 from app.families.models import Member
-from app.i18n import current_language
 from app.privacy.journal import JournalError
 from app.privacy.services import ErasureError, erase_member, subject_access
 from app.tenancy.request import TenantBlueprint, get_or_404, require_role

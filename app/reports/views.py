@@ -24,7 +24,7 @@ from app.audit.services import record
 from app.core import csvfile
 from app.core.db import db
 from app.core.forms import OneTimeForm
-from app.i18n import current_language
+from app.core.language import current_language
 from app.reports.figures import (
     CSV_HEADER,
     REPORT_ROLES,

@@ -16,9 +16,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.auth.models import Membership
 from app.core.db import db
 from app.core.forms import OneTimeForm
+from app.core.language import current_language
 from app.families.access import family_or_404
 from app.families.models import Family
-from app.i18n import current_language
 from app.teams.models import Assignment
 from app.teams.services import TEAM_MODEL_RULES, TeamError, active_team, assign, end_assignment
 from app.tenancy.models import Department
