@@ -28,6 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # configuration) should not load every feature.
     from app import cli, extensions, i18n
     from app.auth import labels as auth_labels
+    from app.auth import lifetime as session_lifetime
     from app.auth import throttle
     from app.collection import labels as collection_labels
     from app.core import limits, security, templating
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     _register_blueprints(app)
     security.init_app(app)
+    session_lifetime.init_app(app)
     throttle.init_app(app)
     return app
 

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 from app.audit.services import record
 from app.auth import twofactor
 from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
+from app.auth.lifetime import start_session
 from app.auth.models import User
 from app.auth.services import (
     AccountError,
@@ -43,7 +44,6 @@ from app.auth.services import (
     record_login,
 )
 from app.core.db import db
-from app.core.security import start_session
 
 bp = Blueprint("auth", __name__)
 
