@@ -24,6 +24,7 @@ from sqlalchemy import Select, event, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
+from app.core.background import carry_over
 from app.core.db import TenantSession
 from app.tenancy.models import Municipality, TenantOwned
 
@@ -294,5 +295,7 @@ def _check_tenant_writes(session: Any, flush_context: Any, instances: Any) -> No
 
 
 def init_app(app: Any) -> None:
+    # A background job works in the tenant scope of the request that started it.
+    carry_over(app, current_scope)
     if not any(entity is not TenantOwned for entity, _ in _RULES):
         _register_special_rules()
