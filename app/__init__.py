@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Imported here, not at the top: importing ``app`` (for its version, or in a test's
     # configuration) should not load every feature.
     from app import cli, extensions, i18n
+    from app.api import problems as api_problems
     from app.auth import labels as auth_labels
     from app.auth import lifetime as session_lifetime
     from app.auth import throttle
@@ -55,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ):
         feature.init_app(app)
     register_error_pages(app)
+    api_problems.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
     security.init_app(app)

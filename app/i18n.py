@@ -49,7 +49,7 @@ def set_language() -> Response:
         if current_user.is_authenticated and current_user.language != language:
             current_user.language = language
             db.session.commit()
-    return redirect(safe_next(form.next.data) or url_for("core.index"))
+    return redirect(safe_next(form.next.data) or url_for("auth.start"))
 
 
 def init_app(app: Flask) -> None:
