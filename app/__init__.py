@@ -66,12 +66,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.audit_views import bp as audit_bp
     from app.admin.invitation_views import bp as invitations_bp
     from app.admin.views import bp as admin_bp
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
-    from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
