@@ -68,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from app.admin.audit_views import bp as audit_bp
     from app.admin.invitation_views import bp as invitations_bp
+    from app.admin.municipality_views import bp as tenancy_bp
     from app.admin.views import bp as admin_bp
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
@@ -86,7 +87,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.research.views import tenant as municipal_research_bp
     from app.teams.views import bp as teams_bp
     from app.tenancy.request import register_tenant_blueprint
-    from app.tenancy.views import bp as tenancy_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
