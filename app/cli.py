@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     from app.api.cli import tokens
     from app.auth.cli import users
     from app.backup.cli import backup
-    from app.definitions.cli import forms
+    from app.collection.cli import forms
     from app.demo.cli import demo
     from app.privacy.cli import privacy
     from app.reports.cli import report

@@ -6,8 +6,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.collection.cli import load_checked
 from app.core.db import db
-from app.definitions.cli import load_checked
 from app.demo.services import DEFAULT_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from app.tenancy.cli import _load
 
