@@ -21,7 +21,7 @@ from app.auth.services import (
     normalise_email,
 )
 from app.core.db import db, utcnow
-from app.teams.models import Assignment
+from app.families.models import Assignment
 from app.tenancy.config_files import DEPARTMENT_CODE_RE, SETTINGS_SPEC
 from app.tenancy.models import TEAM_MODELS, Department, Municipality
 

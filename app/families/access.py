@@ -20,8 +20,7 @@ from flask import abort, g
 from sqlalchemy import ColumnElement, or_, select, true
 
 from app.core.db import db
-from app.families.models import Family, Member, Wave
-from app.teams.models import Assignment
+from app.families.models import Assignment, Family, Member, Wave
 from app.tenancy.request import get_or_404
 
 #: Roles that work with family records and forms.

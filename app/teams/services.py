@@ -8,8 +8,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.auth.models import Membership
 from app.core.db import db, utcnow
-from app.families.models import Family
-from app.teams.models import Assignment
+from app.families.models import Assignment, Family
 from app.tenancy.models import Department, Municipality
 
 #: What each team model allows around a family. Configuration, not code paths: a new model
