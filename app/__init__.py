@@ -74,10 +74,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
     from app.auth.views import bp as auth_bp
+    from app.casework.views import bp as families_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
-    from app.families.views import bp as families_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
     from app.privacy.views import bp as privacy_bp

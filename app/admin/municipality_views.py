@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin.invitations import waiting_here
+from app.casework import dashboard
 from app.core.db import db
-from app.families import dashboard
 from app.families.access import visible_families
 from app.families.models import Family
 from app.tenancy.models import Department, Membership
