@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
+from app.collection.waves import start_exit
 from app.core.db import db
 from app.core.forms import seen_version
 from app.families.access import (
@@ -31,7 +32,6 @@ from app.families.services import (
     enrol_family,
     expected_forms,
     record_reading,
-    start_exit,
 )
 from app.plans.models import Plan
 from app.teams.services import active_team, assign
