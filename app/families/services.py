@@ -15,8 +15,10 @@ added when the family starts leaving. A wave is
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -24,6 +26,8 @@ from app.audit.services import record
 from app.core.db import db
 from app.families.models import MEMBER_ROLES, Family, Member, Wave
 from app.tenancy.models import Municipality
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FamilyError(ValueError):
@@ -64,6 +68,18 @@ def _place(wave: Wave, enrolment: date, window_days: int) -> None:
         wave.window_end = wave.due_date + timedelta(days=window_days)
 
 
+#: What the features above the family set up for every family enrolled, in order, once its
+#: waves exist and before the enrolment is audited (app.plans: the joint plan). A feature
+#: adds its step with :func:`on_enrolment` where the step is defined.
+ENROLMENT_STEPS: list[Callable[[Municipality, Family], object]] = []
+
+
+def on_enrolment(step: F) -> F:
+    """Run *step* (municipality, family) for every family enrolled; a decorator."""
+    ENROLMENT_STEPS.append(step)
+    return step
+
+
 def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
     label = label.strip()
     if not label:
@@ -92,9 +108,8 @@ def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -
         _place(wave, enrolment_date, schedule["window_days"])
         db.session.add(wave)
     db.session.flush()
-    from app.plans.services import create_plan
-
-    create_plan(municipality, family)
+    for step in ENROLMENT_STEPS:
+        step(municipality, family)
     record(
         "family.enrolled",
         municipality_id=municipality.id,
