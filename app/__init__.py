@@ -24,8 +24,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(Path(app.instance_path), config))
 
-    # Imported here, not at the top: importing ``app`` (for its version, or in a test's
-    # configuration) should not load every feature.
+    # The features are imported when an application is built, not at the top: Python runs
+    # this file before any ``app.x`` module, so top-level imports here would load every
+    # feature whenever any one module is imported, and come back here half-initialised.
     from app import cli, extensions, i18n
     from app.api import problems as api_problems
     from app.auth import labels as auth_labels
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Imported here for the reason given in create_app.
     from app.admin.audit_views import bp as audit_bp
     from app.admin.invitation_views import bp as invitations_bp
     from app.admin.municipality_views import bp as tenancy_bp

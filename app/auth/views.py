@@ -33,6 +33,7 @@ from app.auth import twofactor
 from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
 from app.auth.lifetime import start_session
 from app.auth.models import User
+from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.services import (
     AccountError,
     PasswordRefused,
@@ -249,8 +250,6 @@ def _password_refused() -> None:
 
 
 def _account_message(message: str) -> str:
-    from app.auth.passwords import MIN_PASSWORD_LENGTH
-
     translated = {
         "the current password is wrong": _("The current password is wrong."),
         "the password is too common or too easy to guess; choose another": _(

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from app.core.health import check
 from app.core.limits import unstorable_text
 
 bp = Blueprint("core", __name__)
@@ -94,7 +95,5 @@ def healthz() -> tuple[dict[str, str], int]:
 
     No personal data and no session: it answers the same to anyone.
     """
-    from app.core.health import check
-
     report = check()
     return report, 200 if report["status"] == "ok" else 503

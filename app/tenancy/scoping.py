@@ -27,7 +27,7 @@ from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.core.background import carry_over
-from app.core.db import TenantSession
+from app.core.db import TenantSession, db
 from app.tenancy.models import Membership, Municipality, TenantOwned
 
 #: No municipality has this id; scoping to it hides every tenant-owned row.
@@ -106,8 +106,6 @@ def _scope_new_transaction(connection: Any) -> None:
 
 def _sync_database_scope() -> None:
     """Carry a scope change into the session's open transaction, if it has one."""
-    from app.core.db import db
-
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         _apply_scope(session.connection())
