@@ -2,14 +2,15 @@
 
 The layering, lowest first (``docs/architecture.md`` explains it):
 
-1. ``config`` and ``core`` — settings, the database, formatting, dates, security headers;
-   they know no feature.
-2. ``tenancy`` — which municipality a request belongs to, and the scope every query runs in.
-3. ``audit``, then ``auth`` — who did what, who is logged in.
-4. ``definitions`` — the forms as data.
-5. ``families``, ``teams``, ``plans``, ``collection`` — the casework.
+1. ``config``, then ``core`` — settings, the database, formatting, dates, security headers,
+   error pages, background jobs; they know no feature.
+2. ``audit`` (writing events) and ``definitions`` (the forms as data).
+3. ``tenancy`` — municipalities, memberships, the scope every query runs in.
+4. ``auth`` — users, sign-in, sessions.
+5. ``families``, then ``teams`` and ``collection``, then ``plans``; ``casework`` (the family
+   pages and the dashboard) on top of all four.
 6. ``privacy``, ``research``, ``reports`` — what leaves the casework.
-7. ``api``, ``admin``, ``operator``, ``backup``, ``demo`` — the ways in from outside.
+7. ``backup``, ``demo``, ``api``, ``admin``, ``operator`` — the ways in.
 8. ``i18n``, ``extensions``, ``cli`` and the factory ``app/__init__.py`` — the assembly.
 
 The test does not hard-code that order: it builds the import graph from the source with
@@ -224,6 +225,8 @@ def test_no_module_level_cycle() -> None:
 
 
 def test_core_imports_no_feature() -> None:
+    # The configuration is the layer below the core: it imports nothing of the application.
+    assert not [found for found in _graph() if found.source == "app.config"]
     wrong = sorted(
         f"{found.source}:{found.line} imports {found.target}"
         for found in _graph()
