@@ -26,7 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     # The features are imported when an application is built, not at the top: Python runs
     # this file before any ``app.x`` module, so top-level imports here would load every
-    # feature whenever any one module is imported, and come back here half-initialised.
+    # feature whenever any single module is imported (a migration, one test's helper).
     from app import cli, extensions, i18n
     from app.api import problems as api_problems
     from app.auth import labels as auth_labels
