@@ -194,6 +194,7 @@ OWN_MEMBERSHIPS = "helhed_own_memberships"
 
 @scoping_rule(Membership)
 def tenant_or_own(municipality_id: int, user_id: int, *, own: bool = False) -> Callable[[Any], Any]:
+    """A membership's rule: the municipality's rows and, when asked, the user's own anywhere."""
     if own:
         # Only the municipality switcher asks for this (app.auth.services.own_memberships).
         return lambda cls: or_(cls.municipality_id == municipality_id, cls.user_id == user_id)
