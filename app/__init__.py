@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask
 
 from app.config import PROJECT_ROOT, load_config
+from app.core.version import __version__
 
-__version__ = "0.1.0"
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -23,10 +24,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.from_mapping(load_config(Path(app.instance_path), config))
 
+    # The features are imported when an application is built, not at the top: Python runs
+    # this file before any ``app.x`` module, so top-level imports here would load every
+    # feature whenever any single module is imported (a migration, one test's helper).
     from app import cli, extensions, i18n
+    from app.api import problems as api_problems
+    from app.auth import labels as auth_labels
+    from app.auth import lifetime as session_lifetime
     from app.auth import permissions, throttle
+    from app.collection import labels as collection_labels
     from app.core import limits, security, templating
     from app.core.views import register_error_pages
+    from app.definitions import labels as definitions_labels
+    from app.families import labels as families_labels
+    from app.teams import labels as teams_labels
+    from app.tenancy import labels as tenancy_labels
     from app.tenancy import scoping
 
     extensions.init_app(app)
@@ -34,27 +46,41 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scoping.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
-    permissions.init_app(app)
+    # Each feature registers the labels and helpers its templates use.
+    for feature in (
+        tenancy_labels,
+        auth_labels,
+        definitions_labels,
+        families_labels,
+        teams_labels,
+        collection_labels,
+        permissions,
+    ):
+        feature.init_app(app)
     register_error_pages(app)
+    api_problems.init_app(app)
     cli.init_app(app)
     _register_blueprints(app)
     security.init_app(app)
+    session_lifetime.init_app(app)
     throttle.init_app(app)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
+    # Imported here for the reason given in create_app.
+    from app.admin.audit_views import bp as audit_bp
     from app.admin.invitation_views import bp as invitations_bp
+    from app.admin.municipality_views import bp as tenancy_bp
     from app.admin.views import bp as admin_bp
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
-    from app.audit.views import bp as audit_bp
     from app.auth.views import bp as auth_bp
+    from app.casework.views import bp as families_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
-    from app.families.views import bp as families_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
     from app.privacy.views import bp as privacy_bp
@@ -64,7 +90,6 @@ def _register_blueprints(app: Flask) -> None:
     from app.research.views import tenant as municipal_research_bp
     from app.teams.views import bp as teams_bp
     from app.tenancy.request import register_tenant_blueprint
-    from app.tenancy.views import bp as tenancy_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -194,10 +195,13 @@ def normalise_database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def new_key() -> str:
+    """A new key for the protected columns (``FIELD_ENCRYPTION_KEY``): 32 random bytes."""
+    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
+
+
 def _field_key(config: dict[str, Any], env: str, instance_path: Path) -> str:
     """The key that encrypts protected columns (CPR numbers); see app.core.crypto."""
-    from app.core.crypto import new_key
-
     key = config.get("FIELD_ENCRYPTION_KEY")
     if key:
         try:

@@ -7,6 +7,7 @@ from flask_login import AnonymousUserMixin, LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
+from app.auth.services import user_for_session
 from app.config import PROJECT_ROOT
 from app.core.db import db
 from app.tenancy.scoping import set_request_scope
@@ -32,7 +33,6 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_id: str):  # type: ignore[no-untyped-def]
-        from app.auth.services import user_for_session
 
         return user_for_session(session_id)
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf
 
+from app.auth.views import safe_next
 from app.config import PROJECT_ROOT
 from app.core.db import db
+from app.core.language import current_language
 
 babel = Babel()
 bp = Blueprint("i18n", __name__)
@@ -33,10 +35,6 @@ def select_language() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def current_language() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
-
-
 class LanguageForm(FlaskForm):
     language = StringField(validators=[AnyOf(("da", "en"))])
     next = HiddenField()
@@ -44,8 +42,6 @@ class LanguageForm(FlaskForm):
 
 @bp.route("/language", methods=["POST"])
 def set_language() -> Response:
-    from app.auth.views import safe_next
-
     form = LanguageForm()
     if form.validate_on_submit():
         language = form.language.data
@@ -53,7 +49,7 @@ def set_language() -> Response:
         if current_user.is_authenticated and current_user.language != language:
             current_user.language = language
             db.session.commit()
-    return redirect(safe_next(form.next.data) or url_for("core.index"))
+    return redirect(safe_next(form.next.data) or url_for("auth.start"))
 
 
 def init_app(app: Flask) -> None:

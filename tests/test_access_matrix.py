@@ -19,12 +19,11 @@ from app.api.models import ApiToken
 from app.api.tokens import create_token
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
-from app.families.models import Family
+from app.families.models import Assignment, Family
 from app.plans.models import Plan
 from app.plans.services import add_goal, set_goal_status
 from app.research.models import Grant, Study
 from app.research.services import create_study, grant_study
-from app.teams.models import Assignment
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import PASSWORD, log_in, valid_formdata
 from tests.test_tenant_isolation_routes import invite_someone, tenant_rules

@@ -11,10 +11,10 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.collection.models import FormVersion, Submission
+from app.collection.waves import start_exit
 from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.families.models import Family, Wave
-from app.families.services import start_exit
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import log_in, valid_formdata
 

@@ -12,11 +12,11 @@ import pytest
 from flask_babel import force_locale
 
 from app.collection.services import forms_for_wave
+from app.collection.waves import start_exit
 from app.core.db import db
 from app.definitions import conditions
 from app.definitions.compile import describe_condition
 from app.families.models import Family
-from app.families.services import start_exit
 from app.tenancy.scoping import tenant_scope
 
 NOTE_START = {"da": "Besvares kun, hvis ", "en": "Answer only if "}

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.config import ConfigError, load_config
-from app.core.crypto import new_key
+from app.config import ConfigError, load_config, new_key
 
 KEY = new_key()
 

@@ -9,8 +9,8 @@ from flask import g
 from sqlalchemy import select
 
 from app.auth.models import Membership
+from app.casework.dashboard import build
 from app.core.db import db
-from app.families.dashboard import build
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import save_family_draft

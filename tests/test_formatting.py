@@ -14,7 +14,7 @@ from flask_babel import force_locale
 
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
-from app.core.templating import format_day, format_moment, format_number, format_share
+from app.core.formatting import format_day, format_moment, format_number, format_share
 from app.definitions.compile import display_value
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope

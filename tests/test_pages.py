@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.core.crypto import new_key
+from app.config import new_key
 from app.core.db import db
 from tests.conftest import PASSWORD, build_app
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.auth.lifetime import LAST_SEEN_AT, SIGNED_IN_AT
 from app.auth.models import User
 from app.auth.passwords import password_problem
 from app.core.db import db
-from app.core.security import LAST_SEEN_AT, SIGNED_IN_AT
 from app.tenancy.scoping import unscoped
 from tests.conftest import PASSWORD, TOTP_SECRET, build_app, fresh_code
 

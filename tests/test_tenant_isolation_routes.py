@@ -17,11 +17,10 @@ from app.api.models import ApiToken
 from app.auth.models import Membership, User
 from app.collection.models import Submission
 from app.core.db import db
-from app.families.models import Family, Member, Wave
+from app.families.models import Assignment, Family, Member, Wave
 from app.plans.models import Goal
 from app.reports.models import ReportJob
 from app.research.models import Grant
-from app.teams.models import Assignment
 from app.tenancy.config_files import RESERVED_SLUGS
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.collection.waves import start_exit
 from app.core.db import db, utcnow
 from app.families.models import Family, Wave
 from app.families.services import (
@@ -14,7 +15,6 @@ from app.families.services import (
     add_months,
     correct_enrolment_date,
     enrol_family,
-    start_exit,
 )
 from app.tenancy.scoping import tenant_scope
 

@@ -21,7 +21,7 @@ from app.admin.invitations import (
     own_open_invitations,
 )
 from app.core.db import db
-from app.i18n import current_language
+from app.core.language import current_language
 
 bp = Blueprint("invitations", __name__, url_prefix="/account/invitations")
 

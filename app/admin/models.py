@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, db, utcnow
 from app.tenancy.models import Municipality
+from app.tenancy.scoping import scoping_rule, tenant_or_own
 
 
 class Invitation(db.Model):
@@ -48,3 +49,8 @@ class Invitation(db.Model):
 
     def pending(self, now: datetime) -> bool:
         return self.accepted_at is None and self.declined_at is None and now < self.expires_at
+
+
+# The invited person answers an invitation from outside its municipality, as they pick one
+# of their memberships (app.admin.invitations): the membership's rule.
+scoping_rule(Invitation)(tenant_or_own)

@@ -22,7 +22,7 @@ from app.auth.services import (
     normalise_email,
 )
 from app.core.db import db, utcnow
-from app.teams.models import Assignment
+from app.families.models import Assignment
 from app.tenancy.config_files import DEPARTMENT_CODE_RE
 from app.tenancy.models import TEAM_MODELS, Department, Municipality
 from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES

@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, StopValidation
 
 from app.core.forms import WholeNumberField
-from app.core.templating import TEAM_MODEL_LABELS
+from app.teams.labels import TEAM_MODEL_LABELS
 from app.tenancy.models import TEAM_MODELS, Municipality
 from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES, Setting, in_table, tables
 

@@ -26,14 +26,14 @@ from app.admin.services import (
     update_settings,
 )
 from app.admin.settings_form import settings_form
+from app.auth.labels import ROLE_LABELS
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.permissions import permission_required, require
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
 from app.core.db import db
 from app.core.forms import OneTimeForm
-from app.core.templating import ROLE_LABELS
-from app.i18n import current_language
+from app.core.language import current_language
 from app.tenancy.models import Department
 from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404

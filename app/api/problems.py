@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, current_app
+from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
+
+from app.core.views import answer_errors_under
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -83,3 +85,8 @@ def from_http_exception(error: HTTPException) -> Response:
     if status == 405 and valid_methods:
         headers["Allow"] = ", ".join(valid_methods)
     return problem(status, error.description or TITLES.get(status, ""), headers=headers)
+
+
+def init_app(app: Flask) -> None:
+    # URLs under /api/ that no API route matched still answer as the API does.
+    answer_errors_under(app, "/api/", from_http_exception)

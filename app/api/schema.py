@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import __version__
 from app.api.components import ID, ref, schemas
 from app.api.idempotency import KEY_PATTERN
 from app.api.links import add_links
 from app.collection.models import FormVersion
+from app.core.version import __version__
 from app.tenancy.config_files import SLUG_RE
 from app.tenancy.models import Department, Municipality
 from app.tenancy.settings_spec import tables as settings_tables

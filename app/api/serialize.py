@@ -7,9 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from app.collection.models import Submission
-from app.families.models import Family, Member, Wave
+from app.families.models import Assignment, Family, Member, Wave
 from app.plans.models import Plan
-from app.teams.models import Assignment
 
 
 def _iso(value: date | datetime | None) -> str | None:

@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.auth import twofactor
 from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES
 from app.auth.services import (
     AccountError,
@@ -107,8 +108,6 @@ def reset_two_factor(email: str) -> None:
 
     The user is signed out everywhere.
     """
-    from app.auth import twofactor
-
     user = find_user(email)
     if user is None:
         _fail(f"no user with e-mail {email}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
 from app.core.db import UTCDateTime, db, utcnow
-from app.tenancy.models import Department, Municipality
+from app.tenancy.models import Membership
 
 #: Roles inside one municipality, from most to least access.
 MEMBERSHIP_ROLES = ("admin", "lead", "staff", "external")
@@ -62,41 +62,3 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
-
-
-class Membership(db.Model):
-    """A user's role in one municipality.
-
-    It carries ``municipality_id`` like every tenant-owned row, but its scoping rule is
-    wider: a user always sees their own memberships (that is how they switch municipality).
-    """
-
-    __tablename__ = "membership"
-    __table_args__ = (
-        UniqueConstraint("user_id", "municipality_id"),
-        ForeignKeyConstraint(
-            ["department_id", "municipality_id"], ["department.id", "department.municipality_id"]
-        ),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    #: The municipality this membership gives access to.
-    municipality_id: Mapped[int] = mapped_column(
-        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
-    )
-    #: One of MEMBERSHIP_ROLES.
-    role: Mapped[str] = mapped_column(String(20))
-    #: The staff member's home department (a family coordinator's, for instance).
-    #: Departments are closed, never deleted, so nothing needs to happen on delete.
-    department_id: Mapped[int | None] = mapped_column(default=None)
-    #: Part of the programme's joint team (single-entry model).
-    joint_team: Mapped[bool] = mapped_column(default=False)
-    #: For external contact persons: the organisation they come from, and its kind.
-    organisation_name: Mapped[str | None] = mapped_column(String(200), default=None)
-    organisation_type: Mapped[str | None] = mapped_column(String(30), default=None)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    user: Mapped[User] = relationship(back_populates="memberships")
-    municipality: Mapped[Municipality] = relationship()
-    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])

@@ -31,7 +31,9 @@ from werkzeug.wrappers import Response
 from app.audit.services import record
 from app.auth import twofactor
 from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
+from app.auth.lifetime import start_session
 from app.auth.models import User
+from app.auth.passwords import MIN_PASSWORD_LENGTH
 from app.auth.services import (
     AccountError,
     PasswordRefused,
@@ -39,11 +41,11 @@ from app.auth.services import (
     change_password,
     end_sessions,
     normalise_email,
+    own_memberships,
     password_matches,
     record_login,
 )
 from app.core.db import db
-from app.core.security import start_session
 
 bp = Blueprint("auth", __name__)
 
@@ -82,7 +84,7 @@ def login() -> str | Response:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
         if current_user.is_authenticated:
-            return redirect(form.next.data or url_for("core.index"))
+            return redirect(form.next.data or url_for("auth.start"))
     if form.validate_on_submit():
         user = authenticate(
             form.email.data or "", form.password.data or "", remote_addr=request.remote_addr
@@ -137,7 +139,7 @@ def _complete(user: User, target: str | None, *, second_factor: bool) -> Respons
     _fresh_session()
     login_user(user)
     start_session()
-    return redirect(target or url_for("core.index"))
+    return redirect(target or url_for("auth.start"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -248,8 +250,6 @@ def _password_refused() -> None:
 
 
 def _account_message(message: str) -> str:
-    from app.auth.passwords import MIN_PASSWORD_LENGTH
-
     translated = {
         "the current password is wrong": _("The current password is wrong."),
         "the password is too common or too easy to guess; choose another": _(
@@ -346,3 +346,22 @@ def own_account_key() -> str:
 def pending_key() -> str:
     """Throttling key for the code step: the pending sign-in's account."""
     return f"pending:{session.get(_PENDING, request.remote_addr)}"
+
+
+@bp.route("/")
+def start() -> str | Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return _start_page()
+
+
+@login_required
+def _start_page() -> str | Response:
+    memberships = own_memberships(current_user)
+    slugs = {m.municipality.slug for m in memberships}
+    last = session.get("last_municipality")
+    if last in slugs:
+        return redirect(url_for("tenancy.home", slug=last))
+    if len(memberships) == 1 and not current_user.platform_role:
+        return redirect(url_for("tenancy.home", slug=memberships[0].municipality.slug))
+    return render_template("auth/start.html", memberships=memberships)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from app import __version__ as APP_VERSION
 from app.backup import postgres, sqlite
 from app.backup.base import BackupError, VerificationError
 from app.core.db import db
+from app.core.version import __version__ as APP_VERSION
 
 #: The shape of the metadata file; a restore refuses shapes it does not know.
 FORMAT = 1

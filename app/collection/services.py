@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.collection.models import FormVersion, Submission
+from app.collection.waves import refresh_completion
 from app.core.db import db, utcnow
 from app.definitions.loader import CORE_FORMS, Catalogue
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
 from app.families.models import Member, Wave
-from app.families.services import refresh_completion
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import unscoped
 

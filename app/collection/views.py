@@ -26,11 +26,11 @@ from app.collection.services import (
 )
 from app.core.db import db
 from app.core.forms import seen_version
+from app.core.language import current_language
 from app.definitions.compile import answers_to_formdata, build_form_class, display_value
 from app.definitions.validation import _date, _decimal
 from app.families.access import member_or_404, owned_by_family_or_404, wave_or_404
 from app.families.models import Member, Wave
-from app.i18n import current_language
 from app.tenancy.request import TenantBlueprint, current_municipality
 
 bp = TenantBlueprint("collection", __name__)

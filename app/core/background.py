@@ -26,7 +26,9 @@ from flask import Flask, current_app
 from sqlalchemy import update
 
 from app.core.db import db, utcnow
-from app.tenancy.scoping import Scope, current_scope
+
+#: Where the application keeps what a job carries over from the request that started it.
+CARRIED = "helhed.job_carries"
 
 #: A job not finished this long after it was asked for has lost the thread running it (its
 #: worker was restarted or killed): it never will finish, and its page should say so rather
@@ -57,11 +59,18 @@ def end_read() -> None:
     session.rollback()
 
 
-def launch(work: Callable[[Flask, int, Scope], None], job_id: int) -> None:
-    """Run *work* in a thread, inside the tenant scope of the request that started it
-    (the database's row-level security needs it to find the job's own rows)."""
+def carry_over(app: Flask, capture: Callable[[], Any]) -> None:
+    """Hand what *capture* returns in the starting request to every job, as its third
+    argument: the tenant scope (``app.tenancy.scoping`` registers it), which the database's
+    row-level security needs to find the job's own rows."""
+    app.extensions[CARRIED] = capture
+
+
+def launch(work: Callable[[Flask, int, Any], None], job_id: int) -> None:
+    """Run *work* in a thread, with what the request that started it carries over
+    (:func:`carry_over`)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    scope = current_scope()
+    scope = app.extensions[CARRIED]()
     if app.config.get("EXPORTS_INLINE"):
         work(app, job_id, scope)  # tests: the same code, without a thread
     else:

@@ -18,10 +18,6 @@ from sqlalchemy.types import TypeDecorator
 _PREFIX = "v1:"
 
 
-def new_key() -> str:
-    return base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode()
-
-
 def _cipher() -> AESGCM:
     key = current_app.config["FIELD_ENCRYPTION_KEY"]
     return AESGCM(base64.urlsafe_b64decode(key))

@@ -12,6 +12,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import ValidationError
 
+from app.core.dates import parse_date
+
 #: What a one-time form token looks like (``secrets.token_urlsafe(32)``: 43 characters).
 ONCE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -34,9 +36,7 @@ class DateField(StringField):
 
     @property
     def date(self) -> date | None:
-        from app.definitions.validation import _date
-
-        return _date(self.data) if self.data else None
+        return parse_date(self.data) if self.data else None
 
     def pre_validate(self, form: Any) -> None:
         if self.data and self.date is None:

@@ -1,38 +1,19 @@
-"""The start page after login, the error pages, and refusing text no database can store."""
+"""The error pages, the health check, and refusing text no database can store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from app.auth.services import own_memberships
+from app.core.health import check
 from app.core.limits import unstorable_text
 
 bp = Blueprint("core", __name__)
-
-
-@bp.route("/")
-def index() -> str | Response:
-    if not current_user.is_authenticated:
-        return redirect(url_for("auth.login"))
-    return _start_page()
-
-
-@login_required
-def _start_page() -> str | Response:
-    memberships = own_memberships(current_user)
-    slugs = {m.municipality.slug for m in memberships}
-    last = session.get("last_municipality")
-    if last in slugs:
-        return redirect(url_for("tenancy.home", slug=last))
-    if len(memberships) == 1 and not current_user.platform_role:
-        return redirect(url_for("tenancy.home", slug=memberships[0].municipality.slug))
-    return render_template("core/index.html", memberships=memberships)
 
 
 def _unstorable(text: str) -> bool:
@@ -77,6 +58,16 @@ def _refuse_unstorable_text() -> None:
             raise unstorable_text()
 
 
+#: Where the application keeps the error answers of URL prefixes that are not pages.
+ERRORS_UNDER = "helhed.errors_under"
+
+
+def answer_errors_under(app: Flask, prefix: str, answer: Callable[[HTTPException], Any]) -> None:
+    """Errors for URLs under *prefix* are answered by *answer* instead of an error page,
+    also where no route matched (the API answers as the API does)."""
+    app.extensions.setdefault(ERRORS_UNDER, {})[prefix] = answer
+
+
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -84,11 +75,9 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
-        if request.path.startswith("/api/"):
-            # URLs under /api/ that no API route matched still answer as the API does.
-            from app.api.problems import from_http_exception
-
-            return from_http_exception(error)
+        for prefix, answer in app.extensions.get(ERRORS_UNDER, {}).items():
+            if request.path.startswith(prefix):
+                return answer(error)
         if error.code in (400, 403, 404, 405, 413, 429, 500):
             return render_template("errors/error.html", error=error), error.code or 500
         return error
@@ -106,7 +95,5 @@ def healthz() -> tuple[dict[str, str], int]:
 
     No personal data and no session: it answers the same to anyone.
     """
-    from app.core.health import check
-
     report = check()
     return report, 200 if report["status"] == "ok" else 503

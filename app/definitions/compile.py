@@ -26,6 +26,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core.formatting import format_day, format_number
 from app.definitions.model import FieldDef, FormDef, pick
 from app.definitions.validation import Result, validate_answers
 
@@ -161,8 +162,6 @@ def answers_to_formdata(form: FormDef, answers: dict[str, Any], language: str) -
 
 def display_value(form: FormDef, field: FieldDef, value: Any, language: str) -> str:
     """An answer as a person reads it, with the labels of the snapshot it was given to."""
-    from app.core.templating import format_day, format_number
-
     if value is None or value == [] or value == "":
         return ""
     if field.codelist and field.codelist in form.codelists:

@@ -15,6 +15,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.core.dates import parse_date as _date
+from app.core.formatting import format_number
 from app.definitions.compute import apply_computations
 from app.definitions.model import FieldDef, FormDef
 
@@ -24,10 +26,6 @@ TEXTAREA_LIMIT = 10000
 
 _TRUE = {"true", "1", "yes", "ja", "on"}
 _FALSE = {"false", "0", "no", "nej", "off"}
-_DATE_FORMATS = (
-    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
-    re.compile(r"^(?P<d>\d{1,2})[-./](?P<m>\d{1,2})[-./](?P<y>\d{4})$"),
-)
 
 
 @dataclass
@@ -51,8 +49,6 @@ def _is_empty(raw: Any) -> bool:
 
 def _number_text(value: float) -> str:
     """A limit in a message, in the reader's language ("2,5"), without grouping (years)."""
-    from app.core.templating import format_number
-
     return format_number(value, group=False)
 
 
@@ -161,23 +157,6 @@ def _decimal(raw: Any) -> float | None:
         return float(raw) if abs(raw) < _NUMBER_LIMIT else None
     if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,9}([.,]\d{1,6})?\s*", raw):
         return float(raw.strip().replace(",", "."))
-    return None
-
-
-def _date(raw: Any) -> date | None:
-    if isinstance(raw, date):
-        return raw
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    for pattern in _DATE_FORMATS:
-        match = pattern.match(text)
-        if match:
-            try:
-                parsed = date(int(match["y"]), int(match["m"]), int(match["d"]))
-            except ValueError:
-                return None
-            return parsed if 1900 <= parsed.year <= 2100 else None
     return None
 
 

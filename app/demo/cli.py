@@ -6,10 +6,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.collection.cli import load_checked
 from app.core.db import db
-from app.definitions.cli import load_checked
+from app.demo.generate import generate
 from app.demo.services import DEFAULT_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from app.tenancy.cli import _load
+from app.tenancy.models import Municipality
 
 
 @click.group(help="Demonstration data (never in production).")
@@ -75,9 +77,6 @@ def generate_command(families: int, slugs: str, seed: int) -> None:
     import time
 
     from sqlalchemy import select
-
-    from app.demo.generate import generate
-    from app.tenancy.models import Municipality
 
     if current_app.config["HELHED_ENV"] == "production":
         click.echo("error: synthetic data is refused in production", err=True)

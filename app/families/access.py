@@ -25,8 +25,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 
 from app.auth.permissions import can
 from app.core.db import db
-from app.families.models import Family, Member, Wave
-from app.teams.models import Assignment
+from app.families.models import Assignment, Family, Member, Wave
 from app.tenancy.request import get_or_404
 
 #: What a member wants with a family: its records and forms, or only its plan.

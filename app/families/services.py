@@ -15,17 +15,20 @@ added when the family starts leaving. A wave is
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from app.audit.services import record
-from app.core.db import db, utcnow
+from app.core.db import db
 from app.families.models import MEMBER_ROLES, Family, Member, Wave
 from app.tenancy.models import Municipality
 from app.tenancy.settings_spec import tables as settings_tables
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class FamilyError(ValueError):
@@ -61,6 +64,18 @@ def _place(wave: Wave, enrolment: date, window_days: int) -> None:
         wave.window_end = wave.due_date + timedelta(days=window_days)
 
 
+#: What the features above the family set up for every family enrolled, in order, once its
+#: waves exist and before the enrolment is audited (app.plans: the joint plan). A feature
+#: adds its step with :func:`on_enrolment` where the step is defined.
+ENROLMENT_STEPS: list[Callable[[Municipality, Family], object]] = []
+
+
+def on_enrolment(step: F) -> F:
+    """Run *step* (municipality, family) for every family enrolled; a decorator."""
+    ENROLMENT_STEPS.append(step)
+    return step
+
+
 def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
     label = label.strip()
     if not label:
@@ -89,9 +104,8 @@ def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -
         _place(wave, enrolment_date, schedule["window_days"])
         db.session.add(wave)
     db.session.flush()
-    from app.plans.services import create_plan
-
-    create_plan(municipality, family)
+    for step in ENROLMENT_STEPS:
+        step(municipality, family)
     record(
         "family.enrolled",
         municipality_id=municipality.id,
@@ -189,45 +203,6 @@ def normalise_cpr(cpr: str | None) -> str | None:
     return f"{digits[:6]}-{digits[6:]}"
 
 
-def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wave:
-    """Open the exit wave; unanswered follow-ups due after it are no longer expected."""
-    existing = next((w for w in family.waves if w.kind == "exit"), None)
-    if existing is not None:
-        return existing
-    if exit_due < family.enrolment_date:
-        raise FamilyError(_l("The exit date cannot be before enrolment."))
-    from app.collection.models import Submission
-
-    answered = set(
-        db.session.scalars(select(Submission.wave_id).where(Submission.family_id == family.id))
-    )
-    for wave in list(family.waves):
-        if wave.kind == "follow_up" and wave.due_date > exit_due and wave.id not in answered:
-            db.session.delete(wave)
-    window = _follow_up(municipality)["window_days"]
-    wave = Wave(
-        municipality_id=family.municipality_id,
-        family_id=family.id,
-        key="exit",
-        kind="exit",
-        month=None,
-        due_date=exit_due,
-        window_start=exit_due - timedelta(days=window),
-        window_end=exit_due + timedelta(days=window),
-    )
-    db.session.add(wave)
-    db.session.flush()
-    db.session.expire(family, ["waves"])
-    record(
-        "family.exit_started",
-        municipality_id=family.municipality_id,
-        object_type="family",
-        object_id=family.id,
-        details={"exit_due": exit_due.isoformat()},
-    )
-    return wave
-
-
 @dataclass(frozen=True)
 class Expected:
     """A form the wave expects, for the family (member None) or one member."""
@@ -247,28 +222,6 @@ def expected_forms(wave: Wave, form_ids: list[tuple[str, str]]) -> list[Expected
             for member in family.active_members(wave.due_date, level):
                 result.append(Expected(form_id, member))
     return result
-
-
-def refresh_completion(wave: Wave, core_forms: list[tuple[str, str]]) -> None:
-    """Mark the wave completed when every expected core form is submitted (or reopen it)."""
-    from app.collection.models import Submission
-
-    submitted = {
-        (form_id, member_id)
-        for form_id, member_id in db.session.execute(
-            select(Submission.form_id, Submission.member_id).where(
-                Submission.wave_id == wave.id, Submission.status == "submitted"
-            )
-        )
-    }
-    expected = expected_forms(wave, core_forms)
-    complete = bool(expected) and all(
-        (e.form_id, e.member.id if e.member else None) in submitted for e in expected
-    )
-    if complete and wave.completed_at is None:
-        wave.completed_at = utcnow()
-    elif not complete and wave.completed_at is not None:
-        wave.completed_at = None
 
 
 def record_reading(family: Family, *, via: str, actor_id: int | None = None) -> None:

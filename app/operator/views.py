@@ -6,6 +6,7 @@ from flask import Blueprint, Response, render_template
 from flask_login import login_required
 from sqlalchemy import select
 
+from app.admin.audit_views import download_csv, listing
 from app.auth.permissions import require
 from app.core import csvfile
 from app.core.db import db
@@ -31,14 +32,10 @@ def municipalities() -> str:
 # no municipality, which is what a request outside any municipality sees.
 @bp.route("/audit/")
 def audit_log() -> str:
-    from app.audit.views import listing
-
     return listing("operator.audit_log", "operator.audit_download")
 
 
 @bp.route("/audit/audit.csv")
 @csvfile.serves_csv
 def audit_download() -> Response:
-    from app.audit.views import download_csv
-
     return download_csv(f"audit-platform-{date.today().isoformat()}.csv", None)

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from app.audit.services import record
 from app.core.db import db, utcnow
 from app.families.models import Family, Wave
+from app.families.services import on_enrolment
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS, Goal, GoalStatus, Plan
 from app.tenancy.models import Department, Municipality
 from app.tenancy.settings_spec import tables as settings_tables
@@ -16,6 +17,7 @@ class PlanError(ValueError):
     pass
 
 
+@on_enrolment
 def create_plan(municipality: Municipality, family: Family) -> Plan:
     """The family's plan, with the municipality's phases as they are at enrolment."""
     settings = settings_tables(municipality.settings)["joint_plan"]

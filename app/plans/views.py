@@ -19,10 +19,10 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.auth.permissions import can, require
 from app.core.db import db
 from app.core.forms import OneTimeForm
+from app.core.language import current_language
 from app.families.access import PLAN, family_or_404
 from app.families.models import Wave
 from app.families.services import record_reading
-from app.i18n import current_language
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS, Goal, Plan
 from app.plans.services import PlanError, add_goal, set_goal_status
 from app.teams.services import active_team

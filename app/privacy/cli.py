@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.auth.services import find_user
 from app.core.db import db
 from app.families.models import Member
 from app.privacy.journal import JournalError
@@ -78,7 +79,6 @@ def purge_command(dry_run: bool, slug: str | None, today: object) -> None:
 def _actor(email: str | None) -> int | None:
     if email is None:
         return None
-    from app.auth.services import find_user
 
     user = find_user(email)
     if user is None:

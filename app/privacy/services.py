@@ -22,13 +22,16 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
+from app.auth.models import User
 from app.collection.models import Submission
 from app.core.db import db, utcnow
+from app.definitions.compile import display_value
 from app.definitions.model import FieldDef
 from app.families.models import Family, Member
 from app.families.services import add_months
 from app.plans.models import Goal, Plan
 from app.privacy import journal
+from app.teams.services import active_team
 from app.tenancy.models import Municipality
 from app.tenancy.settings_spec import setting_value
 
@@ -192,9 +195,6 @@ def subject_access(member: Member, *, actor_id: int | None, language: str = "da"
     """
     from flask_babel import force_locale
 
-    from app.definitions.compile import display_value
-    from app.teams.services import active_team
-
     family = member.family
     submissions = db.session.scalars(
         select(Submission)
@@ -208,7 +208,6 @@ def subject_access(member: Member, *, actor_id: int | None, language: str = "da"
     with force_locale(language):
         forms = [_form_answers(s, language, display_value) for s in submissions]
     plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
-    from app.auth.models import User
 
     submission_ids = [str(s["id"]) for s in forms]
     reads = db.session.execute(

@@ -18,8 +18,8 @@ from wtforms.validators import DataRequired, Length
 
 from app.auth.permissions import require
 from app.core.db import db
+from app.core.language import current_language
 from app.families.models import Member
-from app.i18n import current_language
 from app.privacy.journal import JournalError
 from app.privacy.services import ErasureError, erase_member, subject_access
 from app.tenancy.request import TenantBlueprint, get_or_404

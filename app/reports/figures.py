@@ -14,8 +14,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app import __version__
 from app.core.db import db
+from app.core.version import __version__
 from app.reports.cohort import Cohort, GrantScope, Indicator
 from app.reports.disclosure import Cell, ProtectedTable, Shown, protect, rule_text
 from app.reports.indicator_run import compute

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import UTCDateTime, db, utcnow
+from app.tenancy.scoping import platform_or_tenant, scoping_rule
 
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
@@ -43,3 +44,7 @@ class ReportJob(db.Model):
     file_name: Mapped[str | None] = mapped_column(String(200), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+# A study's report jobs belong to the platform; a municipality's to the municipality.
+scoping_rule(ReportJob)(platform_or_tenant)

@@ -22,12 +22,13 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.config import PROJECT_ROOT
-from app.core.templating import TEAM_MODEL_LABELS, format_number
+from app.core.formatting import format_number
 from app.reports.charts import Bar, bar_chart
 from app.reports.cohort import Indicator
 from app.reports.disclosure import Shown
 from app.reports.figures import Figures, Report
 from app.reports.indicators import INDICATORS, SECTIONS
+from app.teams.labels import TEAM_MODEL_LABELS
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
 

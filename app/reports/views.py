@@ -25,7 +25,7 @@ from app.auth.permissions import permission_required, require
 from app.core import csvfile
 from app.core.db import db
 from app.core.forms import OneTimeForm
-from app.i18n import current_language
+from app.core.language import current_language
 from app.reports.figures import (
     CSV_HEADER,
     Report,

@@ -27,10 +27,10 @@ from typing import IO, Any
 
 from sqlalchemy import select
 
-from app import __version__
 from app.collection.models import FormVersion
 from app.core import csvfile
 from app.core.db import db
+from app.core.version import __version__
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES

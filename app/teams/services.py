@@ -9,8 +9,7 @@ from app.audit.services import record
 from app.auth.models import Membership
 from app.auth.permissions import allows
 from app.core.db import db, utcnow
-from app.families.models import Family
-from app.teams.models import Assignment
+from app.families.models import Assignment, Family
 from app.tenancy.models import Department, Municipality
 from app.tenancy.settings_spec import setting_value
 

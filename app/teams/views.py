@@ -17,10 +17,9 @@ from app.auth.models import Membership
 from app.auth.permissions import roles_with
 from app.core.db import db
 from app.core.forms import OneTimeForm
+from app.core.language import current_language
 from app.families.access import family_or_404
-from app.families.models import Family
-from app.i18n import current_language
-from app.teams.models import Assignment
+from app.families.models import Assignment, Family
 from app.teams.services import TEAM_MODEL_RULES, TeamError, active_team, assign, end_assignment
 from app.tenancy.models import Department
 from app.tenancy.once import lands_on, repeat_of

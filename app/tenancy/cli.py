@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from app.core.db import db
 from app.tenancy.config_files import (
@@ -15,7 +16,9 @@ from app.tenancy.config_files import (
     MunicipalityConfig,
     load_directory,
 )
-from app.tenancy.services import sync_municipalities
+from app.tenancy.models import Municipality
+from app.tenancy.rls import grant_statements, role_problems
+from app.tenancy.services import export_municipality, sync_municipalities
 from app.tenancy.settings_spec import markdown_table
 
 
@@ -92,10 +95,6 @@ def sync(directory: str | None) -> None:
 @with_appcontext
 def export(slug: str, out: str | None) -> None:
     import tomli_w
-    from sqlalchemy import select
-
-    from app.tenancy.models import Municipality
-    from app.tenancy.services import export_municipality
 
     municipality = db.session.scalar(select(Municipality).filter_by(slug=slug))
     if municipality is None:
@@ -133,8 +132,6 @@ def grant_app_role(role: str) -> None:
 
     Run it as the owner role, after `flask db upgrade` (new tables need it again).
     """
-    from app.tenancy.rls import grant_statements
-
     if db.engine.dialect.name != "postgresql":
         raise click.ClickException("roles and row-level security are PostgreSQL features")
     try:
@@ -159,8 +156,6 @@ def grant_app_role(role: str) -> None:
 @with_appcontext
 def check_role() -> None:
     """Say whether the role in DATABASE_URL is held by row-level security."""
-    from app.tenancy.rls import role_problems
-
     with db.engine.connect() as connection:
         problems = role_problems(connection)
     if db.engine.dialect.name != "postgresql":

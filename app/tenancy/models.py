@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import JSONType, UTCDateTime, db, utcnow
@@ -81,3 +81,43 @@ class Department(TenantOwned, db.Model):
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_da
+
+
+class Membership(db.Model):
+    """A user's role in one municipality.
+
+    It carries ``municipality_id`` like every tenant-owned row, but its scoping rule is
+    wider: a user always sees their own memberships (that is how they switch municipality).
+    """
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("user_id", "municipality_id"),
+        ForeignKeyConstraint(
+            ["department_id", "municipality_id"], ["department.id", "department.municipality_id"]
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    #: The municipality this membership gives access to.
+    municipality_id: Mapped[int] = mapped_column(
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+    )
+    #: One of MEMBERSHIP_ROLES.
+    role: Mapped[str] = mapped_column(String(20))
+    #: The staff member's home department (a family coordinator's, for instance).
+    #: Departments are closed, never deleted, so nothing needs to happen on delete.
+    department_id: Mapped[int | None] = mapped_column(default=None)
+    #: Part of the programme's joint team (single-entry model).
+    joint_team: Mapped[bool] = mapped_column(default=False)
+    #: For external contact persons: the organisation they come from, and its kind.
+    organisation_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    organisation_type: Mapped[str | None] = mapped_column(String(30), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The user is auth's, the layer above: the registry resolves the name, nothing is
+    # imported.
+    user: Mapped[User] = relationship("User", back_populates="memberships")  # noqa: F821
+    municipality: Mapped[Municipality] = relationship()
+    department: Mapped[Department | None] = relationship(foreign_keys=[department_id])

@@ -13,9 +13,8 @@ from flask import Blueprint, Flask, abort, g, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.auth.models import Membership
 from app.core.db import MAX_ID, db
-from app.tenancy.models import Municipality
+from app.tenancy.models import Membership, Municipality
 from app.tenancy.scoping import set_request_scope
 
 #: Blueprints whose routes live under /<slug>/ and are resolved here.

@@ -24,8 +24,11 @@ from sqlalchemy import Select, event, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
-from app.core.db import TenantSession
-from app.tenancy.models import Municipality, TenantOwned
+from app.audit.models import AuditEvent
+from app.audit.services import record
+from app.core.background import carry_over
+from app.core.db import TenantSession, db
+from app.tenancy.models import Membership, Municipality, TenantOwned
 
 #: No municipality has this id; scoping to it hides every tenant-owned row.
 _NOBODY = -1
@@ -103,8 +106,6 @@ def _scope_new_transaction(connection: Any) -> None:
 
 def _sync_database_scope() -> None:
     """Carry a scope change into the session's open transaction, if it has one."""
-    from app.core.db import db
-
     session = db.session()
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         _apply_scope(session.connection())
@@ -151,8 +152,6 @@ def unscoped(reason: str, *, actor_id: int | None = None, **details: Any) -> Ite
     Use it for platform work that must see several municipalities (research exports,
     the operator's overview). The caller's transaction commits the audit event.
     """
-    from app.audit.services import record
-
     if not reason:
         raise ValueError("crossing the tenant boundary needs a reason")
     record("tenant.unscoped_access", actor_id=actor_id, details={"reason": reason, **details})
@@ -193,37 +192,25 @@ def _owned_by_current(
 OWN_MEMBERSHIPS = "helhed_own_memberships"
 
 
-def _register_special_rules() -> None:
-    from app.admin.models import Invitation
-    from app.audit.models import AuditEvent
-    from app.auth.models import Membership
-    from app.reports.models import ReportJob
+@scoping_rule(Membership)
+def tenant_or_own(municipality_id: int, user_id: int, *, own: bool = False) -> Callable[[Any], Any]:
+    """A membership's rule: the municipality's rows and, when asked, the user's own anywhere."""
+    if own:
+        # Only the municipality switcher asks for this (app.auth.services.own_memberships).
+        return lambda cls: or_(cls.municipality_id == municipality_id, cls.user_id == user_id)
+    return lambda cls: cls.municipality_id == municipality_id
 
-    @scoping_rule(Membership)
-    def _membership(
-        municipality_id: int, user_id: int, *, own: bool = False
-    ) -> Callable[[Any], Any]:
-        if own:
-            # Only the municipality switcher asks for this (app.auth.services.own_memberships).
-            return lambda cls: or_(cls.municipality_id == municipality_id, cls.user_id == user_id)
-        return lambda cls: cls.municipality_id == municipality_id
 
-    # The invited person answers an invitation from outside its municipality, as they
-    # pick one of their memberships (app.admin.invitations).
-    scoping_rule(Invitation)(_membership)
-
-    def _platform_or_tenant(
-        municipality_id: int, user_id: int, *, own: bool = False
-    ) -> Callable[[Any], Any]:
-        if municipality_id == _NOBODY:
-            # Outside any municipality: the platform's own rows (sign-ins, exports, a
-            # study's report jobs).
-            return lambda cls: cls.municipality_id.is_(None)
-        return lambda cls: cls.municipality_id == municipality_id
-
-    # Rows that belong to one municipality or, with no municipality, to the platform.
-    scoping_rule(AuditEvent)(_platform_or_tenant)
-    scoping_rule(ReportJob)(_platform_or_tenant)
+@scoping_rule(AuditEvent)
+def platform_or_tenant(
+    municipality_id: int, user_id: int, *, own: bool = False
+) -> Callable[[Any], Any]:
+    """Rows that belong to one municipality or, with no municipality, to the platform."""
+    if municipality_id == _NOBODY:
+        # Outside any municipality: the platform's own rows (sign-ins, exports, a
+        # study's report jobs).
+        return lambda cls: cls.municipality_id.is_(None)
+    return lambda cls: cls.municipality_id == municipality_id
 
 
 def scoped(statement: Select[Any], *entities: type) -> Select[Any]:
@@ -294,5 +281,5 @@ def _check_tenant_writes(session: Any, flush_context: Any, instances: Any) -> No
 
 
 def init_app(app: Any) -> None:
-    if not any(entity is not TenantOwned for entity, _ in _RULES):
-        _register_special_rules()
+    # A background job works in the tenant scope of the request that started it.
+    carry_over(app, current_scope)

@@ -1,4 +1,8 @@
-"""``flask forms check|publish``."""
+"""``flask forms check|publish``.
+
+Here, not in ``app.definitions``: both compare the folder with the versions already
+published and answered, which the collection stores.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from app.collection.services import PublishError, publish_catalogue, published_state
 from app.core.db import db
 from app.definitions.loader import Catalogue, DefinitionError, load_catalogue
 
@@ -20,8 +25,6 @@ def forms() -> None:
 
 def load_checked(directory: str | None, *, against_database: bool = True) -> Catalogue:
     """Load the folder; with a database, also refuse answered versions changed in place."""
-    from app.collection.services import published_state
-
     root = Path(directory or current_app.config["FORMS_DIR"])
     published = None
     if against_database:
@@ -54,8 +57,6 @@ def check(directory: str | None) -> None:
 @click.option("--dir", "directory", help="Folder to publish (default: forms/).")
 @with_appcontext
 def publish(directory: str | None) -> None:
-    from app.collection.services import PublishError, publish_catalogue
-
     catalogue = load_checked(directory)
     try:
         report = publish_catalogue(catalogue)

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from app.auth.permissions import can, permission_required
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
+from app.collection.waves import start_exit
 from app.core.db import db
 from app.core.forms import seen_version
 from app.families.access import family_or_404, member_or_404, visible_families
@@ -26,7 +27,6 @@ from app.families.services import (
     enrol_family,
     expected_forms,
     record_reading,
-    start_exit,
 )
 from app.plans.models import Plan
 from app.teams.services import active_team, assign

@@ -8,7 +8,8 @@ from datetime import date
 
 from flask import Response, render_template, request
 
-from app.audit.services import AuditFilter, csv_rows, events, record
+from app.admin.audit_trail import AuditFilter, csv_rows, events
+from app.audit.services import record
 from app.auth.permissions import permission_required
 from app.core import csvfile
 from app.core.db import db

@@ -1,16 +1,24 @@
-"""A municipality's own pages: its home page and the people who work in it."""
+"""A municipality's own pages: its home page and the people who work in it.
+
+They sit with the administration, above the casework whose dashboard the home page shows
+and the invitations the people page lists; the blueprint keeps its name, ``tenancy``.
+"""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.admin.invitations import waiting_here
-from app.auth.models import Membership
 from app.auth.permissions import can, permission_required, require
+from app.casework import dashboard
 from app.core.db import db
-from app.tenancy.models import Department
+from app.families.access import visible_families
+from app.families.models import Family
+from app.tenancy.models import Department, Membership
 from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
 bp = TenantBlueprint("tenancy", __name__)
@@ -19,10 +27,6 @@ bp = TenantBlueprint("tenancy", __name__)
 @bp.route("/")
 def home() -> str:
     """The municipality's start page: the staff dashboard, or an external's own families."""
-    from datetime import date
-
-    from app.families import dashboard
-
     departments = db.session.scalars(
         select(Department).where(Department.active).order_by(Department.id)
     ).all()
@@ -31,9 +35,6 @@ def home() -> str:
     external_families = None
     if not records:
         # An external contact person: the plans of their own families, nothing else.
-        from app.families.access import visible_families
-        from app.families.models import Family
-
         external_families = db.session.scalars(
             select(Family).where(visible_families()).order_by(Family.label)
         ).all()

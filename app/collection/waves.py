@@ -1,0 +1,76 @@
+"""A family's waves as the collection sees them: opening the exit wave, which drops the
+follow-ups left unanswered after it, and marking a wave complete once its forms are in.
+
+Both ask which forms were submitted, so they live here rather than with the family.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.collection.models import Submission
+from app.core.db import db, utcnow
+from app.families.models import Family, Wave
+from app.families.services import FamilyError, _follow_up, expected_forms
+from app.tenancy.models import Municipality
+
+
+def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wave:
+    """Open the exit wave; unanswered follow-ups due after it are no longer expected."""
+    existing = next((w for w in family.waves if w.kind == "exit"), None)
+    if existing is not None:
+        return existing
+    if exit_due < family.enrolment_date:
+        raise FamilyError(_l("The exit date cannot be before enrolment."))
+    answered = set(
+        db.session.scalars(select(Submission.wave_id).where(Submission.family_id == family.id))
+    )
+    for wave in list(family.waves):
+        if wave.kind == "follow_up" and wave.due_date > exit_due and wave.id not in answered:
+            db.session.delete(wave)
+    window = _follow_up(municipality)["window_days"]
+    wave = Wave(
+        municipality_id=family.municipality_id,
+        family_id=family.id,
+        key="exit",
+        kind="exit",
+        month=None,
+        due_date=exit_due,
+        window_start=exit_due - timedelta(days=window),
+        window_end=exit_due + timedelta(days=window),
+    )
+    db.session.add(wave)
+    db.session.flush()
+    db.session.expire(family, ["waves"])
+    record(
+        "family.exit_started",
+        municipality_id=family.municipality_id,
+        object_type="family",
+        object_id=family.id,
+        details={"exit_due": exit_due.isoformat()},
+    )
+    return wave
+
+
+def refresh_completion(wave: Wave, core_forms: list[tuple[str, str]]) -> None:
+    """Mark the wave completed when every expected core form is submitted (or reopen it)."""
+    submitted = {
+        (form_id, member_id)
+        for form_id, member_id in db.session.execute(
+            select(Submission.form_id, Submission.member_id).where(
+                Submission.wave_id == wave.id, Submission.status == "submitted"
+            )
+        )
+    }
+    expected = expected_forms(wave, core_forms)
+    complete = bool(expected) and all(
+        (e.form_id, e.member.id if e.member else None) in submitted for e in expected
+    )
+    if complete and wave.completed_at is None:
+        wave.completed_at = utcnow()
+    elif not complete and wave.completed_at is not None:
+        wave.completed_at = None
