@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.core.db import db
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 def test_migrations_create_exactly_the_models_schema(app_ctx: Flask) -> None:

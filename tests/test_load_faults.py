@@ -14,8 +14,9 @@ import sys
 
 import pytest
 
-from bench.load_faults import DatabaseUnavailable, Report, run
-from tests.conftest import missing_service
+from bench.harness import DatabaseUnavailable
+from bench.load_faults import Report, run
+from tests.support.apps import missing_service
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="gunicorn's workers are found under /proc"

@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.config import PROJECT_ROOT
 from app.core.db import db
 from app.families.services import add_member, enrol_family
 from app.reports.definitions import markdown
@@ -30,9 +31,9 @@ from app.reports.models import ReportJob
 from app.reports.pdf_worker import fetcher_for
 from app.reports.render import STATIC_DIR, RenderError, render_document, render_pdf
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import PROJECT_ROOT, missing_service
+from tests.support.apps import missing_service
+from tests.support.reports import html_row
 from tests.support.research import fill_wave, grant_and_approve, make_study
-from tests.test_indicators import cohort  # noqa: F401 - a fixture, used by name
 
 SIZES = {"jammerbugt": 3, "vejle": 6, "brondby": 7}
 
@@ -53,13 +54,6 @@ def study_data(municipalities, forms_published, make_user):
     study = make_study(researcher, "Sammenligning")
     grant_and_approve(municipalities, study, waves=("intake",))
     return study, researcher
-
-
-def html_row(page: str, indicator: str) -> list[str]:
-    """The texts of an indicator's figures in the report table (without their n)."""
-    row = re.search(rf'<tr>\s*<th scope="row"><a href="#def-{indicator}">.*?</tr>', page, re.S)
-    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[0], re.S)
-    return [re.sub(r"<span.*", "", cell, flags=re.S).strip() for cell in cells]
 
 
 def pdf_text(data: bytes) -> str:

@@ -26,7 +26,8 @@ from app.auth.models import Membership, User
 from app.core.db import db
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import unscoped
-from tests.conftest import PASSWORD, TOTP_SECRET, build_app, fresh_code, log_in
+from tests.support.apps import build_app
+from tests.support.auth import PASSWORD, TOTP_SECRET, fresh_code, log_in
 
 NEW_PASSWORD = "tre gode ord her"
 #: About 80 ms a check here, like production's scrypt, but cheaper to set up.

@@ -191,7 +191,7 @@ def test_javascript_carries_no_words_of_its_own():
 def test_a_refused_research_grant_is_explained_in_danish(
     client, auth, municipalities, make_user, forms_published
 ):
-    from tests.conftest import csrf_token
+    from tests.support.auth import csrf_token
     from tests.support.research import make_study
 
     study = make_study(make_user(platform_role="researcher"))
