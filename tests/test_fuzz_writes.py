@@ -74,6 +74,7 @@ def test_every_write_route_is_fuzzed_or_excluded_with_a_reason(app: Flask) -> No
     assert fuzzed <= endpoints, f"fuzzing routes that are gone: {sorted(fuzzed - endpoints)}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
 def test_a_form_write_never_fails_and_never_writes_half(
     app_ctx: Flask, client: FlaskClient, auth: Any, fuzz_world: World, endpoint: str

@@ -222,6 +222,7 @@ def test_a_malformed_idempotency_key_is_refused(app_ctx, client, api_world):
     assert _grown(before, _counts(app_ctx)) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", sorted(API_POSTS))
 def test_two_simultaneous_identical_api_posts_with_one_key_act_once(
     app_ctx, live, api_world, endpoint
@@ -428,6 +429,7 @@ def test_a_creating_form_sent_twice_creates_one_row_and_lands_where_the_first_di
     assert REPEAT_MESSAGE in landing.get_data(as_text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", sorted(_creating_forms()))
 def test_a_creating_form_sent_twice_at_the_same_moment_creates_one_row(
     app_ctx, client, live, web_world, endpoint, monkeypatch

@@ -34,6 +34,9 @@ from tests.support.auth import log_in
 from tests.support.forms import save_family_draft
 from tests.support.research import fill_wave, grant_and_approve, make_study
 
+#: Tens of seconds or more: left out of `make test-quick`; `make test` runs it.
+pytestmark = pytest.mark.slow
+
 #: How many jobs of each kind run at once, and how many threads write beside them.
 JOBS = 3
 WRITERS = 2

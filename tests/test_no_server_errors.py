@@ -255,6 +255,7 @@ def _reader(rule: Any) -> str | None:
     return PLATFORM_USERS.get(rule.endpoint.split(".")[0], "staff_assigned")
 
 
+@pytest.mark.slow
 def test_every_page_and_list_takes_any_query_string(
     app_ctx: Flask, client: FlaskClient, auth: Any, fuzz_world: World
 ) -> None:

@@ -104,6 +104,7 @@ def test_the_family_count_of_three_is_hidden_and_not_recoverable(study_data):
 # -- the PDF ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app):
     with tenant_scope(cohort):
         report = municipality_report(cohort)
@@ -130,6 +131,7 @@ def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app)
     assert "Voksne på offentlig forsørgelse ved start: skjult" in alternatives[0]
 
 
+@pytest.mark.slow
 def test_the_comparison_pdf_in_danish_and_english_hides_the_three(study_data, app):
     study, _ = study_data
     with unscoped("test"):
@@ -191,6 +193,7 @@ def text_outside_the_page(data: bytes) -> list[str]:
     return outside
 
 
+@pytest.mark.slow
 def test_the_comparison_of_five_municipalities_fits_its_pages(five_study, app):
     with unscoped("test"):
         report = study_report(five_study)
@@ -202,6 +205,7 @@ def test_the_comparison_of_five_municipalities_fits_its_pages(five_study, app):
         assert pooled in pdf_text(data).split()
 
 
+@pytest.mark.slow
 def test_the_pdf_opens_in_a_standard_viewer(five_study, app, tmp_path):
     """Poppler (the engine of Evince, Okular and most Linux viewers) reads and draws it."""
     if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
@@ -236,6 +240,7 @@ def test_the_renderer_has_a_memory_and_a_time_limit(cohort, app):
         render_pdf(document, timeout=0.05)
 
 
+@pytest.mark.slow
 def test_the_renderer_fetches_only_the_projects_own_assets(tmp_path):
     fetch = fetcher_for(STATIC_DIR)
     css = (STATIC_DIR / "css" / "report.css").resolve()
@@ -275,6 +280,7 @@ def test_leads_and_admins_see_their_own_report_and_staff_do_not(
         auth.logout()
 
 
+@pytest.mark.slow
 def test_a_report_job_renders_in_the_background_and_downloads(
     client,
     auth,
@@ -428,6 +434,7 @@ def test_the_research_package_carries_the_protected_indicators(study_data, tmp_p
     assert families[("team_model", "family_team")]["value"] == ""
 
 
+@pytest.mark.slow
 def test_the_command_writes_a_pdf(study_data, app, tmp_path):
     study, _ = study_data
     runner = app.test_cli_runner()
@@ -450,6 +457,7 @@ def test_the_definitions_document_is_generated_from_the_code():
     assert (PROJECT_ROOT / "docs" / "indicators.md").read_text(encoding="utf-8") == markdown()
 
 
+@pytest.mark.slow
 def test_the_pdf_worker_runs_as_its_own_program():
     done = subprocess.run(
         [sys.executable, "-m", "app.reports.pdf_worker", "800", str(STATIC_DIR)],

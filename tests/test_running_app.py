@@ -27,9 +27,13 @@ import pytest
 from bench.harness import APP_ROLE, DatabaseUnavailable, Server, app_role, scratch_database
 from tests.support.apps import missing_service
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the server helper finds workers under /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="the server helper finds workers under /proc"
+    ),
+    # Servers in child processes: left out of `make test-quick`, run by `make test`.
+    pytest.mark.slow,
+]
 
 PASSWORD = "correct horse battery"
 SECRET = pyotp.random_base32()

@@ -68,6 +68,7 @@ def signed_out(client: FlaskClient) -> bool:
 ROUNDS = 30
 
 
+@pytest.mark.slow
 def test_sign_in_takes_as_long_for_an_unknown_email_as_for_an_existing_one(tmp_path):
     """Medians of interleaved attempts, with a hash as costly as production's so that the
     hash, not the noise of the test client, is what is measured."""

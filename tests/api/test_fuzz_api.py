@@ -354,6 +354,7 @@ def send_api(
     return response
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", FUZZED_API_ENDPOINTS)
 def test_an_api_write_never_fails_and_never_writes_half(
     app_ctx: Flask, client: FlaskClient, fuzz_world: World, api_token: str, endpoint: str
@@ -380,6 +381,7 @@ def core_forms() -> list[FormDef]:
     return sorted(catalogue.forms.values(), key=lambda form: (form.form_id, form.version))
 
 
+@pytest.mark.slow
 @fuzz_settings(300, stateful=False)
 @given(data=st.data())
 def test_answers_of_any_json_type_never_break_validation(data: st.DataObject) -> None:
