@@ -19,10 +19,12 @@ run: install $(MO)
 test: install-test $(MO)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The daily loop: SQLite only, no browser, stop at the first failure (a few minutes).
-# `make test` is still what must pass before anything lands.
+# The daily loop: SQLite only, no browser, none of the tests marked slow (fuzzing, load,
+# servers in child processes, PDF rendering), stop at the first failure: a few minutes.
+# `make test` runs everything and is still what must pass before anything lands.
 test-quick: install-test $(MO)
-	$(BIN)/pytest -q -x -m "not browser" -k "not postgresql" --ignore=tests/browser $(PYTEST_ARGS)
+	$(BIN)/pytest -q -x -m "not browser and not slow" -k "not postgresql" --ignore=tests/browser \
+	    $(PYTEST_ARGS)
 
 # Every performance benchmark, each against a baseline measured in the same run, with
 # PASS or FAIL against its target (docs/performance.md); about 40 minutes on 2 cores.

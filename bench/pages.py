@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load_faults import DatabaseUnavailable, _app_role, scratch_database  # noqa: E402
+from bench.harness import DatabaseUnavailable, app_role, scratch_database  # noqa: E402
 
 TARGET_MS = 100.0
 PASSWORD = "benchmark password 2026"
@@ -89,7 +89,7 @@ def run(url: str, families: int, requests: int) -> dict[str, object]:
             grant_membership(lead, brondby, "lead")
             db.session.commit()
         municipality_id = brondby.id
-        app_url = _app_role(url) if db.engine.dialect.name == "postgresql" else url
+        app_url = app_role(url) if db.engine.dialect.name == "postgresql" else url
         db.engine.dispose()
 
     app = create_app({**config, "DATABASE_URL": app_url})

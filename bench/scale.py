@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load_faults import DatabaseUnavailable, scratch_database  # noqa: E402
+from bench.harness import DatabaseUnavailable, scratch_database  # noqa: E402
 
 INDICATORS_TARGET_S = 5.0
 LINEAR_SLACK = 1.2

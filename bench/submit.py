@@ -77,7 +77,6 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -87,16 +86,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.load_faults import (  # noqa: E402
-    APP_ROLE,
-    INTAKE_FORM,
-    ClientSpec,
-    DatabaseUnavailable,
-    Server,
-    World,
-    prepare,
-    scratch_database,
-)
+from bench.harness import APP_ROLE, DatabaseUnavailable, Server, scratch_database  # noqa: E402
+from bench.load_faults import INTAKE_FORM, ClientSpec, World, prepare  # noqa: E402
 from bench.minimal_app import create_table, grant_statements  # noqa: E402
 
 RATIO_TARGET = 0.5
@@ -763,32 +754,13 @@ def profile(
         ("Helhed", app, engine, requests),
         ("minimal", minimal, minimal.extensions["engine"], baseline_requests),
     ):
-        with _helhed_listeners(name == "Helhed"):
-            _measure(wsgi, engine_used, sent[:n], headers)
-            figures[name] = _measure(wsgi, engine_used, sent[n : 2 * n], headers)
-            figures[name]["packages"] = _by_package(wsgi, sent[2 * n :], headers)
+        # Helhed's listeners are on its own engine only, so the baseline runs without them,
+        # as its gunicorn workers do.
+        _measure(wsgi, engine_used, sent[:n], headers)
+        figures[name] = _measure(wsgi, engine_used, sent[n : 2 * n], headers)
+        figures[name]["packages"] = _by_package(wsgi, sent[2 * n :], headers)
         engine_used.dispose()
     return figures
-
-
-@contextmanager
-def _helhed_listeners(keep: bool) -> Iterator[None]:
-    """Helhed sets the tenant scope at the start of every PostgreSQL transaction of every
-    engine in the process; the baseline's gunicorn workers never import that listener, so
-    it is lifted while the baseline runs here."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    from app.tenancy.scoping import _scope_new_transaction
-
-    lift = not keep and event.contains(Engine, "begin", _scope_new_transaction)
-    if lift:
-        event.remove(Engine, "begin", _scope_new_transaction)
-    try:
-        yield
-    finally:
-        if lift:
-            event.listen(Engine, "begin", _scope_new_transaction)
 
 
 # -- the report -----------------------------------------------------------------------------------

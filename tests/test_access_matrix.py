@@ -9,174 +9,17 @@ neither 403 nor 404.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlalchemy import select
 
 from app.admin.models import Invitation
 from app.api.models import ApiToken
-from app.api.tokens import create_token
-from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
-from app.families.models import Assignment, Family
-from app.plans.models import Plan
-from app.plans.services import add_goal, set_goal_status
 from app.research.models import Grant, Study
-from app.research.services import create_study, grant_study
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import PASSWORD, log_in, valid_formdata
-from tests.test_tenant_isolation_routes import invite_someone, tenant_rules
-
-ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
-FAMILY_ARGS = {"family_id", "member_id", "wave_id", "submission_id", "assignment_id", "goal_id"}
-CHILD_WELFARE = (
-    "Har barnet en åben børnesag",
-    "Barnets lov",
-    "Signs of Safety",
-    "Foranstaltninger",
-    "Barn 1 Familien A",
-    "active_case",
-)
-
-
-def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
-    """'allowed', 'forbidden' (403) or 'hidden' (404) for one request."""
-    if role in ("researcher", "operator"):
-        return "hidden"  # not members of the municipality at all
-    member_role = {"staff_assigned": "staff", "staff_other": "staff"}.get(role, role)
-    blueprint = endpoint.split(".")[0]
-    if family is None:
-        if endpoint == "tenancy.home":
-            return "allowed"
-        if endpoint in ("tenancy.people", "tenancy.person"):
-            return "allowed" if member_role in ("admin", "lead") else "forbidden"
-        if blueprint in ("admin", "audit"):
-            return "allowed" if member_role == "admin" else "forbidden"
-        if endpoint == "families.index":
-            return "allowed"
-        if endpoint == "families.new":
-            return "allowed" if member_role != "external" else "forbidden"
-        if blueprint == "municipal_research":
-            allowed = {
-                "municipal_research.overview": ("admin", "lead"),
-                "municipal_research.approve": ("lead",),
-                "municipal_research.grant": ("admin",),
-                "municipal_research.revoke": ("admin",),
-            }[endpoint]
-            return "allowed" if member_role in allowed else "forbidden"
-        if blueprint == "reports":
-            if endpoint in ("reports.job", "reports.download"):
-                # The job is the admin's own: a lead of the same municipality may not see it.
-                if member_role == "admin":
-                    return "allowed"
-                return "hidden" if member_role == "lead" else "forbidden"
-            return "allowed" if member_role in ("admin", "lead") else "forbidden"
-        if blueprint == "tokens":
-            # Everyone may hold API tokens; only admins revoke other people's.
-            if endpoint == "tokens.revoke_token":
-                return "allowed" if member_role == "admin" else "forbidden"
-            return "allowed"
-        raise AssertionError(f"no expectation for {endpoint}")
-    if blueprint == "privacy":
-        # A person's rights are the admin's to handle, whoever works with the family.
-        return "allowed" if member_role == "admin" else "forbidden"
-    sees = member_role in ("admin", "lead") or (
-        role in ("staff_assigned", "external") and family == "A"
-    )
-    if role == "external":
-        return "allowed" if sees and endpoint == "plans.plan" and method == "GET" else "forbidden"
-    return "allowed" if sees else "forbidden"
-
-
-@pytest.fixture
-def jammerbugt_world(municipalities, make_user, make_family):
-    jammerbugt = municipalities["jammerbugt"]
-    users = {
-        "admin": make_user(jammerbugt, "admin"),
-        "lead": make_user(jammerbugt, "lead"),
-        "staff_assigned": make_user(jammerbugt, "staff"),
-        "staff_other": make_user(jammerbugt, "staff"),
-        "external": make_user(jammerbugt, "external"),
-        "researcher": make_user(platform_role="researcher"),
-        "operator": make_user(platform_role="operator"),
-    }
-    # A bystander on each team: the matrix's POSTs may end *their* assignment harmlessly.
-    bystander = make_user(jammerbugt, "staff")
-    with tenant_scope(jammerbugt, bystander.id):
-        create_token(bystander, jammerbugt, "bystander")
-        invite_someone(jammerbugt, make_user, users["admin"])
-        db.session.commit()
-    study = create_study("Matrix", "Test", "Test")
-    grant_study(jammerbugt, study, forms=["family_intake"], waves=["intake"])
-    db.session.commit()
-    families = {
-        "A": make_family(
-            "jammerbugt",
-            label="Familien A",
-            team=[bystander, users["staff_assigned"]],
-            contact=users["external"],
-        ),
-        "B": make_family("jammerbugt", label="Familien B", team=[bystander]),
-    }
-    ids: dict[str, dict[str, int]] = {}
-    with tenant_scope(jammerbugt):
-        for name, family in families.items():
-            row = db.session.get(Family, family.id)
-            intake, follow_up = row.waves[0], row.waves[1]
-            child = row.active_members(intake.due_date, "child")[0]
-            version = next(
-                v for v in forms_for_wave(jammerbugt, intake) if v.form_id == "child_intake"
-            )
-            submission = save_submission(
-                jammerbugt,
-                intake,
-                version,
-                child,
-                valid_formdata(version.form, date.today()),
-                submit=True,
-                seen_lock_version=None,
-                actor_id=None,
-                today=date.today(),
-            )
-            plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
-            goal = add_goal(plan, 1, "children_school_wellbeing", f"Mål for familie {name}", None)
-            set_goal_status(goal, follow_up, "partly", None)
-            assignment = db.session.scalar(
-                select(Assignment).where(
-                    Assignment.family_id == row.id, Assignment.user_id == bystander.id
-                )
-            )
-            ids[name] = {
-                "family_id": row.id,
-                "member_id": child.id,
-                "wave_id": intake.id,
-                "submission_id": submission.id,
-                "assignment_id": assignment.id,
-                "goal_id": goal.id,
-            }
-        db.session.commit()
-        some_membership = users["staff_other"].memberships[0].id
-    return users, ids, some_membership
-
-
-def report_job_for(user, municipality) -> int:
-    """A finished PDF report job of *user* (the file is a stand-in: no rendering needed)."""
-    from flask import current_app
-
-    from app.reports.jobs import reports_dir
-    from app.reports.models import ReportJob
-
-    with tenant_scope(municipality):
-        job = ReportJob(
-            user_id=user.id, municipality_id=municipality.id, language="da", status="done"
-        )
-        db.session.add(job)
-        db.session.flush()
-        job.file_name = f"helhed-report-{job.id}-da.pdf"
-        (reports_dir(current_app) / job.file_name).write_bytes(b"%PDF-1.7 stand-in")
-        db.session.commit()
-        return job.id
+from tests.support.access import CHILD_WELFARE, FAMILY_ARGS, ROLES, expected
+from tests.support.auth import PASSWORD, log_in
+from tests.support.routes import report_job_for, tenant_rules
 
 
 def build(app, rule, values: dict[str, object]) -> str:

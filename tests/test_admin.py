@@ -16,7 +16,7 @@ from app.families.models import Family
 from app.tenancy.config_files import parse
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import PASSWORD, log_in
+from tests.support.auth import PASSWORD, log_in
 
 SETTINGS = {
     "team_model": "single_entry",

@@ -20,7 +20,9 @@ from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import log_in, owner_engine, valid_formdata
+from tests.support.apps import owner_engine
+from tests.support.auth import log_in
+from tests.support.forms import valid_formdata
 from tests.support.tenant_rows import fill_every_tenant_table
 
 TODAY = date(2026, 2, 1)

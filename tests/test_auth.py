@@ -12,7 +12,8 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.db import db
 from app.tenancy.scoping import unscoped
-from tests.conftest import PASSWORD, build_app, csrf_token, fresh_code
+from tests.support.apps import build_app
+from tests.support.auth import PASSWORD, csrf_token, fresh_code
 
 
 def audit_actions() -> list[AuditEvent]:

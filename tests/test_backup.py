@@ -34,7 +34,7 @@ from app.auth.models import Membership, User
 from app.backup.base import safe_url
 from app.backup.postgres import libpq
 from app.backup.services import code_revisions, manifest_path
-from app.core.db import db
+from app.core.db import db, listen_to_engine
 from app.families.models import Family, Member
 from app.families.services import enrol_family
 from app.tenancy.models import Municipality
@@ -67,6 +67,8 @@ def owner(app_ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     if owner_url:
         monkeypatch.setitem(app_ctx.config, "SQLALCHEMY_DATABASE_URI", owner_url)
     engine = create_engine(app_ctx.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    # As the application's engine: real foreign keys and WAL on SQLite.
+    listen_to_engine(engine)
     yield engine
     engine.dispose()
 

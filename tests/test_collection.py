@@ -16,7 +16,8 @@ from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.families.models import Family, Wave
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import log_in, valid_formdata
+from tests.support.auth import log_in
+from tests.support.forms import valid_formdata
 
 TODAY = date.today()
 

@@ -37,8 +37,8 @@ from app.plans.services import add_goal, set_goal_status
 from app.research.services import add_researcher, create_study, grant_study, set_wave_approval
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import PASSWORD, log_in
 from tests.support.answers import answer_wave
+from tests.support.auth import PASSWORD, log_in
 
 PLANTED = '=HYPERLINK("http://x","y")'
 #: A municipality's code has room for four characters: a formula still fits.

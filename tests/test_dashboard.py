@@ -13,7 +13,7 @@ from app.casework.dashboard import build
 from app.core.db import db
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import save_family_draft
+from tests.support.forms import save_family_draft
 
 
 def test_the_dashboard_counts_what_each_member_sees(

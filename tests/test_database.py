@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.core.db import db
-from tests.conftest import build_app
+from tests.support.apps import build_app
 
 
 def test_migrations_create_exactly_the_models_schema(app_ctx: Flask) -> None:
@@ -38,6 +38,41 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+
+
+def test_the_listeners_are_on_each_apps_engines_and_nowhere_else(
+    app: Flask, tmp_path: Path
+) -> None:
+    """Another engine in the process (a benchmark's baseline, a second app before its
+    init_app) keeps SQLite's defaults and an unscoped transaction: the listeners are on
+    the application's engines, not on SQLAlchemy's Engine class."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import Engine
+
+    from app.core import db as database
+    from app.tenancy import scoping
+
+    other = create_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    try:
+        with other.connect() as connection:
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 0
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() != "wal"
+        database.listen_to_engine(other)
+        other.dispose()
+        with other.connect() as connection:
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        other.dispose()
+    listeners = [
+        ("handle_error", database._no_values_in_database_errors),
+        ("connect", database._sqlite_pragmas),
+        ("begin", scoping._scope_new_transaction),
+    ]
+    with app.app_context():
+        engine = db.engine
+    for name, listener in listeners:
+        assert not event.contains(Engine, name, listener), name
+        assert event.contains(engine, name, listener), name
 
 
 def test_foreign_keys_are_enforced(app_ctx: Flask) -> None:

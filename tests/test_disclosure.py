@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -147,6 +148,7 @@ grids = st.integers(min_value=1, max_value=8).flatmap(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(grids)
 def test_no_line_ever_hides_exactly_one_figure(case):
@@ -293,6 +295,7 @@ def test_with_cells_unpublished_the_margins_protect_a_small_cell():
     assert table.column_totals[0].value == 33
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(grids, st.booleans())
 def test_no_hidden_figure_follows_from_the_published_ones(case, publish_cells):

@@ -24,7 +24,7 @@ from app.families.models import Family, Member
 from app.privacy.services import REMOVED
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import owner_engine
+from tests.support.apps import owner_engine
 
 TODAY = "2026-02-01"
 

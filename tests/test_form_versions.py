@@ -20,7 +20,7 @@ from app.core.db import db
 from app.definitions.loader import DefinitionError, load_catalogue
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import valid_formdata
+from tests.support.forms import valid_formdata
 
 OLD_LABEL = "Har familien en fælles plan?"
 NEW_LABEL = "Har familien én samlet, fælles plan?"

@@ -18,9 +18,8 @@ from app.core.formatting import format_day, format_moment, format_number, format
 from app.definitions.compile import display_value
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import save_family_draft, valid_formdata
-from tests.test_indicators import cohort  # noqa: F401 - a fixture, used by name
-from tests.test_reports import html_row
+from tests.support.forms import save_family_draft, valid_formdata
+from tests.support.reports import html_row
 
 DA_MONTHS = "januar februar marts april maj juni juli august september oktober november december"
 EN_MONTHS = "January February March April May June July August September October November December"

@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select, text
-from werkzeug.serving import make_server
 
 from app.api.tokens import create_token
 from app.auth.models import Membership
@@ -27,7 +26,9 @@ from app.core.db import db
 from app.core.forms import OneTimeForm
 from app.families.models import Wave
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import log_in, owner_engine
+from bench.harness import serve_in_thread
+from tests.support.apps import owner_engine
+from tests.support.auth import log_in
 
 SLUG = "assens"  # a family-team municipality: a family's team has several people
 #: The message a repeated form shows (Danish, the default language).
@@ -85,14 +86,8 @@ class LiveServer:
 @pytest.fixture
 def live(app_ctx: Any) -> Iterator[LiveServer]:
     """The test's app served by a real threaded server: requests in parallel threads."""
-    server = make_server("127.0.0.1", 0, app_ctx, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(server.server_port)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_in_thread(app_ctx) as port:
+        yield LiveServer(port)
 
 
 # -- the API -------------------------------------------------------------------------------------
@@ -227,6 +222,7 @@ def test_a_malformed_idempotency_key_is_refused(app_ctx, client, api_world):
     assert _grown(before, _counts(app_ctx)) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", sorted(API_POSTS))
 def test_two_simultaneous_identical_api_posts_with_one_key_act_once(
     app_ctx, live, api_world, endpoint
@@ -433,6 +429,7 @@ def test_a_creating_form_sent_twice_creates_one_row_and_lands_where_the_first_di
     assert REPEAT_MESSAGE in landing.get_data(as_text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", sorted(_creating_forms()))
 def test_a_creating_form_sent_twice_at_the_same_moment_creates_one_row(
     app_ctx, client, live, web_world, endpoint, monkeypatch

@@ -26,12 +26,16 @@ from app.audit.services import record
 from app.core.db import db
 from app.families.services import add_member, enrol_family
 from app.reports.models import ReportJob
-from app.research import package, rows
 from app.research.models import ExportJob
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import IsolatedClient, log_in, owner_engine, save_family_draft
+from tests.support.apps import IsolatedClient, owner_engine
+from tests.support.auth import log_in
+from tests.support.forms import save_family_draft
 from tests.support.research import fill_wave, grant_and_approve, make_study
+
+#: Tens of seconds or more: left out of `make test-quick`; `make test` runs it.
+pytestmark = pytest.mark.slow
 
 #: How many jobs of each kind run at once, and how many threads write beside them.
 JOBS = 3
@@ -180,10 +184,9 @@ def test_report_jobs_finish_while_others_write(
 def test_research_export_jobs_finish_while_others_write(
     app, municipalities, study_data, threaded_jobs, monkeypatch
 ):
-    # A package reports its progress every BATCH rows; with a small batch this one does so
-    # while it reads, as a large study's does.
-    monkeypatch.setattr(package, "BATCH", 2)
-    monkeypatch.setattr(rows, "BATCH", 2)
+    # A package reports its progress every EXPORT_BATCH_ROWS rows; with a small batch this
+    # one does so while it reads, as a large study's does.
+    monkeypatch.setitem(app.config, "EXPORT_BATCH_ROWS", 2)
     study, researcher = study_data
     with concurrent_writers(app, municipalities["brondby"].id) as writes:
         ids = start_through_pages(

@@ -14,12 +14,17 @@ import sys
 
 import pytest
 
-from bench.load_faults import DatabaseUnavailable, Report, run
-from tests.conftest import missing_service
+from bench.harness import DatabaseUnavailable
+from bench.load_faults import Report, run
+from tests.support.apps import missing_service
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="gunicorn's workers are found under /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="gunicorn's workers are found under /proc"
+    ),
+    # Servers in child processes: left out of `make test-quick`, run by `make test`.
+    pytest.mark.slow,
+]
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

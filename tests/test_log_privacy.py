@@ -19,14 +19,13 @@ from datetime import date
 import pytest
 from flask import Flask
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import StatementError
 
 from app.auth.models import User
 from app.core.db import db
 from app.families.models import Member
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import owner_engine
+from tests.support.apps import owner_engine
 
 NAME = "Plantedine Loggesen"
 EMAIL = "plantedine.loggesen@example.test"
@@ -73,9 +72,11 @@ def sent(app: Flask) -> Iterator[list[str]]:
             elif isinstance(value, str) and value.startswith("v1:"):
                 values.append(value)
 
-    event.listen(Engine, "before_cursor_execute", remember)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", remember)
     yield values
-    event.remove(Engine, "before_cursor_execute", remember)
+    event.remove(engine, "before_cursor_execute", remember)
 
 
 def planted(sent: list[str]) -> list[str]:

@@ -29,20 +29,17 @@ from app.core.limits import MAX_JSON_DEPTH
 from app.tenancy.config_files import SLUG_RE
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.test_access_matrix import FAMILY_ARGS, expected
-from tests.test_fuzz_writes import (
+from tests.support.access import FAMILY_ARGS, expected
+from tests.support.fuzz_pages import (
     API_ENDPOINTS,
-    PLATFORM_ROLES,
+    PLATFORM_USERS,
     ROLE_PREFERENCE,
     ROUTES,
     World,
     build_url,
-    changed_tables,
-    fuzz_world,  # noqa: F401  (shared fixture)
-    jammerbugt_world,  # noqa: F401  (shared fixture)
     rule_for,
-    take_snapshot,
 )
+from tests.support.write_checks import changed_tables, take_snapshot
 
 PROBLEM = "application/problem+json"
 #: Beyond any id either database stores (PostgreSQL's integer, SQLite's 64 bits).
@@ -255,9 +252,10 @@ def _reader(rule: Any) -> str | None:
             (r for r in ROLE_PREFERENCE if expected(rule.endpoint, "GET", r, family) == "allowed"),
             None,
         )
-    return PLATFORM_ROLES.get(rule.endpoint.split(".")[0], "staff_assigned")
+    return PLATFORM_USERS.get(rule.endpoint.split(".")[0], "staff_assigned")
 
 
+@pytest.mark.slow
 def test_every_page_and_list_takes_any_query_string(
     app_ctx: Flask, client: FlaskClient, auth: Any, fuzz_world: World
 ) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.config import new_key
 from app.core.db import db
-from tests.conftest import PASSWORD, build_app
+from tests.support.apps import build_app
+from tests.support.auth import PASSWORD
 
 
 def test_login_page_has_an_accessible_frame(client):

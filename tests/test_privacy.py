@@ -22,7 +22,7 @@ from app.plans.models import Goal, Plan
 from app.plans.services import add_goal, create_plan
 from app.privacy.services import REMOVED, ErasureError, erase_member
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import valid_formdata
+from tests.support.forms import valid_formdata
 
 TODAY = date(2026, 2, 1)
 

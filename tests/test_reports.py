@@ -22,6 +22,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.config import PROJECT_ROOT
 from app.core.db import db
 from app.families.services import add_member, enrol_family
 from app.reports.definitions import markdown
@@ -30,9 +31,9 @@ from app.reports.models import ReportJob
 from app.reports.pdf_worker import fetcher_for
 from app.reports.render import STATIC_DIR, RenderError, render_document, render_pdf
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import PROJECT_ROOT, missing_service
+from tests.support.apps import missing_service
+from tests.support.reports import html_row
 from tests.support.research import fill_wave, grant_and_approve, make_study
-from tests.test_indicators import cohort  # noqa: F401 - a fixture, used by name
 
 SIZES = {"jammerbugt": 3, "vejle": 6, "brondby": 7}
 
@@ -53,13 +54,6 @@ def study_data(municipalities, forms_published, make_user):
     study = make_study(researcher, "Sammenligning")
     grant_and_approve(municipalities, study, waves=("intake",))
     return study, researcher
-
-
-def html_row(page: str, indicator: str) -> list[str]:
-    """The texts of an indicator's figures in the report table (without their n)."""
-    row = re.search(rf'<tr>\s*<th scope="row"><a href="#def-{indicator}">.*?</tr>', page, re.S)
-    cells = re.findall(r"<td[^>]*>(.*?)</td>", row[0], re.S)
-    return [re.sub(r"<span.*", "", cell, flags=re.S).strip() for cell in cells]
 
 
 def pdf_text(data: bytes) -> str:
@@ -110,6 +104,7 @@ def test_the_family_count_of_three_is_hidden_and_not_recoverable(study_data):
 # -- the PDF ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app):
     with tenant_scope(cohort):
         report = municipality_report(cohort)
@@ -136,6 +131,7 @@ def test_the_municipality_pdf_has_text_page_numbers_charts_and_tags(cohort, app)
     assert "Voksne på offentlig forsørgelse ved start: skjult" in alternatives[0]
 
 
+@pytest.mark.slow
 def test_the_comparison_pdf_in_danish_and_english_hides_the_three(study_data, app):
     study, _ = study_data
     with unscoped("test"):
@@ -197,6 +193,7 @@ def text_outside_the_page(data: bytes) -> list[str]:
     return outside
 
 
+@pytest.mark.slow
 def test_the_comparison_of_five_municipalities_fits_its_pages(five_study, app):
     with unscoped("test"):
         report = study_report(five_study)
@@ -208,6 +205,7 @@ def test_the_comparison_of_five_municipalities_fits_its_pages(five_study, app):
         assert pooled in pdf_text(data).split()
 
 
+@pytest.mark.slow
 def test_the_pdf_opens_in_a_standard_viewer(five_study, app, tmp_path):
     """Poppler (the engine of Evince, Okular and most Linux viewers) reads and draws it."""
     if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
@@ -242,6 +240,7 @@ def test_the_renderer_has_a_memory_and_a_time_limit(cohort, app):
         render_pdf(document, timeout=0.05)
 
 
+@pytest.mark.slow
 def test_the_renderer_fetches_only_the_projects_own_assets(tmp_path):
     fetch = fetcher_for(STATIC_DIR)
     css = (STATIC_DIR / "css" / "report.css").resolve()
@@ -281,6 +280,7 @@ def test_leads_and_admins_see_their_own_report_and_staff_do_not(
         auth.logout()
 
 
+@pytest.mark.slow
 def test_a_report_job_renders_in_the_background_and_downloads(
     client,
     auth,
@@ -434,6 +434,7 @@ def test_the_research_package_carries_the_protected_indicators(study_data, tmp_p
     assert families[("team_model", "family_team")]["value"] == ""
 
 
+@pytest.mark.slow
 def test_the_command_writes_a_pdf(study_data, app, tmp_path):
     study, _ = study_data
     runner = app.test_cli_runner()
@@ -456,6 +457,7 @@ def test_the_definitions_document_is_generated_from_the_code():
     assert (PROJECT_ROOT / "docs" / "indicators.md").read_text(encoding="utf-8") == markdown()
 
 
+@pytest.mark.slow
 def test_the_pdf_worker_runs_as_its_own_program():
     done = subprocess.run(
         [sys.executable, "-m", "app.reports.pdf_worker", "800", str(STATIC_DIR)],

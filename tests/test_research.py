@@ -29,7 +29,7 @@ from app.research.services import (
     set_wave_approval,
 )
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import log_in
+from tests.support.auth import log_in
 from tests.support.research import fill_wave, grant_and_approve, make_study
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
@@ -270,7 +270,7 @@ def test_the_pages_grant_sign_off_export_and_show_what_left(
     _, researcher = dataset
     study = make_study(researcher)
     app.config["EXPORTS_INLINE"] = True
-    from tests.conftest import IsolatedClient
+    from tests.support.apps import IsolatedClient
 
     app.test_client_class = IsolatedClient
     try:
@@ -390,7 +390,7 @@ def test_a_grant_of_forms_that_do_not_exist_is_refused(app, app_ctx, municipalit
 
     # The page offers only real forms; a tampered post says so in the reader's language.
     admin = make_user(vejle, "admin")
-    from tests.conftest import IsolatedClient
+    from tests.support.apps import IsolatedClient
 
     app.test_client_class = IsolatedClient
     pages = app.test_client()

@@ -24,7 +24,7 @@ from app.tenancy.rls import (
     policy_statements,
 )
 from app.tenancy.scoping import tenant_scope, unscoped
-from tests.conftest import owner_engine
+from tests.support.apps import owner_engine
 from tests.support.tenant_rows import OWNED_TABLES, fill_every_tenant_table
 
 only_postgresql = pytest.mark.parametrize("app", ["postgresql"], indirect=True)
@@ -40,7 +40,7 @@ def two_municipalities(municipalities, make_user, make_family):
         assert staff.id
     db.session.commit()
     # From here on the test's own queries are held like the application's (see
-    # _harness_apply_scope in conftest.py).
+    # _in_the_tests_own_context in conftest.py).
     g._test_harness = False
     return brondby, vejle, families
 
@@ -278,7 +278,7 @@ def test_the_role_check_knows_an_owner_from_an_application_role(app, backend):
     assert "bound by row-level security" in result.output
 
     from app import create_app
-    from tests.conftest import TEST_CONFIG
+    from tests.support.apps import TEST_CONFIG
 
     owner = create_app({**TEST_CONFIG, "DATABASE_URL": app.config["TEST_OWNER_DATABASE_URL"]})
     refused = owner.test_cli_runner().invoke(args=["database", "check-role"])

@@ -24,12 +24,16 @@ from typing import Any
 import pyotp
 import pytest
 
-from bench.load_faults import APP_ROLE, DatabaseUnavailable, Server, _app_role, scratch_database
-from tests.conftest import missing_service
+from bench.harness import APP_ROLE, DatabaseUnavailable, Server, app_role, scratch_database
+from tests.support.apps import missing_service
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the server helper finds workers under /proc"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="the server helper finds workers under /proc"
+    ),
+    # Servers in child processes: left out of `make test-quick`, run by `make test`.
+    pytest.mark.slow,
+]
 
 PASSWORD = "correct horse battery"
 SECRET = pyotp.random_base32()
@@ -180,7 +184,7 @@ def _prepare(url: str, field_key: str, folder: Path, run: str) -> dict[str, Any]
             grant_membership(admin, places["brondby"], "admin")
             admin.totp_secret = SECRET
             db.session.commit()
-        app_url = _app_role(url)
+        app_url = app_role(url)
         db.session.remove()
         db.engine.dispose()
     return {

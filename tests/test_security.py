@@ -17,7 +17,8 @@ from app.auth.models import User
 from app.auth.passwords import password_problem
 from app.core.db import db
 from app.tenancy.scoping import unscoped
-from tests.conftest import PASSWORD, TOTP_SECRET, build_app, fresh_code
+from tests.support.apps import build_app
+from tests.support.auth import PASSWORD, TOTP_SECRET, fresh_code
 
 
 def test_pages_carry_a_strict_policy(client):

@@ -26,7 +26,8 @@ from app.auth.models import Membership, User
 from app.core.db import db
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import unscoped
-from tests.conftest import PASSWORD, TOTP_SECRET, build_app, fresh_code, log_in
+from tests.support.apps import build_app
+from tests.support.auth import PASSWORD, TOTP_SECRET, fresh_code, log_in
 
 NEW_PASSWORD = "tre gode ord her"
 #: About 80 ms a check here, like production's scrypt, but cheaper to set up.
@@ -67,6 +68,7 @@ def signed_out(client: FlaskClient) -> bool:
 ROUNDS = 30
 
 
+@pytest.mark.slow
 def test_sign_in_takes_as_long_for_an_unknown_email_as_for_an_existing_one(tmp_path):
     """Medians of interleaved attempts, with a hash as costly as production's so that the
     hash, not the noise of the test client, is what is measured."""

@@ -6,6 +6,7 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
@@ -92,6 +93,7 @@ def _is_flash(node: ast.AST) -> bool:
     )
 
 
+@pytest.mark.slow
 def test_translation_calls_have_literal_messages_outside_f_strings():
     """The extractor reads only literal messages, and none inside an f-string: such a text
     would be shown in English with no test noticing (it was the case for 'and' and 'or')."""
@@ -112,6 +114,7 @@ def test_translation_calls_have_literal_messages_outside_f_strings():
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_flash_messages_are_translated():
     """Every flash() shows a translated text: its own, or that of the exception it reports,
     which must then be raised with translated texts everywhere."""
@@ -191,7 +194,7 @@ def test_javascript_carries_no_words_of_its_own():
 def test_a_refused_research_grant_is_explained_in_danish(
     client, auth, municipalities, make_user, forms_published
 ):
-    from tests.conftest import csrf_token
+    from tests.support.auth import csrf_token
     from tests.support.research import make_study
 
     study = make_study(make_user(platform_role="researcher"))

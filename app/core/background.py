@@ -12,6 +12,11 @@ has committed since its read began, and fails at once with "database is locked",
 the timeout. (The report figures fill a temporary table, so their read is such a
 transaction.) Holding the write lock through the read instead would make every other
 writer, the job's own progress updates included, wait for the whole job.
+
+Two settings change how :func:`launch` runs the work, for tests: ``EXPORTS_INLINE`` runs
+it in the request itself (the same code, without a thread), and ``JOBS_RUN = False``
+leaves the job queued without running it at all, for a harness that compares the whole
+database before and after each request and must not see a job thread write meanwhile.
 """
 
 from __future__ import annotations
@@ -71,6 +76,8 @@ def launch(work: Callable[[Flask, int, Any], None], job_id: int) -> None:
     (:func:`carry_over`)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scope = app.extensions[CARRIED]()
+    if not app.config.get("JOBS_RUN", True):
+        return
     if app.config.get("EXPORTS_INLINE"):
         work(app, job_id, scope)  # tests: the same code, without a thread
     else:

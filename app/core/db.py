@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from flask import got_request_exception
+from flask import Flask, got_request_exception
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON, DateTime, MetaData, event
@@ -86,7 +86,6 @@ db = SQLAlchemy(
 _MESSAGES_WITHOUT_VALUES = ("08", "23", "25", "40", "42", "53", "55", "57", "P0", "22001")
 
 
-@event.listens_for(Engine, "handle_error")
 def _no_values_in_database_errors(context: Any) -> None:
     """Keep the values of a refused row out of the error's message, and so out of the logs.
 
@@ -123,7 +122,6 @@ def _roll_back_a_failed_request(sender: Any, exception: BaseException, **extra: 
     db.session.rollback()
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL for concurrent readers, real foreign keys, and waiting instead of failing on locks."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -139,3 +137,21 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def listen_to_engine(engine: Engine) -> None:
+    """Attach the database's listeners to *engine*: values kept out of error messages, and
+    the SQLite pragmas on every new connection."""
+    event.listen(engine, "handle_error", _no_values_in_database_errors)
+    event.listen(engine, "connect", _sqlite_pragmas)
+
+
+def init_app(app: Flask) -> None:
+    """Listen on *app*'s own engines, before their first connection.
+
+    Not on SQLAlchemy's ``Engine`` class: that would reach every engine in the process,
+    another application's and a benchmark's baseline as well.
+    """
+    with app.app_context():
+        for engine in db.engines.values():
+            listen_to_engine(engine)

@@ -36,12 +36,12 @@ from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
 from app.research.models import Study
 from app.research.rows import (
-    BATCH,
     Selection,
     _answer_rows,
     _consenting_families,
     _plan_rows,
     _wave_rows,
+    batch_size,
     selection_for,
 )
 from app.research.variables import (
@@ -112,11 +112,12 @@ def write_package(
                 text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")  # type: ignore[arg-type]
                 writer = csvfile.writer(text)
                 writer.writerow(header)
+                every = batch_size()
                 for written, (municipality_id, row) in enumerate(rows, 1):
                     writer.writerow([_cell(value) for value in row])
                     table_counts = counts.setdefault(municipality_id, {})
                     table_counts[name] = table_counts.get(name, 0) + 1
-                    if progress and written % BATCH == 0:
+                    if progress and written % every == 0:
                         progress(name, written)
                 text.flush()
                 text.detach()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.collection.models import FormVersion, Submission
@@ -32,7 +33,14 @@ from app.research.variables import (
 )
 from app.tenancy.models import Department, Municipality
 
+#: Rows read from the database at a time, and how often a package reports its progress.
 BATCH = 1000
+
+
+def batch_size() -> int:
+    """:data:`BATCH`, unless ``EXPORT_BATCH_ROWS`` says otherwise (a test makes a small
+    study report its progress while it reads, as a large one does)."""
+    return int(current_app.config.get("EXPORT_BATCH_ROWS", BATCH))
 
 
 @dataclass
@@ -104,7 +112,7 @@ def _consenting_families(selection: Selection) -> set[int]:
             Submission.status == "submitted",
             Submission.municipality_id.in_(selection.grants),
         )
-        .execution_options(yield_per=BATCH)
+        .execution_options(yield_per=batch_size())
     )
     return {
         family_id
@@ -158,7 +166,7 @@ def _answer_rows(
         .order_by(
             Submission.family_id, Submission.member_id, Wave.due_date, Wave.id, Submission.form_id
         )
-        .execution_options(yield_per=BATCH)
+        .execution_options(yield_per=batch_size())
     )
     if slug is not None:
         statement = statement.where(Municipality.slug == slug)
@@ -286,7 +294,7 @@ def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int
         .outerjoin(Wave, Wave.id == GoalStatus.wave_id)
         .where(Family.municipality_id.in_(selection.grants))
         .order_by(Plan.family_id, Goal.id, GoalStatus.id)
-        .execution_options(yield_per=BATCH)
+        .execution_options(yield_per=batch_size())
     )
     for row in db.session.execute(statement):
         if row.family_id not in consenting or not _family_allowed(
@@ -332,7 +340,7 @@ def _wave_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int
         .join(Municipality, Municipality.id == Family.municipality_id)
         .where(Family.municipality_id.in_(selection.grants))
         .order_by(Wave.family_id, Wave.due_date)
-        .execution_options(yield_per=BATCH)
+        .execution_options(yield_per=batch_size())
     )
     for row in db.session.execute(statement):
         if (

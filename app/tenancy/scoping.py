@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import Select, event, or_
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
 from app.audit.models import AuditEvent
@@ -85,19 +84,37 @@ _SET_SCOPE = (
 )
 
 
+#: Where :func:`open_database_scope_when` keeps its condition, in ``app.extensions``.
+_OPEN_WHEN = "helhed.database_scope_open_when"
+
+
+def open_database_scope_when(app: Flask, condition: Callable[[], bool]) -> None:
+    """Let PostgreSQL show every municipality's rows to *app*'s transactions begun, or
+    rescoped, while *condition()* holds; the ORM's tenant rules still apply.
+
+    A hook for a test harness, never called by the application: the harness's factories
+    and assertions run in an app context of their own and reload objects after commits,
+    outside any municipality (SQLAlchemy's refresh of expired attributes does not carry
+    the ORM tenant rules). Requests run in app contexts of their own, where the condition
+    is false, so everything the application does stays bound by row-level security.
+    """
+    app.extensions[_OPEN_WHEN] = condition
+
+
 def _apply_scope(connection: Any) -> None:
     scope = current_scope()
+    opened = current_app.extensions.get(_OPEN_WHEN)
+    cross = scope.crosses_tenants or (opened is not None and opened())
     connection.exec_driver_sql(
         _SET_SCOPE,
         {
             "municipality": "" if scope.municipality_id is None else str(scope.municipality_id),
             "user": "" if scope.user_id is None else str(scope.user_id),
-            "cross": "on" if scope.crosses_tenants else "",
+            "cross": "on" if cross else "",
         },
     )
 
 
-@event.listens_for(Engine, "begin")
 def _scope_new_transaction(connection: Any) -> None:
     """Every PostgreSQL transaction opened in an app context starts with the scope set."""
     if connection.dialect.name == "postgresql" and has_app_context():
@@ -283,3 +300,8 @@ def _check_tenant_writes(session: Any, flush_context: Any, instances: Any) -> No
 def init_app(app: Any) -> None:
     # A background job works in the tenant scope of the request that started it.
     carry_over(app, current_scope)
+    # On the app's own engines, not SQLAlchemy's Engine class: another engine in the
+    # process (a second app, a benchmark's baseline) keeps its transactions unscoped.
+    with app.app_context():
+        for engine in db.engines.values():
+            event.listen(engine, "begin", _scope_new_transaction)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from app.api.tokens import create_token
 from app.auth.services import find_user
@@ -18,8 +16,8 @@ from app.demo.services import seed_demo
 from app.tenancy.config_files import load_directory
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import build_app
-from tests.test_tenant_isolation_routes import world  # noqa: F401  (shared fixture)
+from bench.harness import serve_in_thread
+from tests.support.apps import build_app
 
 
 @dataclass
@@ -55,14 +53,10 @@ def live_api(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[LiveA
             load_catalogue(Path(app.config["FORMS_DIR"])),
         )
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield LiveApi(f"http://127.0.0.1:{server.server_port}", app)
+        with serve_in_thread(app) as port:
+            yield LiveApi(f"http://127.0.0.1:{port}", app)
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         with app.app_context():
             db.engine.dispose()
         if request.param == "postgresql":
@@ -88,7 +82,7 @@ def _drop_database(url: str) -> None:
     import psycopg
     from sqlalchemy.engine import make_url
 
-    from tests.conftest import DEFAULT_PG_URL
+    from tests.support.apps import DEFAULT_PG_URL
 
     parsed = make_url(url)
     # Connect to the database the tests were given, never to the one being dropped.

@@ -209,7 +209,7 @@ def test_every_api_route_answers_404_for_another_municipalitys_ids(
     app_ctx, client, world, token_for
 ):
     """The page loop's twin: every API operation, with a Brøndby token, on Vejle's ids."""
-    from tests.test_tenant_isolation_routes import ID_PROVIDERS
+    from tests.support.routes import ID_PROVIDERS
 
     _, vejle, users, secret = world
     token = token_for(users["admin"], "brondby")

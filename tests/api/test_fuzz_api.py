@@ -39,25 +39,18 @@ from app.definitions.model import FormDef
 from app.definitions.validation import validate_answers
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
-from tests.conftest import valid_formdata
-from tests.test_fuzz_writes import (
-    ANY_VALUE,
-    API_ENDPOINTS,
-    LIVE,
-    PLAIN_TEXT,
-    POISON,
-    RAW_BODIES,
+from tests.support.forms import valid_formdata
+from tests.support.fuzz_pages import (
+    FUZZED_API_ENDPOINTS,
     ROUTES,
     World,
-    WriteChecker,
     build_url,
     definition_of,
     fuzz_settings,
-    fuzz_world,  # noqa: F401  (shared fixture)
-    jammerbugt_world,  # noqa: F401  (shared fixture)
     rule_for,
-    take_snapshot,
 )
+from tests.support.fuzz_values import ANY_VALUE, LIVE, PLAIN_TEXT, POISON, RAW_BODIES
+from tests.support.write_checks import WriteChecker, take_snapshot
 
 PROBLEM = "application/problem+json"
 #: Whose token writes: a lead may use every family of the municipality.
@@ -213,9 +206,6 @@ API_HINTS: dict[str, Callable[[Flask, World], list[dict[str, Any]]]] = {
     "api.create_submission": _submission_answers,
     "api.update_submission": _current_answers,
 }
-#: The operations the fuzzing below is parametrised with; the bookkeeping test in
-#: tests/test_fuzz_writes.py checks them against the URL map.
-FUZZED_API_ENDPOINTS = API_ENDPOINTS
 
 
 # -- requests -----------------------------------------------------------------------------------
@@ -364,6 +354,7 @@ def send_api(
     return response
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("endpoint", FUZZED_API_ENDPOINTS)
 def test_an_api_write_never_fails_and_never_writes_half(
     app_ctx: Flask, client: FlaskClient, fuzz_world: World, api_token: str, endpoint: str
@@ -390,6 +381,7 @@ def core_forms() -> list[FormDef]:
     return sorted(catalogue.forms.values(), key=lambda form: (form.form_id, form.version))
 
 
+@pytest.mark.slow
 @fuzz_settings(300, stateful=False)
 @given(data=st.data())
 def test_answers_of_any_json_type_never_break_validation(data: st.DataObject) -> None:

@@ -20,6 +20,9 @@ from schemathesis.specs.openapi.checks import (
 
 from app.config import PROJECT_ROOT
 
+#: Tens of seconds or more: left out of `make test-quick`; `make test` runs it.
+pytestmark = pytest.mark.slow
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import pytest
 import schemathesis
 from schemathesis.engine import Status, events, from_schema
 
 from app.api.links import LINKS
+
+#: Tens of seconds or more: left out of `make test-quick`; `make test` runs it.
+pytestmark = pytest.mark.slow
 
 #: Scenarios of the stateful phase: enough to walk enrol → waves → submission → update.
 SCENARIOS = 200

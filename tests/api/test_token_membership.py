@@ -143,7 +143,7 @@ def test_the_migration_ties_each_token_to_the_membership_it_was_issued_under(
     from sqlalchemy import text
 
     from app import create_app
-    from tests.conftest import TEST_CONFIG
+    from tests.support.apps import TEST_CONFIG
 
     app = create_app({**TEST_CONFIG, "DATABASE_URL": database_at_0011})
     with app.app_context():

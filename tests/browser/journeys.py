@@ -6,8 +6,9 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import count
 
-from tests.browser.conftest import assert_accessible
+from tests.support.browser import assert_accessible
 
 #: An enrolment date far enough back that the 6-month follow-up is open.
 EARLY_ENROLMENT = "2026-03-01"
@@ -98,3 +99,22 @@ def answer_everything(page) -> None:
             box = question.locator("input, textarea").first
             if box.count() and not box.input_value():
                 box.fill(_value_for(box.get_attribute("name") or "", box.get_attribute("type")))
+
+
+_families = count(1)
+
+
+def enrol_with_adult(page, slug: str) -> str:
+    from playwright.sync_api import expect
+
+    name = f"Familien Browser {next(_families)}"
+    page.goto(f"/{slug}/families/new")
+    page.get_by_label("Familiens navn").fill(name)
+    page.get_by_label("Indskrivningsdato").fill("2026-03-01")
+    page.get_by_role("button", name="Indskriv").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.get_by_role("link", name="Tilføj en voksen").click()
+    page.get_by_role("textbox", name="Navn", exact=True).fill("Mette Browser")
+    page.get_by_role("button", name="Tilføj").click()
+    expect(page.get_by_role("cell", name="Mette Browser").first).to_be_visible()
+    return page.url

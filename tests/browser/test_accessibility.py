@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD, assert_accessible, log_in
-from tests.browser.test_forms_journey import enrol_with_adult
+from tests.browser.journeys import enrol_with_adult
+from tests.support.browser import DEMO_PASSWORD, assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -130,9 +130,9 @@ def study_of_the_researcher() -> None:
     from app.auth.services import find_user
     from app.core.db import db
     from app.research.services import add_researcher, create_study
-    from tests.browser.conftest import _live
+    from tests.support.browser import live_app
 
-    with _live["app"].app_context():
+    with live_app["app"].app_context():
         study = create_study(
             "Tilgængelighedsstudie", "Effekter af helhedsorienteret indsats", "§ 10"
         )
@@ -368,10 +368,10 @@ def _report_job(email: str, slug: str, **values: object) -> int:
     from app.core.db import db
     from app.reports.models import ReportJob
     from app.tenancy.models import Municipality
-    from tests.browser.conftest import _live
+    from tests.support.browser import live_app
 
     table = ReportJob.__table__
-    with _live["app"].app_context():
+    with live_app["app"].app_context():
         if "job_id" in values:
             job_id = values.pop("job_id")
             db.session.execute(update(table).where(table.c.id == job_id).values(**values))

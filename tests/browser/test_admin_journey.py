@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import _live, assert_accessible, log_in, screenshot
 from tests.browser.journeys import add_member, enrol, unique, wave_section
+from tests.support.browser import assert_accessible, live_app, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def settings_restored(live_server) -> Iterator[None]:
     from app.core.db import db
     from app.tenancy.models import Municipality
 
-    app = _live["app"]
+    app = live_app["app"]
     with app.app_context():
         municipality = db.session.scalar(select(Municipality).filter_by(slug=SLUG))
         before = (municipality.team_model, dict(municipality.settings))

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
 from tests.browser.journeys import (
     add_member,
     answer_everything,
@@ -16,6 +15,7 @@ from tests.browser.journeys import (
     second_page,
     unique,
 )
+from tests.support.browser import assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
 from tests.browser.journeys import (
     add_member,
     answer_everything,
@@ -17,6 +16,7 @@ from tests.browser.journeys import (
     unique,
     wave_section,
 )
+from tests.support.browser import assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, log_in
 from tests.browser.journeys import answer_everything
+from tests.support.browser import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
 

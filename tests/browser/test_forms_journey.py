@@ -3,30 +3,13 @@
 from __future__ import annotations
 
 import re
-from itertools import count
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.journeys import enrol_with_adult
+from tests.support.browser import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
-_families = count(1)
-
-
-def enrol_with_adult(page, slug: str) -> str:
-    from playwright.sync_api import expect
-
-    name = f"Familien Browser {next(_families)}"
-    page.goto(f"/{slug}/families/new")
-    page.get_by_label("Familiens navn").fill(name)
-    page.get_by_label("Indskrivningsdato").fill("2026-03-01")
-    page.get_by_role("button", name="Indskriv").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(name)
-    page.get_by_role("link", name="Tilføj en voksen").click()
-    page.get_by_role("textbox", name="Navn", exact=True).fill("Mette Browser")
-    page.get_by_role("button", name="Tilføj").click()
-    expect(page.get_by_role("cell", name="Mette Browser").first).to_be_visible()
-    return page.url
 
 
 def test_staff_fill_the_adult_intake_with_a_conditional_question(page) -> None:

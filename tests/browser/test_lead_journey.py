@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
 from tests.browser.journeys import enrol, unique
+from tests.support.browser import assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import DEMO_PASSWORD
+from tests.support.browser import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

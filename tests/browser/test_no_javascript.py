@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, log_in
+from tests.support.browser import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
 

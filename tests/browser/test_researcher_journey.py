@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import _live, assert_accessible, log_in, screenshot
+from tests.support.browser import assert_accessible, live_app, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def _set_language(email: str, language: str | None) -> None:
     from app.auth.services import find_user
     from app.core.db import db
 
-    with _live["app"].app_context():
+    with live_app["app"].app_context():
         user: User | None = find_user(email)
         assert user is not None
         user.language = language
@@ -43,7 +43,7 @@ def study(live_server) -> Iterator[str]:
     from app.research.services import add_researcher, create_study
 
     title = f"Browserstudie {uuid.uuid4().hex[:6]}"
-    with _live["app"].app_context():
+    with live_app["app"].app_context():
         created = create_study(
             title, "Effekter af helhedsorienteret indsats", "Databeskyttelsesloven § 10"
         )

@@ -27,7 +27,7 @@ def answer_wave(
 
     Answers are valid for each form; *adjust(version, raw)* may change them first.
     """
-    from tests.conftest import valid_formdata
+    from tests.support.forms import valid_formdata
 
     today = today or date.today()
     members_on = members_on or wave.due_date

@@ -158,7 +158,7 @@ def fill_every_tenant_table(
 def _check_filled(municipalities: list[Municipality]) -> None:
     from flask import current_app
 
-    from tests.conftest import owner_engine
+    from tests.support.apps import owner_engine
 
     with owner_engine(current_app).connect() as connection:
         for table in OWNED_TABLES:

@@ -1,0 +1,64 @@
+"""Who may do what inside one municipality: the access matrix's expectation for every
+endpoint, role and family, written independently of the application's own policy."""
+
+from __future__ import annotations
+
+ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
+FAMILY_ARGS = {"family_id", "member_id", "wave_id", "submission_id", "assignment_id", "goal_id"}
+CHILD_WELFARE = (
+    "Har barnet en åben børnesag",
+    "Barnets lov",
+    "Signs of Safety",
+    "Foranstaltninger",
+    "Barn 1 Familien A",
+    "active_case",
+)
+
+
+def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
+    """'allowed', 'forbidden' (403) or 'hidden' (404) for one request."""
+    if role in ("researcher", "operator"):
+        return "hidden"  # not members of the municipality at all
+    member_role = {"staff_assigned": "staff", "staff_other": "staff"}.get(role, role)
+    blueprint = endpoint.split(".")[0]
+    if family is None:
+        if endpoint == "tenancy.home":
+            return "allowed"
+        if endpoint in ("tenancy.people", "tenancy.person"):
+            return "allowed" if member_role in ("admin", "lead") else "forbidden"
+        if blueprint in ("admin", "audit"):
+            return "allowed" if member_role == "admin" else "forbidden"
+        if endpoint == "families.index":
+            return "allowed"
+        if endpoint == "families.new":
+            return "allowed" if member_role != "external" else "forbidden"
+        if blueprint == "municipal_research":
+            allowed = {
+                "municipal_research.overview": ("admin", "lead"),
+                "municipal_research.approve": ("lead",),
+                "municipal_research.grant": ("admin",),
+                "municipal_research.revoke": ("admin",),
+            }[endpoint]
+            return "allowed" if member_role in allowed else "forbidden"
+        if blueprint == "reports":
+            if endpoint in ("reports.job", "reports.download"):
+                # The job is the admin's own: a lead of the same municipality may not see it.
+                if member_role == "admin":
+                    return "allowed"
+                return "hidden" if member_role == "lead" else "forbidden"
+            return "allowed" if member_role in ("admin", "lead") else "forbidden"
+        if blueprint == "tokens":
+            # Everyone may hold API tokens; only admins revoke other people's.
+            if endpoint == "tokens.revoke_token":
+                return "allowed" if member_role == "admin" else "forbidden"
+            return "allowed"
+        raise AssertionError(f"no expectation for {endpoint}")
+    if blueprint == "privacy":
+        # A person's rights are the admin's to handle, whoever works with the family.
+        return "allowed" if member_role == "admin" else "forbidden"
+    sees = member_role in ("admin", "lead") or (
+        role in ("staff_assigned", "external") and family == "A"
+    )
+    if role == "external":
+        return "allowed" if sees and endpoint == "plans.plan" and method == "GET" else "forbidden"
+    return "allowed" if sees else "forbidden"

@@ -1,0 +1,141 @@
+"""The URL map as the route loops see it: the tenant routes, a value of the given
+municipality for every URL parameter, and the rows those values point at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.admin.models import Invitation
+from app.api.models import ApiToken
+from app.auth.models import Membership
+from app.collection.models import Submission
+from app.core.db import db
+from app.families.models import Assignment, Family, Member, Wave
+from app.plans.models import Goal
+from app.reports.models import ReportJob
+from app.research.models import Grant
+from app.tenancy.models import Department, Municipality
+from app.tenancy.scoping import tenant_scope
+
+MEMBER_ROLES = ("admin", "lead", "staff", "external")
+PLATFORM_ROLES = ("operator", "researcher")
+
+
+def submit_intake(municipality: Municipality, family_id: int) -> None:
+    from datetime import date
+
+    from app.collection.services import forms_for_wave, save_submission
+    from tests.support.forms import valid_formdata
+
+    with tenant_scope(municipality):
+        family = db.session.get(Family, family_id)
+        wave = family.waves[0]
+        adult = family.active_members(wave.due_date, "adult")[0]
+        version = next(v for v in forms_for_wave(municipality, wave) if v.form_id == "adult_intake")
+        raw = valid_formdata(version.form, date.today())
+        from app.plans.models import Plan
+        from app.plans.services import add_goal
+
+        plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
+        add_goal(plan, 1, "housing", "Et hjem", None)
+        save_submission(
+            municipality,
+            wave,
+            version,
+            adult,
+            raw,
+            submit=True,
+            seen_lock_version=None,
+            actor_id=None,
+            today=date.today(),
+        )
+        db.session.commit()
+
+
+def invite_someone(municipality: Municipality, make_user, admin) -> None:
+    """An invitation waiting in *municipality*, for an account that is nobody's member."""
+    from app.admin.invitations import invite
+
+    invitee = make_user()
+    invite(municipality, invitee, invitee.email, "staff", invited_by=admin.id)
+
+
+def _membership_of(municipality: Municipality) -> int:
+    with tenant_scope(municipality):
+        return db.session.scalars(select(Membership.id)).first()  # type: ignore[return-value]
+
+
+def _first(model: type) -> Callable[[Municipality], int]:
+    def provide(municipality: Municipality) -> int:
+        with tenant_scope(municipality):
+            found = db.session.scalars(select(model.id).order_by(model.id)).first()
+        assert found is not None, f"the world has no {model.__name__} in {municipality.slug}"
+        return found
+
+    return provide
+
+
+#: URL parameter -> a value that belongs to the given municipality.
+ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
+    "membership_id": _membership_of,
+    "family_id": _first(Family),
+    "member_id": _first(Member),
+    "wave_id": _first(Wave),
+    "submission_id": _first(Submission),
+    "assignment_id": _first(Assignment),
+    "goal_id": _first(Goal),
+    "department_id": _first(Department),
+    "token_id": _first(ApiToken),
+    "invitation_id": _first(Invitation),
+    "grant_id": _first(Grant),
+    "job_id": _first(ReportJob),
+    # Platform-level, shared by every municipality: not a tenant's id.
+    "study_id": lambda municipality: _study_id(),
+    "wave_key": lambda municipality: "intake",
+}
+#: Parameters that name shared, platform-level things rather than a municipality's rows.
+PLATFORM_ARGS = {"study_id", "wave_key", "form_id"}
+
+
+def _study_id() -> int:
+    from app.research.models import Study
+
+    return db.session.scalars(select(Study.id)).first()
+
+
+def form_id(rule) -> str:
+    # Not an id: the same core form exists everywhere; the wave id makes it another's.
+    return "adult_intake" if "member_id" in rule.arguments else "family_intake"
+
+
+def tenant_rules(app: Flask) -> list:
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        and "slug" in rule.arguments
+        # The API authenticates with tokens, not sessions: tests/api/ loops over it.
+        and not rule.endpoint.startswith("api.")
+    ]
+
+
+def report_job_for(user, municipality) -> int:
+    """A finished PDF report job of *user* (the file is a stand-in: no rendering needed)."""
+    from flask import current_app
+
+    from app.reports.jobs import reports_dir
+    from app.reports.models import ReportJob
+
+    with tenant_scope(municipality):
+        job = ReportJob(
+            user_id=user.id, municipality_id=municipality.id, language="da", status="done"
+        )
+        db.session.add(job)
+        db.session.flush()
+        job.file_name = f"helhed-report-{job.id}-da.pdf"
+        (reports_dir(current_app) / job.file_name).write_bytes(b"%PDF-1.7 stand-in")
+        db.session.commit()
+        return job.id
