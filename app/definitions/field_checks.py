@@ -3,10 +3,9 @@
 A field is checked on its own, against the names in its form, the known code lists and the
 core variable names: its type, texts, bounds, pattern and ``show_if``; what only one type
 checks (a scale's anchors, a computation's inputs) its type checks, in
-:mod:`app.definitions.fields`. The bilingual-text and identifier checks live here too, since the field checks
-are their main user; the form and code-list reading in the loader imports them. Kept apart
-from the loader so the rules for a single field can be read and changed in one place, without
-the folder walking and whole-form checks around them.
+:mod:`app.definitions.fields`. The identifier check lives here too, since the field checks
+are its main user. Kept apart from the loader so the rules for a single field can be read
+and changed in one place, without the folder walking and whole-form checks around them.
 """
 
 from __future__ import annotations
@@ -125,9 +124,40 @@ def _check_field(
                     add("F015", f"show_if names unknown field {used!r}", name)
 
 
+def _is_default(value: Any) -> bool:
+    """Absent, false or empty: what a field means when the key is left out.
+
+    Compared by identity and type, not ``==``: ``0 == False``, and ``min: 0`` or
+    ``decimals: 0`` mean something a missing key does not.
+    """
+    return value is None or value is False or (isinstance(value, (dict, list)) and not value)
+
+
 def _normalise_field(item: dict[str, Any]) -> dict[str, Any]:
     """Drop defaults so that adding ``required: false`` does not change the content hash."""
-    result = {k: v for k, v in item.items() if v not in (None, False, {}, [])}
+    result = {k: v for k, v in item.items() if not _is_default(v)}
     if "anchors" in result:
         result["anchors"] = {str(k): v for k, v in sorted(result["anchors"].items())}
     return result
+
+
+def earlier_normalisation(data: dict[str, Any]) -> dict[str, Any]:
+    """A normalised form as it was normalised before ``min: 0`` was kept.
+
+    Until then every falsy value was dropped, zeros included, so snapshots published then
+    lack ``min: 0``/``max: 0``/``decimals: 0``. Hashing a definition this way tells such a
+    snapshot apart from one that was really changed (see the publishing of definitions).
+    """
+    return {
+        **data,
+        "sections": [
+            {
+                **section,
+                "fields": [
+                    {k: v for k, v in f.items() if v not in (None, False, {}, [])}
+                    for f in section["fields"]
+                ],
+            }
+            for section in data["sections"]
+        ],
+    }
