@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, TextAreaField
 
 from app.definitions.fields.base import FREE_TEXT, FieldType
 from app.definitions.fields.parsing import InvalidAnswer, number_text
@@ -29,17 +29,6 @@ class Text(FieldType):
     #: Whatever the label says, a typed sentence can name someone.
     privacy = FREE_TEXT
     limit: ClassVar[int] = TEXT_LIMIT
-
-    def wtforms_field(
-        self,
-        field: FieldDef,
-        form: FormDef,
-        language: str,
-        today: date,
-        previous: dict[str, Any],
-        options: dict[str, Any],
-    ) -> Field:
-        return StringField(**options)
 
     def parse(self, field: FieldDef, raw: Any, form: FormDef, today: date, keep: list[str]) -> Any:
         if not isinstance(raw, str):
