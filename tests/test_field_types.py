@@ -515,8 +515,8 @@ def test_a_real_change_to_an_answered_version_is_still_refused(
 # -- no type names outside the registry -------------------------------------------------------
 
 _NAMES = "text|textarea|integer|decimal|scale|date|boolean|single_choice|multiple_choice|computed"
-#: A comparison against a field-type name: ``kind == "date"``, ``"scale" != t``,
-#: ``type in ("text", "textarea")``.
+#: A comparison against a field-type name: ``kind == <name>``, ``<name> != t``,
+#: ``type in (<name>, <name>)``, quoted either way.
 TYPE_NAME_COMPARISON = re.compile(
     rf"(type|kind)[a-z_]* *(==|!=|in) *\(?[\"']({_NAMES})[\"']"
     rf"|[\"']({_NAMES})[\"'] *(==|!=)"
@@ -542,22 +542,22 @@ def test_no_code_outside_the_registry_compares_field_type_names():
     found = [
         f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}"
         for path in sources
-        if path != Path(__file__)
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if TYPE_NAME_COMPARISON.search(line)
     ]
     assert found == []
 
 
+# Spelled with placeholders, so that the scan of this very file finds nothing either.
 @pytest.mark.parametrize(
-    "line",
+    ("pattern", "names"),
     [
-        'if field.type == "date":',
-        "{% if fdef.type in ('boolean', 'scale') %}",
-        'elif kind in ("integer", "scale"):',
-        'if "computed" != item.type:',
-        'x = f in ("text", "textarea")',
+        ('if field.type == "%s":', ("date",)),
+        ("{%% if fdef.type in ('%s', '%s') %%}", ("boolean", "scale")),
+        ('elif kind in ("%s", "%s"):', ("integer", "scale")),
+        ('if "%s" != item.type:', ("computed",)),
+        ('x = f in ("%s", "%s")', ("text", "textarea")),
     ],
 )
-def test_the_scan_finds_a_comparison_added_back(line):
-    assert TYPE_NAME_COMPARISON.search(line)
+def test_the_scan_finds_a_comparison_added_back(pattern, names):
+    assert TYPE_NAME_COMPARISON.search(pattern % names)
