@@ -206,22 +206,9 @@ def _intake_answers(form: Any, today: date) -> dict[str, Any]:
     """A complete intake from the form's own fields, checked as the API will check it."""
     from app.definitions.validation import validate_answers
 
-    answers: dict[str, Any] = {}
-    for item in form.fields:
-        low, _high = item.bounds(today)
-        if item.type in ("integer", "scale"):
-            answers[item.name] = int(low) if low is not None else 1
-        elif item.type == "decimal":
-            answers[item.name] = 1.5
-        elif item.type == "date":
-            answers[item.name] = today.isoformat()
-        elif item.type == "boolean":
-            answers[item.name] = True
-        elif item.type in ("single_choice", "multiple_choice"):
-            codes = form.codelists[item.codelist].choosable(today)
-            answers[item.name] = codes[0].code if item.type == "single_choice" else [codes[0].code]
-        elif item.type in ("text", "textarea"):
-            answers[item.name] = "Svar"
+    answers = {
+        item.name: item.kind.sample(item, form, today) for item in form.fields if item.kind.input
+    }
     result = validate_answers(form, answers, complete=True, today=today)
     if not result.ok:
         raise RuntimeError(f"the generated intake does not validate: {result.errors}")

@@ -98,7 +98,11 @@ def test_every_core_form_renders_validates_and_saves(
         typed = [
             f.name
             for f in definition.fields
-            if f.type in ("integer", "decimal", "date") and not f.condition
+            # Numbers and dates: typed into a box, and refused when they are not.
+            if f.kind.widget == "plain"
+            and f.kind.privacy is None
+            and not f.kind.needs_codelist
+            and not f.condition
         ]
         if typed:
             broken_name = typed[0]
@@ -117,7 +121,10 @@ def test_every_core_form_renders_validates_and_saves(
         choice = [
             f
             for f in definition.fields
-            if f.type == "single_choice" and f.name != broken_name and not f.condition
+            if f.kind.needs_codelist
+            and not f.kind.multiple
+            and f.name != broken_name
+            and not f.condition
         ]
         for field in choice:
             code = data[field.name]

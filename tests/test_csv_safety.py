@@ -30,6 +30,7 @@ from app.auth.services import AccountError, create_user, find_user, hash_passwor
 from app.config import PROJECT_ROOT
 from app.core import csvfile
 from app.core.db import db
+from app.definitions.fields import FREE_TEXT
 from app.definitions.loader import CORE_FORMS
 from app.families.services import enrol_family
 from app.plans.models import Plan
@@ -124,7 +125,7 @@ def _fill_intake(municipality: Municipality, family: Any) -> None:
 
     def adjust(version: Any, raw: dict[str, Any]) -> None:
         for field in version.form.fields:
-            if field.type in ("text", "textarea"):
+            if field.kind.privacy == FREE_TEXT:
                 raw[field.name] = PLANTED
         if version.form_id == "family_intake":
             raw["research_consent"] = "true"

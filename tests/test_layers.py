@@ -15,7 +15,8 @@ The layering, lowest first (``docs/architecture.md`` explains it):
 
 The test does not hard-code that order: it builds the import graph from the source with
 ``ast`` (every ``import`` and ``from … import`` of ``app.*``, at the top of a module and
-inside functions, relative imports resolved) and fails on any cycle between packages or
+inside functions, relative imports resolved; not those under ``if TYPE_CHECKING:``, which
+never run) and fails on any cycle between packages or
 between modules, on ``app/core`` importing anything but itself and ``config``, on an
 import inside a function with no comment right above it saying why, and on a module over
 500 lines. A cycle is printed as the chain of imports that closes it.
@@ -98,11 +99,21 @@ def _imports_of(module: str, path: Path, known: set[str]) -> Iterator[Import]:
         for number in range(node.lineno, (node.end_lineno or node.lineno) + 1)
     }
     functions: set[int] = set()
+    typing_only: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             functions.update(id(inner) for inner in ast.walk(node) if inner is not node)
+        # ``if TYPE_CHECKING:`` imports never run: they name a type for the reader and the
+        # type checker, so a field type may name the FieldDef that holds it.
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            typing_only.update(id(inner) for inner in ast.walk(node) if inner is not node)
     for node in ast.walk(tree):
         targets: list[str] = []
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):

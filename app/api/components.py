@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.db import MAX_ID
-from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
+from app.definitions.fields import FIELD_TYPES
+from app.definitions.model import LEVELS, WAVES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
 from app.tenancy.models import TEAM_MODELS
 from app.tenancy.settings_spec import TABLES as SETTINGS_TABLES

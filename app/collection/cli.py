@@ -69,5 +69,7 @@ def publish(directory: str | None) -> None:
         click.echo(f"published: {key}")
     for key in report.replaced:
         click.echo(f"replaced (no answers yet): {key}")
-    if not report.created and not report.replaced:
+    for key in report.restored:
+        click.echo(f"restored (a bound or attribute of 0 it had lost): {key}")
+    if not report.created and not report.replaced and not report.restored:
         click.echo(f"no changes ({len(report.unchanged)} versions already published)")

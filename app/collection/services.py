@@ -12,7 +12,7 @@ from app.audit.services import record
 from app.collection.models import FormVersion, Submission
 from app.collection.waves import refresh_completion
 from app.core.db import db, utcnow
-from app.definitions.loader import CORE_FORMS, Catalogue
+from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
 from app.families.models import Member, Wave
@@ -29,13 +29,18 @@ class PublishReport:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: Answered versions whose snapshot had lost attributes of value 0 (``min: 0``).
+    restored: list[str] = field(default_factory=list)
 
 
 def publish_catalogue(catalogue: Catalogue) -> PublishReport:
     """Store a snapshot of every checked definition version.
 
     A version nobody has answered yet may be replaced; an answered one never is: its
-    change belongs in a new version (and ``forms check`` says so as F017).
+    change belongs in a new version (and ``forms check`` says so as F017). The one
+    exception is a snapshot stored when a value of 0 was dropped from the definition
+    (``min: 0`` read as no bound): it is the same file, so its lost attributes are
+    restored in place, audited, and its answers keep their version.
     """
     report = PublishReport()
     existing = {(v.form_id, v.version): v for v in db.session.scalars(select(FormVersion))}
@@ -56,6 +61,10 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             report.created.append(key)
         elif stored.content_hash == form.content_hash:
             report.unchanged.append(key)
+        elif stored.content_hash == earlier_content_hash(form):
+            stored.definition = form.data
+            stored.content_hash = form.content_hash
+            report.restored.append(key)
         elif stored.id in answered:
             raise PublishError(
                 f"{key} has answers and cannot change in place; publish the change as "
@@ -67,8 +76,11 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             stored.level = form.level
             report.replaced.append(key)
     db.session.flush()
-    if report.created or report.replaced:
-        record("forms.published", details={"created": report.created, "replaced": report.replaced})
+    if report.created or report.replaced or report.restored:
+        details = {"created": report.created, "replaced": report.replaced}
+        if report.restored:
+            details["restored"] = report.restored
+        record("forms.published", details=details)
     return report
 
 

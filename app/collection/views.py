@@ -28,7 +28,6 @@ from app.core.db import db
 from app.core.forms import seen_version
 from app.core.language import current_language
 from app.definitions.compile import answers_to_formdata, build_form_class, display_value
-from app.definitions.validation import _date, _decimal
 from app.families.access import member_or_404, owned_by_family_or_404, wave_or_404
 from app.families.models import Member, Wave
 from app.tenancy.request import TenantBlueprint, current_municipality
@@ -171,13 +170,9 @@ def _conflict(
             mine_text = "; ".join(
                 definition.codelists[field.codelist].label(c, language) for c in codes
             )
-        elif field.type == "boolean" and my_value in ("true", "false"):
-            mine_text = display_value(definition, field, my_value == "true", language)
-        elif field.type == "date" and (day := _date(my_value)) is not None:
-            # Typed or picked as 2026-05-22, read as the saved answer is: 22. maj 2026.
-            mine_text = display_value(definition, field, day.isoformat(), language)
-        elif field.type == "decimal" and (amount := _decimal(my_value)) is not None:
-            mine_text = display_value(definition, field, amount, language)
+        elif (typed := field.kind.read_typed(my_value)) is not None:
+            # Typed as 2026-05-22 or "true", read as the saved answer is: 22. maj 2026, Ja.
+            mine_text = display_value(definition, field, typed, language)
         rows.append(
             {
                 "field": field,

@@ -14,29 +14,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import (
-    Field,
-    HiddenField,
-    RadioField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import Field, HiddenField
 
-from app.core.formatting import format_day, format_number
 from app.definitions.model import FieldDef, FormDef, pick
 from app.definitions.validation import Result, validate_answers
-
-#: Up to this many options render as radio buttons; more as a drop-down list.
-RADIO_LIMIT = 8
-
-
-class CheckboxesField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 class DefinitionForm(FlaskForm):
@@ -96,86 +77,26 @@ def build_form_class(
 def _wtforms_field(
     field: FieldDef, form: FormDef, language: str, today: date, previous: dict[str, Any]
 ) -> Field:
-    label = pick(field.label, language)
-    options: dict[str, Any] = {"label": label, "render_kw": {}}
+    options: dict[str, Any] = {"label": pick(field.label, language), "render_kw": {}}
     if field.required:
         options["render_kw"]["aria-required"] = "true"
-    kind = field.type
-    if kind == "text":
-        return StringField(**options)
-    if kind == "textarea":
-        options["render_kw"]["rows"] = 4
-        return TextAreaField(**options)
-    if kind in ("integer", "decimal"):
-        options["render_kw"]["inputmode"] = "numeric" if kind == "integer" else "decimal"
-        return StringField(**options)
-    if kind == "date":
-        options["render_kw"]["type"] = "date"
-        return StringField(**options)
-    if kind == "boolean":
-        return RadioField(
-            choices=[SelectChoice("true", _l("Yes")), SelectChoice("false", _l("No"))],
-            validate_choice=False,
-            **options,
-        )
-    if kind == "scale":
-        low, high = field.bounds(today)
-        choices = []
-        for point in range(int(low or 0), int(high or 0) + 1):
-            anchor = field.anchors.get(point)
-            text = f"{point} – {pick(anchor, language)}" if anchor else str(point)
-            choices.append(SelectChoice(str(point), text))
-        return RadioField(choices=choices, validate_choice=False, **options)
-    codelist = form.codelists[field.codelist or ""]
-    kept = previous.get(field.name)
-    keep = kept if isinstance(kept, list) else ([kept] if isinstance(kept, str) else [])
-    choices = [
-        SelectChoice(c.code, pick(c.label, language)) for c in codelist.choosable(today, keep)
-    ]
-    if kind == "multiple_choice":
-        return CheckboxesField(choices=choices, validate_choice=False, **options)
-    if len(choices) <= RADIO_LIMIT:
-        return RadioField(choices=choices, validate_choice=False, **options)
-    return SelectField(
-        choices=[SelectChoice("", _l("Choose …")), *choices], validate_choice=False, **options
-    )
+    return field.kind.wtforms_field(field, form, language, today, previous, options)
 
 
 def answers_to_formdata(form: FormDef, answers: dict[str, Any], language: str) -> dict[str, Any]:
     """Stored answers as the strings (and lists) the form fields show."""
-    data: dict[str, Any] = {}
-    for field in form.fields:
-        if not field.kind.input or field.name not in answers:
-            continue
-        value = answers[field.name]
-        if isinstance(value, bool):
-            data[field.name] = "true" if value else "false"
-        elif field.type == "decimal" and isinstance(value, (int, float)):
-            text = f"{value:g}"
-            data[field.name] = text.replace(".", ",") if language == "da" else text
-        elif field.type == "date" or isinstance(value, list):
-            data[field.name] = value
-        else:
-            data[field.name] = str(value)
-    return data
+    return {
+        field.name: field.kind.to_formdata(answers[field.name], language)
+        for field in form.fields
+        if field.kind.input and field.name in answers
+    }
 
 
 def display_value(form: FormDef, field: FieldDef, value: Any, language: str) -> str:
     """An answer as a person reads it, with the labels of the snapshot it was given to."""
     if value is None or value == [] or value == "":
         return ""
-    if field.codelist and field.codelist in form.codelists:
-        codelist = form.codelists[field.codelist]
-        codes = value if isinstance(value, list) else [value]
-        return "; ".join(codelist.label(c, language) for c in codes)
-    if isinstance(value, bool):
-        return str(_l("Yes") if value else _l("No"))
-    if field.type == "date":
-        return format_day(date.fromisoformat(value), "long", language)
-    if field.type == "scale" and int(value) in field.anchors:
-        return f"{value} – {pick(field.anchors[int(value)], language)}"
-    text = format_number(value, language=language) if field.type == "decimal" else str(value)
-    return f"{text} {pick(field.unit, language)}".strip()
+    return field.kind.display(form, field, value, language)
 
 
 def condition_attribute(field: FieldDef) -> Markup:

@@ -37,7 +37,8 @@ def apply_computations(fields: list[Any], answers: dict[str, Any]) -> dict[str, 
     """Return *answers* with every computed field (re)calculated from the others."""
     result = dict(answers)
     for field in fields:
-        if field.type == "computed" and field.compute in COMPUTATIONS:
+        # Only a computed field is filled in; a typed answer is never overwritten.
+        if not field.kind.input and field.compute in COMPUTATIONS:
             value = COMPUTATIONS[field.compute].function(result)
             if value is None:
                 result.pop(field.name, None)

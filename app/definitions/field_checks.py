@@ -1,11 +1,11 @@
 """The checks and normalisation of one field of a form definition.
 
 A field is checked on its own, against the names in its form, the known code lists and the
-core variable names: its type, texts, bounds, scale anchors, pattern, computation and
-``show_if``. The bilingual-text and identifier checks live here too, since the field checks
-are their main user; the form and code-list reading in the loader imports them. Kept apart
-from the loader so the rules for a single field can be read and changed in one place, without
-the folder walking and whole-form checks around them.
+core variable names: its type, texts, bounds, pattern and ``show_if``; what only one type
+checks (a scale's anchors, a computation's inputs) its type checks, in
+:mod:`app.definitions.fields`. The identifier check lives here too, since the field checks
+are its main user. Kept apart from the loader so the rules for a single field can be read
+and changed in one place, without the folder walking and whole-form checks around them.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any
 
 from app.definitions import conditions
-from app.definitions.compute import COMPUTATIONS
-from app.definitions.model import FIELD_TYPES, LANGUAGES
+from app.definitions.bilingual import text_ok
+from app.definitions.fields import FIELD_TYPES
 
 #: A bound that moves with the calendar, e.g. ``max: current_year`` for a year of birth.
 CURRENT_YEAR = "current_year"
@@ -42,10 +42,8 @@ _FIELD_KEYS = {
 }
 
 
-def _text_ok(value: Any) -> bool:
-    return isinstance(value, dict) and all(
-        isinstance(value.get(lang), str) and value[lang].strip() for lang in LANGUAGES
-    )
+#: The loader checks form and section texts with the same rule.
+_text_ok = text_ok
 
 
 def _check_field(
@@ -97,24 +95,13 @@ def _check_field(
             return
     low = date.today().year if low == CURRENT_YEAR else low
     high = date.today().year if high == CURRENT_YEAR else high
-    if (low is not None or high is not None) and not (field_type.numeric or kind == "text"):
+    if (low is not None or high is not None) and not field_type.bounded:
         add("F018", f"min/max do not apply to a {kind} field", name)
     if low is not None and high is not None and low > high:
         add("F018", f"min {low} is greater than max {high}", name)
-    if kind == "scale":
-        if not isinstance(low, int) or not isinstance(high, int):
-            add("F024", "a scale needs whole-number min and max", name)
-        anchors = item.get("anchors", {})
-        if not isinstance(anchors, dict):
-            add("F024", "anchors must map scale points to labels", name)
-        else:
-            for point, label in anchors.items():
-                if not isinstance(point, int) or (
-                    isinstance(low, int) and isinstance(high, int) and not low <= point <= high
-                ):
-                    add("F024", f"anchor {point!r} is outside {low}-{high}", name)
-                elif not _text_ok(label):
-                    add("F008", f"anchor {point} needs da and en", name)
+    field_type.check(
+        item, names=names, low=low, high=high, report=lambda code, text: add(code, text, name)
+    )
     if "decimals" in item and (not isinstance(item["decimals"], int) or item["decimals"] < 0):
         add("F025", "decimals must be a whole number of 0 or more", name)
     if "pattern" in item:
@@ -122,15 +109,6 @@ def _check_field(
             re.compile(str(item["pattern"]))
         except re.error as exc:
             add("F019", f"pattern {item['pattern']!r} is not valid: {exc}", name)
-
-    if kind == "computed":
-        compute = item.get("compute")
-        if compute not in COMPUTATIONS:
-            add("F020", f"unknown computation {compute!r}", name)
-        else:
-            for needed in COMPUTATIONS[compute].inputs:
-                if needed not in names:
-                    add("F021", f"{compute} needs field {needed!r}", name)
 
     show_if = item.get("show_if")
     if show_if is not None:
@@ -146,9 +124,40 @@ def _check_field(
                     add("F015", f"show_if names unknown field {used!r}", name)
 
 
+def _is_default(value: Any) -> bool:
+    """Absent, false or empty: what a field means when the key is left out.
+
+    Compared by identity and type, not ``==``: ``0 == False``, and ``min: 0`` or
+    ``decimals: 0`` mean something a missing key does not.
+    """
+    return value is None or value is False or (isinstance(value, (dict, list)) and not value)
+
+
 def _normalise_field(item: dict[str, Any]) -> dict[str, Any]:
     """Drop defaults so that adding ``required: false`` does not change the content hash."""
-    result = {k: v for k, v in item.items() if v not in (None, False, {}, [])}
+    result = {k: v for k, v in item.items() if not _is_default(v)}
     if "anchors" in result:
         result["anchors"] = {str(k): v for k, v in sorted(result["anchors"].items())}
     return result
+
+
+def earlier_normalisation(data: dict[str, Any]) -> dict[str, Any]:
+    """A normalised form as it was normalised before ``min: 0`` was kept.
+
+    Until then every falsy value was dropped, zeros included, so snapshots published then
+    lack ``min: 0``/``max: 0``/``decimals: 0``. Hashing a definition this way tells such a
+    snapshot apart from one that was really changed (see the publishing of definitions).
+    """
+    return {
+        **data,
+        "sections": [
+            {
+                **section,
+                "fields": [
+                    {k: v for k, v in f.items() if v not in (None, False, {}, [])}
+                    for f in section["fields"]
+                ],
+            }
+            for section in data["sections"]
+        ],
+    }

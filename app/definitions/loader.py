@@ -21,8 +21,14 @@ from typing import Any
 
 import yaml
 
-from app.definitions.field_checks import NAME_RE, _check_field, _normalise_field, _text_ok
-from app.definitions.model import LEVELS, WAVES, FormDef
+from app.definitions.field_checks import (
+    NAME_RE,
+    _check_field,
+    _normalise_field,
+    _text_ok,
+    earlier_normalisation,
+)
+from app.definitions.model import LEVELS, WAVES, FormDef, content_hash
 
 #: The core instruments of the harmonised dataset; their ids never change meaning.
 CORE_FORMS = (
@@ -173,7 +179,7 @@ def load_catalogue(
         catalogue.sources[key] = checker.display(path)
         if published and key in published:
             stored_hash, answered = published[key]
-            if answered and stored_hash != form.content_hash:
+            if answered and stored_hash not in (form.content_hash, earlier_content_hash(form)):
                 checker.add(
                     "F017",
                     path,
@@ -184,6 +190,15 @@ def load_catalogue(
     if checker.problems:
         raise DefinitionError(checker.problems)
     return catalogue
+
+
+def earlier_content_hash(form: FormDef) -> str:
+    """The hash *form* was published under before attributes of value 0 were kept.
+
+    A stored snapshot with this hash is the same file, read with ``min: 0`` (and the like)
+    lost; it is not a change in place, and publishing restores what it lost.
+    """
+    return content_hash(earlier_normalisation(form.data))
 
 
 # -- code lists -------------------------------------------------------------------------------

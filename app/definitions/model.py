@@ -15,47 +15,11 @@ from datetime import date
 from typing import Any
 
 from app.definitions import conditions
+from app.definitions.bilingual import Text, pick
+from app.definitions.fields import FieldType, get_field_type
 
 LEVELS = ("family", "adult", "child")
 WAVES = ("intake", "follow_up", "exit")
-LANGUAGES = ("da", "en")
-
-Text = dict[str, str]
-
-
-def pick(text: Text | None, language: str) -> str:
-    """The text in *language*, falling back to Danish (the default) and then English."""
-    if not text:
-        return ""
-    return text.get(language) or text.get("da") or text.get("en") or ""
-
-
-@dataclass(frozen=True)
-class FieldType:
-    name: str
-    #: How the answer is stored in JSON and typed in exports.
-    storage: str
-    needs_codelist: bool = False
-    numeric: bool = False
-    input: bool = True
-
-
-#: The registry of field types. A new type is added here and in the form compiler.
-FIELD_TYPES: dict[str, FieldType] = {
-    t.name: t
-    for t in (
-        FieldType("text", "string"),
-        FieldType("textarea", "string"),
-        FieldType("integer", "integer", numeric=True),
-        FieldType("decimal", "number", numeric=True),
-        FieldType("date", "date"),
-        FieldType("boolean", "boolean"),
-        FieldType("single_choice", "string", needs_codelist=True),
-        FieldType("multiple_choice", "array", needs_codelist=True),
-        FieldType("scale", "integer", numeric=True),
-        FieldType("computed", "integer", input=False),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -133,7 +97,13 @@ class FieldDef:
 
     @property
     def kind(self) -> FieldType:
-        return FIELD_TYPES[self.type]
+        """The field's type, which knows how its answers are checked, shown and exported."""
+        return get_field_type(self.type)
+
+    @property
+    def privacy(self) -> str | None:
+        """``identifying``, ``free_text`` or None: what a package and a purge do with it."""
+        return self.kind.privacy_of(self)
 
     def bounds(self, today: date) -> tuple[float | None, float | None]:
         def resolve(value: float | str | None) -> float | None:

@@ -45,7 +45,7 @@ def retention_months(municipality: Municipality) -> int:
 
 def _removes(field: FieldDef) -> bool:
     """Answers that can name someone: the same rule research exports withhold by."""
-    return field.identifying or field.free_text or field.type in ("text", "textarea")
+    return field.privacy is not None
 
 
 def _strip_answers(submission: Submission) -> list[str]:

@@ -371,8 +371,8 @@ def _schema(keys: list[dict[str, Any]], columns: list[Variable]) -> dict[str, An
         }
         if variable.codes and not variable.multiple:
             entry["constraints"] = {"enum": list(variable.codes)}
-        if variable.source is not None and variable.source.type == "date":
-            entry["description"] += " (months since enrolment)"
+        if variable.source is not None and variable.source.kind.export_unit:
+            entry["description"] += f" ({variable.source.kind.export_unit})"
         fields.append(entry)
     return {"fields": fields, "missingValues": MISSING_VALUES}
 

@@ -194,13 +194,14 @@ def _answer_rows(
         yield _merge(parts, columns, key, level, selection)
 
 
-# How _merge fills a column, decided once per combination of form versions.
-_ABSENT, _HIDDEN, _DATE, _PLAIN = range(4)
+# How _merge fills a column, decided once per combination of form versions; an answer
+# given becomes a cell as its field's type says (a date as months since enrolment).
+_ABSENT, _HIDDEN, _CELL = range(3)
 
 
 def _column_plan(
     parts: list[Any], columns: list[Variable], free_text: bool, selection: Selection
-) -> list[tuple[str, int]]:
+) -> list[tuple[str, int, Any]]:
     asked: dict[str, FieldDef] = {}
     for part in parts:
         asked.update(selection.asked(part.form_version_id)[0])
@@ -208,14 +209,11 @@ def _column_plan(
     for variable in columns:
         fdef = asked.get(variable.name)
         if fdef is None:
-            mode = _ABSENT
+            plan.append((variable.name, _ABSENT, None))
         elif variable.free_text and not free_text:
-            mode = _HIDDEN
-        elif fdef.type == "date":
-            mode = _DATE
+            plan.append((variable.name, _HIDDEN, None))
         else:
-            mode = _PLAIN
-        plan.append((variable.name, mode))
+            plan.append((variable.name, _CELL, fdef.kind.export_cell))
     return plan
 
 
@@ -251,7 +249,7 @@ def _merge(
         "; ".join(f"{p.form_id}:{p.version}" for p in parts),
     ]
     append = row.append
-    for name, mode in plan:
+    for name, mode, cell in plan:
         if mode == _ABSENT:
             append(NOT_IN_VERSION)
             continue
@@ -260,12 +258,8 @@ def _merge(
             append(NOT_ANSWERED)
         elif mode == _HIDDEN:
             append(NOT_SHARED)
-        elif mode == _DATE:
-            append(months_between(enrolment, date.fromisoformat(value)))
-        elif type(value) is list:
-            append(";".join(value))
         else:
-            append(value)
+            append(cell(value, enrolment))
     return first.municipality_id, row
 
 

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
 from app.collection.models import FormVersion
+from app.definitions.fields import FREE_TEXT
+from app.definitions.fields.dates import months_between as months_between  # for the rows
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import FieldDef, FormDef
 
@@ -48,10 +49,6 @@ class Pseudonyms:
         return digest.hexdigest()[:16]
 
 
-def months_between(start: date, end: date) -> float:
-    return round((end - start).days / 30.4375, 1)
-
-
 # -- the variables ----------------------------------------------------------------------------
 
 
@@ -73,20 +70,6 @@ class Variable:
         return f"{self.label.get('en', '')} / {self.label.get('da', '')}"
 
 
-_TYPES = {
-    "integer": "integer",
-    "scale": "integer",
-    "computed": "integer",
-    "decimal": "number",
-    "date": "number",
-    "boolean": "boolean",
-    "single_choice": "string",
-    "multiple_choice": "string",
-    "text": "string",
-    "textarea": "string",
-}
-
-
 def plan_variables(
     versions: Iterable[FormVersion], local_namespace: str | None = None
 ) -> dict[str, list[Variable]]:
@@ -104,11 +87,11 @@ def plan_variables(
                 variable = tables[table][name] = Variable(
                     name=name,
                     table=table,
-                    type=_TYPES[fdef.type],
+                    type=fdef.kind.export_type,
                     label=dict(fdef.label),
-                    free_text=fdef.free_text or fdef.type in ("text", "textarea"),
+                    free_text=fdef.privacy == FREE_TEXT,
                     source=fdef,
-                    multiple=fdef.type == "multiple_choice",
+                    multiple=fdef.kind.multiple,
                 )
             if fdef.codelist:
                 for code in form.codelists[fdef.codelist].codes:

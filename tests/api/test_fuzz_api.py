@@ -163,16 +163,16 @@ def _good(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.sampled_from(schema["enum"])
     if "anyOf" in schema:
         return _good(schema["anyOf"][0])
-    kind = schema.get("type")
-    if kind == "string" and schema.get("format") == "date":
+    declared = schema.get("type")  # the JSON Schema type
+    if declared == "string" and schema.get("format") == "date":
         return st.just(date.today().isoformat())
-    if kind == "string" and schema.get("pattern", "").startswith("^"):
+    if declared == "string" and schema.get("pattern", "").startswith("^"):
         return st.from_regex(schema["pattern"], fullmatch=True)
-    if kind == "string":
+    if declared == "string":
         return PLAIN_TEXT
-    if kind == "integer":
+    if declared == "integer":
         return st.integers(schema.get("minimum", 1), 3)
-    if kind == "object":
+    if declared == "object":
         return st.just({})
     return st.none()
 

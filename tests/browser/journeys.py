@@ -67,8 +67,9 @@ def form_link(page, wave_heading: str, title: str, subject: str):
     )
 
 
-def _value_for(name: str, kind: str | None) -> str:
-    if kind == "date":
+def _value_for(name: str, control: str | None) -> str:
+    """A value for an input box by its name and its HTML input type."""
+    if control == "date":
         return EARLY_ENROLMENT
     if name == "birth_year":
         return "1995"

@@ -268,18 +268,18 @@ def test_the_adult_intake_is_completed_with_the_keyboard_alone(page) -> None:
     for _ in range(120):
         keyboard.press("Tab")
         focused = _focused(page)
-        name, kind = focused["name"], focused["type"]
+        name, control = focused["name"], focused["type"]  # the HTML input type
         if focused["tag"] == "button" and name == "submit":
             break
         if focused["tag"] == "select":
             keyboard.press("ArrowDown")  # the first real option after "choose"
-        elif kind == "radio":
+        elif control == "radio":
             if name.startswith("who5_"):
                 for _step in range(3):  # "3 – Lidt mere end halvdelen af tiden"
                     keyboard.press("ArrowDown")
             else:
                 keyboard.press("Space")  # the first option; for the activity, "Ja"
-        elif kind == "date":
+        elif control == "date":
             keyboard.type("04042026")  # the same whichever order the fields take
         elif name == "birth_year":
             keyboard.type("1988")

@@ -11,21 +11,9 @@ def valid_formdata(form: Any, today: Any, *, language: str = "da") -> dict[str, 
     """Answers that satisfy *form*: every visible question, of the right type."""
     data: dict[str, Any] = {}
     for field in form.fields:
-        low, _high = field.bounds(today)
-        kind = field.type
-        if kind in ("text", "textarea"):
-            data[field.name] = "Et svar"
-        elif kind in ("integer", "scale"):
-            data[field.name] = str(int(low if low is not None else 1))
-        elif kind == "decimal":
-            data[field.name] = "1,5" if language == "da" else "1.5"
-        elif kind == "date":
-            data[field.name] = today.isoformat()
-        elif kind == "boolean":
-            data[field.name] = "true"
-        elif kind in ("single_choice", "multiple_choice"):
-            codes = form.codelists[field.codelist].choosable(today)
-            data[field.name] = codes[0].code if kind == "single_choice" else [codes[0].code]
+        if field.kind.input:
+            sample = field.kind.sample(field, form, today)
+            data[field.name] = field.kind.to_formdata(sample, language)
     return data
 
 
