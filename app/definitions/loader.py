@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from app.definitions.checks import check_definitions
 from app.definitions.field_checks import NAME_RE, _check_field, _normalise_field, _text_ok
 from app.definitions.model import LEVELS, WAVES, FormDef
 
@@ -72,9 +73,17 @@ PROBLEM_CODES = {
     "F025": "attribute has the wrong type",
     "F026": "unknown core form id",
     "F027": "show_if refers to its own field",
+    "F028": "check condition (when) cannot be parsed",
+    "F029": "check names a field that is not in the form",
+    "F030": "check uses an unknown context name",
+    "F031": "check compares values that cannot be compared",
+    "F032": "check names a code that is not in the field's code list",
+    "F033": "check has an unknown severity",
+    "F034": "check message is missing Danish or English",
+    "F035": "check id is not a lower-case identifier or is used twice",
 }
 
-_FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections"}
+_FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections", "checks"}
 _SECTION_KEYS = {"id", "title", "fields"}
 _CODELIST_KEYS = {"codelist", "title", "codes"}
 _CODE_KEYS = {"code", "label", "valid_from", "valid_to", "attributes"}
@@ -362,6 +371,7 @@ def _form(
     used_codelists: dict[str, dict[str, Any]] = {}
     for item, _sid in fields:
         _check_field(item, names, slug, codelists, core_names, used_codelists, add)
+    checks = check_definitions(raw.get("checks"), [f for f, _ in fields], codelists, add)
 
     if len(checker.problems) > before:
         return None
@@ -383,4 +393,6 @@ def _form(
     }
     if "help" in raw:
         normalised["help"] = raw["help"]
+    if checks:
+        normalised["checks"] = checks
     return normalised

@@ -153,6 +153,30 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A data-quality rule of a form (:mod:`app.definitions.checks` checks and runs it)."""
+
+    id: str
+    when: str
+    severity: str
+    fields: tuple[str, ...]
+    message: Text
+    #: The parsed ``when``.
+    condition: dict[str, Any] = field(repr=False, compare=False, hash=False, default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Check:
+        return cls(
+            id=data["id"],
+            when=data["when"],
+            severity=data["severity"],
+            fields=tuple(data["fields"]),
+            message=data["message"],
+            condition=conditions.parse(data["when"]),
+        )
+
+
+@dataclass(frozen=True)
 class FormDef:
     form_id: str
     version: int
@@ -162,6 +186,8 @@ class FormDef:
     help: Text
     sections: tuple[Section, ...]
     codelists: dict[str, CodeList]
+    #: Data-quality rules over the answers; outside the content hash (see content_hash).
+    checks: tuple[Check, ...] = ()
     #: The normalised dict this was built from; stored as the snapshot.
     data: dict[str, Any] = field(repr=False, compare=False, hash=False, default_factory=dict)
 
@@ -182,7 +208,13 @@ class FormDef:
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.data)
+        # The checks judge answers when they are saved; they do not change what a question
+        # asks or what a stored answer means, so they may change in an answered version.
+        return content_hash({k: v for k, v in self.data.items() if k != "checks"})
+
+    @property
+    def checks_hash(self) -> str:
+        return content_hash({"checks": self.data.get("checks", [])})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormDef:
@@ -224,6 +256,7 @@ class FormDef:
             help=data.get("help", {}),
             sections=tuple(sections),
             codelists=codelists,
+            checks=tuple(Check.from_dict(c) for c in data.get("checks", [])),
             data=data,
         )
 

@@ -8,6 +8,7 @@ of the wrong type.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.definitions.checks import CheckContext, Fired, run_checks
 from app.definitions.compute import apply_computations
 from app.definitions.model import FieldDef, FormDef
 
@@ -34,10 +36,12 @@ _DATE_FORMATS = (
 class Result:
     answers: dict[str, Any]
     errors: dict[str, str]
+    #: The form's data-quality checks that fire (run only when a context is given).
+    fired: list[Fired] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not any(f.blocking for f in self.fired)
 
 
 class _Invalid(Exception):
@@ -188,11 +192,14 @@ def validate_answers(
     complete: bool,
     today: date,
     previous: dict[str, Any] | None = None,
+    context: CheckContext | None = None,
+    confirmed: set[str] | frozenset[str] = frozenset(),
 ) -> Result:
     """Parse and check *raw* against *form*.
 
     *previous* holds the answers already stored, so a code that has since lost its
-    validity may stay on the answer that has it (but cannot be chosen anew).
+    validity may stay on the answer that has it (but cannot be chosen anew). With a
+    *context*, the form's checks run too, *confirmed* naming the warnings the user confirmed.
     """
     previous = previous or {}
     parsed: dict[str, Any] = {}
@@ -224,4 +231,8 @@ def validate_answers(
             answers[field.name] = parsed[field.name]
         elif complete and field.required and field.name not in errors:
             errors[field.name] = str(_l("Answer this question."))
-    return Result(apply_computations(form.fields, answers), errors)
+    answers = apply_computations(form.fields, answers)
+    if context is None:
+        return Result(answers, errors)
+    fired = run_checks(form.checks, answers, context, complete=complete, confirmed=confirmed)
+    return Result(answers, errors, fired)
