@@ -30,6 +30,7 @@ from app.core.db import db
 from app.tenancy.config_files import load_directory
 from app.tenancy.models import Municipality
 from app.tenancy.services import sync_municipalities
+from tests.support.checks import avoid_checks
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -475,7 +476,7 @@ def valid_formdata(form: Any, today: Any, *, language: str = "da") -> dict[str, 
         elif kind in ("single_choice", "multiple_choice"):
             codes = form.codelists[field.codelist].choosable(today)
             data[field.name] = codes[0].code if kind == "single_choice" else [codes[0].code]
-    return data
+    return avoid_checks(form, data, today)
 
 
 def save_family_draft(municipality: Any, family_id: int, today: Any) -> None:

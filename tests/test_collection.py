@@ -17,6 +17,7 @@ from app.families.models import Family, Wave
 from app.families.services import start_exit
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import log_in, valid_formdata
+from tests.support.checks import warning_ids
 
 TODAY = date.today()
 
@@ -129,6 +130,7 @@ def test_every_core_form_renders_validates_and_saves(
         data = valid_formdata(definition, TODAY, language=language)
         data["submit"] = "1"
         data["lock_version"] = "0"
+        data["confirm_check"] = warning_ids(definition)
         saved = client.post(url, data=data)
         assert saved.status_code == 302, (url, saved.get_data(as_text=True)[:3000])
         stored = submission_for(wave.id, form_id, member_id)

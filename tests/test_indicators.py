@@ -20,6 +20,7 @@ from app.reports.indicator_run import compute
 from app.reports.indicators import BY_ID, INDICATORS
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import valid_formdata
+from tests.support.checks import warning_ids
 
 TODAY = date.today()
 E = add_months(TODAY, -15)  # families A, B, C: their 6- and 12-month windows have closed
@@ -51,6 +52,7 @@ def fill(municipality, family, wave_key, form_id, member=None, **answers):
         seen_lock_version=None,
         actor_id=None,
         today=TODAY,
+        confirmed=warning_ids(version.form),
     )
 
 

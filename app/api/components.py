@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
 from app.core.db import MAX_ID
 from app.definitions.model import FIELD_TYPES, LEVELS, WAVES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
@@ -92,7 +93,11 @@ def schemas() -> dict[str, Any]:
                     "items": {
                         "type": "object",
                         "required": ["field", "message"],
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                        "properties": {
+                            "field": {"type": "string"},
+                            "message": {"type": "string"},
+                            **ERROR_PROPERTIES,
+                        },
                     },
                 },
             },
@@ -239,6 +244,7 @@ def schemas() -> dict[str, Any]:
                                 },
                             },
                         },
+                        "checks": {"type": "array", "items": CHECK_SCHEMA},
                         "codelists": {
                             "type": "object",
                             "additionalProperties": {
@@ -433,6 +439,7 @@ def schemas() -> dict[str, Any]:
                 "answers",
                 "lock_version",
                 "updated_at",
+                "confirmed_checks",
             ],
             "properties": {
                 "id": {"type": "integer"},
@@ -449,6 +456,7 @@ def schemas() -> dict[str, Any]:
                 },
                 "lock_version": {"type": "integer"},
                 "updated_at": DATETIME,
+                "confirmed_checks": CONFIRMED_SCHEMA,
             },
         },
         "SubmissionCreate": {
@@ -460,6 +468,7 @@ def schemas() -> dict[str, Any]:
                 "member_id": {"anyOf": [ID, {"type": "null"}]},
                 "answers": {"type": "object"},
                 "status": {"type": "string", "enum": ["draft", "submitted"]},
+                "confirmed_checks": CONFIRMED_SCHEMA,
             },
         },
         "SubmissionUpdate": {
@@ -469,6 +478,7 @@ def schemas() -> dict[str, Any]:
             "properties": {
                 "answers": {"type": "object"},
                 "status": {"type": "string", "enum": ["draft", "submitted"]},
+                "confirmed_checks": CONFIRMED_SCHEMA,
             },
         },
     }

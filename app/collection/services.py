@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.collection.models import FormVersion, Submission
 from app.core.db import db, utcnow
+from app.definitions.checks import CheckContext, cpr_birth_date
 from app.definitions.loader import CORE_FORMS, Catalogue
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
@@ -29,6 +30,8 @@ class PublishReport:
     created: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    #: Versions whose questions are unchanged and whose data-quality checks changed.
+    checks_updated: list[str] = field(default_factory=list)
 
 
 def publish_catalogue(catalogue: Catalogue) -> PublishReport:
@@ -55,7 +58,13 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             )
             report.created.append(key)
         elif stored.content_hash == form.content_hash:
-            report.unchanged.append(key)
+            if stored.form.checks_hash != form.checks_hash:
+                # Checks judge new saves only (see app.definitions.checks): they may change
+                # in a version that has answers, and the change is audited below.
+                stored.definition = form.data
+                report.checks_updated.append(key)
+            else:
+                report.unchanged.append(key)
         elif stored.id in answered:
             raise PublishError(
                 f"{key} has answers and cannot change in place; publish the change as "
@@ -67,8 +76,15 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             stored.level = form.level
             report.replaced.append(key)
     db.session.flush()
-    if report.created or report.replaced:
-        record("forms.published", details={"created": report.created, "replaced": report.replaced})
+    if report.created or report.replaced or report.checks_updated:
+        record(
+            "forms.published",
+            details={
+                "created": report.created,
+                "replaced": report.replaced,
+                "checks_updated": report.checks_updated,
+            },
+        )
     return report
 
 
@@ -155,12 +171,15 @@ def save_submission(
     seen_lock_version: int | None,
     actor_id: int | None,
     today: date,
+    confirmed: list[str] | None = None,
 ) -> Submission:
     """Create or update the submission of *version* for *member* (or the family) in *wave*.
 
     *seen_lock_version* is the version the user's form was opened at (None for a new one).
     A different current version raises :class:`Conflict` and writes nothing; the database
     repeats the check in the UPDATE itself, so two requests racing cannot both win.
+    *confirmed* names the warning checks the user confirmed; a confirmation stored before
+    holds until the warning stops applying.
     """
     form: FormDef = version.form
     submission = find_submission(wave, version.form_id, member)
@@ -174,7 +193,22 @@ def save_submission(
     # A submitted form stays submitted when saved again, so it must stay complete: the
     # indicators and the wave's completion count it.
     complete = submit or must_stay_complete(submission)
-    result = validate_answers(form, raw, complete=complete, today=today, previous=previous)
+    context = CheckContext(
+        today=today,
+        intake_date=wave.family.enrolment_date,
+        wave_date=wave.due_date,
+        birth_date=cpr_birth_date(member.cpr) if member else None,
+    )
+    already = set(submission.confirmed_checks or []) if submission else set()
+    result = validate_answers(
+        form,
+        raw,
+        complete=complete,
+        today=today,
+        previous=previous,
+        context=context,
+        confirmed=already | set(confirmed or []),
+    )
     if not result.ok:
         raise Invalid(result)
 
@@ -198,6 +232,9 @@ def save_submission(
     )
     was_submitted = submission.status == "submitted"
     submission.answers = result.answers
+    # Only confirmations of warnings that fire on these answers: one that no longer applies
+    # would claim a decision about answers that are not there.
+    submission.confirmed_checks = [f.check.id for f in result.fired if f.confirmed]
     submission.updated_at = now
     submission.updated_by_id = actor_id
     if submit:
@@ -219,6 +256,7 @@ def save_submission(
             "wave": wave.key,
             "changed_fields": changed,
             "status": submission.status,
+            "confirmed_checks": submission.confirmed_checks,
         },
     )
     return submission

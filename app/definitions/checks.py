@@ -48,6 +48,16 @@ _CHECK_KEYS = {"id", "when", "severity", "fields", "message"}
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ORDERING = {"<", "<=", ">", ">="}
+#: An operand's kind in a problem message.
+_SAID = {
+    "truth": "a yes/no answer",
+    "number": "a number",
+    "day": "a date",
+    "words": "a text",
+    "code": "a code",
+    "codes": "a list of codes",
+    "literal": "a text",
+}
 #: How a stored answer (the JSON kind of its field type) is compared.
 _STORED_AS = {"string": "words", "date": "day", "boolean": "truth", "number": "number"}
 
@@ -306,6 +316,6 @@ def _compatible(
     if right.kind == "literal" and left.kind in ("words", "literal"):
         return
     if left.kind != right.kind and {left.kind, right.kind} != {"code", "codes"}:
-        add("F031", f"compares a {left.kind} with a {right.kind}: {what}", place)
+        add("F031", f"compares {_SAID[left.kind]} with {_SAID[right.kind]}: {what}", place)
     elif op in _ORDERING and left.kind in ("truth", "code", "codes"):
-        add("F031", f"a {left.kind} cannot be ordered: {what}", place)
+        add("F031", f"{_SAID[left.kind]} cannot be ordered: {what}", place)

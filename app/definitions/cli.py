@@ -68,5 +68,7 @@ def publish(directory: str | None) -> None:
         click.echo(f"published: {key}")
     for key in report.replaced:
         click.echo(f"replaced (no answers yet): {key}")
-    if not report.created and not report.replaced:
+    for key in report.checks_updated:
+        click.echo(f"checks updated (questions unchanged): {key}")
+    if not report.created and not report.replaced and not report.checks_updated:
         click.echo(f"no changes ({len(report.unchanged)} versions already published)")

@@ -21,6 +21,7 @@ from app.core.db import db
 from app.definitions.model import FieldDef, FormDef
 from app.families.models import Family, Wave
 from app.plans.models import Goal, GoalStatus, Plan
+from app.research.confirmations import confirmed_cell
 from app.research.models import Grant, Study, WaveApproval
 from app.research.variables import (
     NOT_ANSWERED,
@@ -135,6 +136,7 @@ def _answer_rows(
             Submission.member_id,
             Submission.form_id,
             Submission.answers,
+            Submission.confirmed_checks,
             FormVersion.version,
             Submission.form_version_id,
             Wave.key,
@@ -258,6 +260,7 @@ def _merge(
             append(";".join(value))
         else:
             append(value)
+    append(confirmed_cell(parts))
     return first.municipality_id, row
 
 
