@@ -27,6 +27,7 @@ from app.research.services import create_study, grant_study
 from app.teams.models import Assignment
 from app.tenancy.scoping import tenant_scope
 from tests.conftest import PASSWORD, log_in, valid_formdata
+from tests.support.checks import warning_ids
 from tests.test_tenant_isolation_routes import invite_someone, tenant_rules
 
 ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
@@ -139,6 +140,7 @@ def jammerbugt_world(municipalities, make_user, make_family):
                 seen_lock_version=None,
                 actor_id=None,
                 today=date.today(),
+                confirmed=warning_ids(version.form),
             )
             plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
             goal = add_goal(plan, 1, "children_school_wellbeing", f"Mål for familie {name}", None)

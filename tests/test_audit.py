@@ -21,6 +21,7 @@ from app.core.db import db
 from app.families.models import Family
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.conftest import log_in, owner_engine, valid_formdata
+from tests.support.checks import warning_ids
 from tests.support.tenant_rows import fill_every_tenant_table
 
 TODAY = date(2026, 2, 1)
@@ -106,6 +107,7 @@ def _child_submission(brondby, family_id, user):
             seen_lock_version=None,
             actor_id=user.id,
             today=TODAY,
+            confirmed=warning_ids(version.form),
         )
         db.session.commit()
         return submission.id
