@@ -384,3 +384,57 @@ def every_check_in_database() -> list[tuple[str, Any]]:
 
     versions = latest_versions(list(CORE_FORMS))
     return [(f, c) for f, v in versions.items() for c in v.form.checks]
+
+
+# -- versions ----------------------------------------------------------------------------------
+
+
+def test_checks_may_change_in_an_answered_version_and_the_change_is_audited(
+    app_ctx, municipalities, make_family, tmp_path
+):
+    import shutil
+
+    import yaml
+
+    from app.collection.models import FormVersion
+    from app.config import PROJECT_ROOT
+    from tests.support.answers import answer_wave
+
+    brondby = municipalities["brondby"]
+    family = make_family("brondby", adults=1, children=1)
+    with tenant_scope(brondby):
+        row = db.session.get(Family, family.id)
+        answer_wave(brondby, row, row.waves[0])
+        db.session.commit()
+    forms_dir = tmp_path / "forms"
+    shutil.copytree(PROJECT_ROOT / "forms", forms_dir)
+    path = forms_dir / "core" / "child_intake" / "v1.yaml"
+    definition = yaml.safe_load(path.read_text())
+    definition["checks"] = [c for c in definition["checks"] if c["id"] != "case_start_after_intake"]
+    path.write_text(yaml.safe_dump(definition, allow_unicode=True))
+
+    def stored() -> FormVersion:
+        db.session.rollback()
+        return db.session.scalar(select(FormVersion).where(FormVersion.form_id == "child_intake"))
+
+    before = stored().content_hash
+    runner = app_ctx.test_cli_runner()
+    check = runner.invoke(args=["forms", "check", "--dir", str(forms_dir)])
+    assert check.exit_code == 0, check.output  # no F017: the questions did not change
+    publish = runner.invoke(args=["forms", "publish", "--dir", str(forms_dir)])
+    assert publish.exit_code == 0, publish.output
+    assert "checks updated (questions unchanged): child_intake v1" in publish.output
+    version = stored()
+    assert version.content_hash == before
+    assert "case_start_after_intake" not in {c.id for c in version.form.checks}
+    with unscoped("test reads the trail"):
+        event = db.session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.action == "forms.published")
+            .order_by(AuditEvent.id.desc())
+        )
+    assert event.details["checks_updated"] == ["child_intake v1"]
+    # A changed question in the same version is still refused.
+    path.write_text(path.read_text().replace("Fødselsår", "Barnets fødselsår"))
+    refused = runner.invoke(args=["forms", "check", "--dir", str(forms_dir)])
+    assert refused.exit_code == 1 and "F017" in refused.output

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import get_locale
+
 from app.api.problems import ApiProblem
 from app.definitions.checks import SEVERITIES
 from app.definitions.model import pick
@@ -70,11 +72,11 @@ def answer_errors(result: Result) -> list[dict[str, str]]:
     errors = [
         {"field": f"answers.{name}", "message": message} for name, message in result.errors.items()
     ]
+    # In the request's language, as the field errors are (Accept-Language).
+    language = str(get_locale() or "da")[:2]
     for fired in result.fired:
         if fired.blocking:
-            message = pick(fired.check.message, "en")
-            if fired.check.severity == "warning":
-                message += f" (confirm with {CONFIRMED_FIELD}: [{fired.check.id!r}])"
+            message = pick(fired.check.message, language)
             errors += [
                 {
                     "field": f"answers.{name}",
