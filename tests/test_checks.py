@@ -171,7 +171,8 @@ def _audited(submission_id: int) -> list[dict[str, Any]]:
             for e in db.session.scalars(
                 select(AuditEvent)
                 .where(
-                    AuditEvent.object_type == "submission", AuditEvent.object_id == submission_id
+                    AuditEvent.object_type == "submission",
+                    AuditEvent.object_id == str(submission_id),
                 )
                 .order_by(AuditEvent.id)
             )
