@@ -22,6 +22,7 @@ from app.families.models import Family
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.apps import owner_engine
 from tests.support.auth import log_in
+from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
 from tests.support.tenant_rows import fill_every_tenant_table
 
@@ -108,6 +109,7 @@ def _child_submission(brondby, family_id, user):
             seen_lock_version=None,
             actor_id=user.id,
             today=TODAY,
+            confirmed=warning_ids(version.form),
         )
         db.session.commit()
         return submission.id

@@ -17,6 +17,7 @@ from app.definitions.loader import CORE_FORMS
 from app.families.models import Family, Wave
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.auth import log_in
+from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
 
 TODAY = date.today()
@@ -137,6 +138,7 @@ def test_every_core_form_renders_validates_and_saves(
         data = valid_formdata(definition, TODAY, language=language)
         data["submit"] = "1"
         data["lock_version"] = "0"
+        data["confirm_check"] = warning_ids(definition)
         saved = client.post(url, data=data)
         assert saved.status_code == 302, (url, saved.get_data(as_text=True)[:3000])
         stored = submission_for(wave.id, form_id, member_id)

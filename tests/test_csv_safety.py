@@ -115,7 +115,7 @@ REGISTRY: dict[str, CsvDownload] = {
         _research_package,
         (PLANTED_CODE, PLANTED),
         # Variable names and labels of the form definitions (forms/).
-        fixed_files=("codebook.csv",),
+        fixed_files=("codebook.csv", "codebook_checks.csv"),
     ),
 }
 

@@ -26,7 +26,7 @@ from app.definitions.field_checks import _FIELD_KEYS, _check_field, _normalise_f
 from app.definitions.fields import FIELD_TYPES, FREE_TEXT, IDENTIFYING, WIDGETS
 from app.definitions.fields.parsing import InvalidAnswer
 from app.definitions.loader import earlier_content_hash, load_catalogue
-from app.definitions.model import FieldDef, FormDef, content_hash
+from app.definitions.model import FieldDef, FormDef, questions_hash
 from app.definitions.validation import validate_answers
 from app.families.models import Family
 from app.families.services import expected_forms
@@ -148,6 +148,8 @@ def test_every_type_has_a_widget_an_export_type_and_a_privacy_class(app, type_na
     assert kind.storage in STORAGE_TYPES
     assert kind.export_type in TABLE_SCHEMA_TYPES
     assert kind.privacy in (None, IDENTIFYING, FREE_TEXT)
+    # A data-quality check can compare every answer with something (app.definitions.checks).
+    assert kind.compared_as in ("number", "day", "truth", "words", "code", "codes")
 
     form = _form(_item(type_name))
     field = form.field("answer")
@@ -461,7 +463,7 @@ def test_a_snapshot_that_lost_its_zero_bounds_is_restored_not_refused(
             if earlier_content_hash(form) != form.content_hash:
                 old = earlier_normalisation(form.data)
                 version.definition = old
-                version.content_hash = content_hash(old)
+                version.content_hash = questions_hash(old)
                 lost[version.form_id] = version.id
         db.session.commit()
     assert {"family_intake", "child_intake", "adult_intake"} <= set(lost)

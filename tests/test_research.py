@@ -30,7 +30,7 @@ from app.research.services import (
 )
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.auth import log_in
-from tests.support.research import fill_wave, grant_and_approve, make_study
+from tests.support.research import birth_year, fill_wave, grant_and_approve, make_study
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
 
@@ -49,7 +49,9 @@ def dataset(municipalities, forms_published, make_user):
                 )
                 created["names"].append(family.label)
                 for role, i in (("adult", 1), ("adult", 2), ("child", 1)):
-                    cpr = f"{10 + n:02d}{i:02d}85-{4000 + n * 10 + i}"
+                    # The 7th digit 4 puts years to 36 in the 2000s, later ones in the 1900s.
+                    year = birth_year(family, role) % 100
+                    cpr = f"{10 + n:02d}{i:02d}{year:02d}-{4000 + n * 10 + i}"
                     member = add_member(
                         family, role, f"Person{slug}{n}{role}{i}", family.enrolment_date, cpr
                     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
 from app.core.db import MAX_ID
 from app.definitions.fields import FIELD_TYPES
 from app.definitions.model import LEVELS, WAVES
@@ -95,7 +96,11 @@ def schemas() -> dict[str, Any]:
                     "items": {
                         "type": "object",
                         "required": ["field", "message"],
-                        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                        "properties": {
+                            "field": {"type": "string"},
+                            "message": {"type": "string"},
+                            **ERROR_PROPERTIES,
+                        },
                     },
                 },
             },
@@ -220,6 +225,7 @@ def schemas() -> dict[str, Any]:
                                 },
                             },
                         },
+                        "checks": {"type": "array", "items": CHECK_SCHEMA},
                         "codelists": {
                             "type": "object",
                             "additionalProperties": {
@@ -414,6 +420,7 @@ def schemas() -> dict[str, Any]:
                 "answers",
                 "lock_version",
                 "updated_at",
+                "confirmed_checks",
             ],
             "properties": {
                 "id": {"type": "integer"},
@@ -430,6 +437,7 @@ def schemas() -> dict[str, Any]:
                 },
                 "lock_version": {"type": "integer"},
                 "updated_at": DATETIME,
+                "confirmed_checks": CONFIRMED_SCHEMA,
             },
         },
         "SubmissionCreate": {
@@ -441,6 +449,7 @@ def schemas() -> dict[str, Any]:
                 "member_id": {"anyOf": [ID, {"type": "null"}]},
                 "answers": {"type": "object"},
                 "status": {"type": "string", "enum": ["draft", "submitted"]},
+                "confirmed_checks": CONFIRMED_SCHEMA,
             },
         },
         "SubmissionUpdate": {
@@ -450,6 +459,7 @@ def schemas() -> dict[str, Any]:
             "properties": {
                 "answers": {"type": "object"},
                 "status": {"type": "string", "enum": ["draft", "submitted"]},
+                "confirmed_checks": CONFIRMED_SCHEMA,
             },
         },
     }

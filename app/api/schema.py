@@ -55,6 +55,7 @@ def form_version_json(version: FormVersion) -> dict[str, Any]:
         **form_summary(version),
         "help": definition.get("help"),
         "sections": definition["sections"],
+        "checks": definition.get("checks", []),
         "codelists": definition.get("codelists", {}),
     }
 

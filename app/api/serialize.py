@@ -64,6 +64,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "answers": submission.answers,
         "lock_version": submission.lock_version,
         "updated_at": _iso(submission.updated_at),
+        "confirmed_checks": list(submission.confirmed_checks or []),
     }
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import schema as api_schema
+from app.api.checks import CONFIRMED_FIELD, answer_errors, confirmed_from
 from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
@@ -402,7 +403,8 @@ def create_submission(family_id: int, wave_id: int) -> Response:
     wave = get_or_404(Wave, wave_id)
     if wave.family_id != row.id:
         raise ApiProblem(404, "No such wave in this family.")
-    data = _body({"form_id", "answers", "status"}, {"form_id", "member_id", "answers", "status"})
+    allowed = {"form_id", "member_id", "answers", "status", CONFIRMED_FIELD}
+    data = _body({"form_id", "answers", "status"}, allowed)
     form_id, member = data.get("form_id"), None
     if data.get("member_id") is not None:
         if not _is_id(data["member_id"]):
@@ -446,7 +448,7 @@ def submission(submission_id: int) -> Response:
 def update_submission(submission_id: int) -> Response:
     row = owned_by_family_or_404(Submission, submission_id)
     seen = _if_match()
-    data = _body({"answers", "status"}, {"answers", "status"})
+    data = _body({"answers", "status"}, {"answers", "status", CONFIRMED_FIELD})
     if seen != row.lock_version:
         raise ApiProblem(412, "The submission changed since you read it; read it again.")
     saved = _save(row.wave, row.form_version, row.member, data, seen=seen)
@@ -461,6 +463,7 @@ def _save(
         raise _invalid("answers", "Give the answers as an object of field names.")
     if status not in ("draft", "submitted"):
         raise _invalid("status", "Give draft or submitted.")
+    confirmed = confirmed_from(data)
     try:
         saved = save_submission(
             g.municipality,
@@ -472,17 +475,12 @@ def _save(
             seen_lock_version=seen,
             actor_id=g.membership.user_id,
             today=date.today(),
+            confirmed=confirmed,
         )
         db.session.commit()
     except Invalid as exc:
-        raise ApiProblem(
-            422,
-            "The answers do not fit the form.",
-            errors=[
-                {"field": f"answers.{name}", "message": message}
-                for name, message in exc.result.errors.items()
-            ],
-        ) from exc
+        errors = answer_errors(exc.result)
+        raise ApiProblem(422, "The answers do not fit the form.", errors=errors) from exc
     except (Conflict, StaleDataError) as exc:
         raise ApiProblem(412, "The submission changed since you read it; read it again.") from exc
     except IntegrityError as exc:

@@ -71,5 +71,7 @@ def publish(directory: str | None) -> None:
         click.echo(f"replaced (no answers yet): {key}")
     for key in report.restored:
         click.echo(f"restored (a bound or attribute of 0 it had lost): {key}")
-    if not report.created and not report.replaced and not report.restored:
+    for key in report.checks_updated:
+        click.echo(f"checks updated (questions unchanged): {key}")
+    if not (report.created or report.replaced or report.restored or report.checks_updated):
         click.echo(f"no changes ({len(report.unchanged)} versions already published)")

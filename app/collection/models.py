@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import JSONType, UTCDateTime, db, utcnow
-from app.definitions.model import FormDef
+from app.definitions.model import FormDef, content_hash
 from app.families.models import Family, Member, Wave
 from app.tenancy.models import TenantOwned
 
@@ -46,14 +46,15 @@ class FormVersion(db.Model):
 
     @property
     def form(self) -> FormDef:
-        # Snapshots never change, so the parsed form is cached by its content hash.
-        parsed = _PARSED.get(self.content_hash)
+        # Snapshots change only in their checks, so the parsed form is cached by both hashes.
+        key = (self.content_hash, content_hash({"checks": self.definition.get("checks", [])}))
+        parsed = _PARSED.get(key)
         if parsed is None:
-            parsed = _PARSED[self.content_hash] = FormDef.from_dict(self.definition)
+            parsed = _PARSED[key] = FormDef.from_dict(self.definition)
         return parsed
 
 
-_PARSED: dict[str, FormDef] = {}
+_PARSED: dict[tuple[str, str], FormDef] = {}
 
 
 class Submission(TenantOwned, db.Model):
@@ -110,6 +111,8 @@ class Submission(TenantOwned, db.Model):
     #: field name -> stored value (codes for choices, ISO dates, numbers, booleans).
     answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     status: Mapped[str] = mapped_column(String(10), default="draft")
+    #: Ids of the form's warning checks the user confirmed and that applied when saved.
+    confirmed_checks: Mapped[list[str]] = mapped_column(JSONType, default=list)
     #: Optimistic lock: every save increments it; a save based on an older one is a conflict.
     lock_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

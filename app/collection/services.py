@@ -12,6 +12,7 @@ from app.audit.services import record
 from app.collection.models import FormVersion, Submission
 from app.collection.waves import refresh_completion
 from app.core.db import db, utcnow
+from app.definitions.checks import CheckContext, cpr_birth_date
 from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
@@ -31,6 +32,8 @@ class PublishReport:
     unchanged: list[str] = field(default_factory=list)
     #: Answered versions whose snapshot had lost attributes of value 0 (``min: 0``).
     restored: list[str] = field(default_factory=list)
+    #: Versions whose questions are unchanged and whose data-quality checks changed.
+    checks_updated: list[str] = field(default_factory=list)
 
 
 def publish_catalogue(catalogue: Catalogue) -> PublishReport:
@@ -60,7 +63,13 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             )
             report.created.append(key)
         elif stored.content_hash == form.content_hash:
-            report.unchanged.append(key)
+            if stored.form.checks_hash != form.checks_hash:
+                # Checks judge new saves only (see app.definitions.checks): they may change
+                # in a version that has answers, and the change is audited below.
+                stored.definition = form.data
+                report.checks_updated.append(key)
+            else:
+                report.unchanged.append(key)
         elif stored.content_hash == earlier_content_hash(form):
             stored.definition = form.data
             stored.content_hash = form.content_hash
@@ -76,10 +85,12 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             stored.level = form.level
             report.replaced.append(key)
     db.session.flush()
-    if report.created or report.replaced or report.restored:
+    if report.created or report.replaced or report.restored or report.checks_updated:
         details = {"created": report.created, "replaced": report.replaced}
         if report.restored:
             details["restored"] = report.restored
+        if report.checks_updated:
+            details["checks_updated"] = report.checks_updated
         record("forms.published", details=details)
     return report
 
@@ -167,12 +178,15 @@ def save_submission(
     seen_lock_version: int | None,
     actor_id: int | None,
     today: date,
+    confirmed: list[str] | None = None,
 ) -> Submission:
     """Create or update the submission of *version* for *member* (or the family) in *wave*.
 
     *seen_lock_version* is the version the user's form was opened at (None for a new one).
     A different current version raises :class:`Conflict` and writes nothing; the database
     repeats the check in the UPDATE itself, so two requests racing cannot both win.
+    *confirmed* names the warning checks the user confirmed; a confirmation stored before
+    holds until the warning stops applying.
     """
     form: FormDef = version.form
     submission = find_submission(wave, version.form_id, member)
@@ -186,7 +200,22 @@ def save_submission(
     # A submitted form stays submitted when saved again, so it must stay complete: the
     # indicators and the wave's completion count it.
     complete = submit or must_stay_complete(submission)
-    result = validate_answers(form, raw, complete=complete, today=today, previous=previous)
+    context = CheckContext(
+        today=today,
+        intake_date=wave.family.enrolment_date,
+        wave_date=wave.due_date,
+        birth_date=cpr_birth_date(member.cpr) if member else None,
+    )
+    already = set(submission.confirmed_checks or []) if submission else set()
+    result = validate_answers(
+        form,
+        raw,
+        complete=complete,
+        today=today,
+        previous=previous,
+        context=context,
+        confirmed=already | set(confirmed or []),
+    )
     if not result.ok:
         raise Invalid(result)
 
@@ -210,6 +239,9 @@ def save_submission(
     )
     was_submitted = submission.status == "submitted"
     submission.answers = result.answers
+    # Only confirmations of warnings that fire on these answers: one that no longer applies
+    # would claim a decision about answers that are not there.
+    submission.confirmed_checks = [f.check.id for f in result.fired if f.confirmed]
     submission.updated_at = now
     submission.updated_by_id = actor_id
     if submit:
@@ -231,6 +263,7 @@ def save_submission(
             "wave": wave.key,
             "changed_fields": changed,
             "status": submission.status,
+            "confirmed_checks": submission.confirmed_checks,
         },
     )
     return submission

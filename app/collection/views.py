@@ -27,12 +27,16 @@ from app.collection.services import (
 from app.core.db import db
 from app.core.forms import seen_version
 from app.core.language import current_language
+from app.definitions.checks import Fired
 from app.definitions.compile import answers_to_formdata, build_form_class, display_value
 from app.families.access import member_or_404, owned_by_family_or_404, wave_or_404
 from app.families.models import Member, Wave
 from app.tenancy.request import TenantBlueprint, current_municipality
 
 bp = TenantBlueprint("collection", __name__)
+
+#: The checkbox a user ticks to confirm a warning check; its value is the check's id.
+CONFIRM_FIELD = "confirm_check"
 
 
 def _version_for(wave: Wave, form_id: str, member: Member | None) -> FormVersion:
@@ -87,6 +91,7 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
         flash(_("The form has errors. Correct the fields marked below."), "error")
         return _render_fill(form, wave, member, version, submission), 422
     seen = seen_version(form.lock_version.data) or None
+    confirmed = request.form.getlist(CONFIRM_FIELD)
     try:
         save_submission(
             current_municipality(),
@@ -98,14 +103,24 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
             seen_lock_version=seen,
             actor_id=current_user.id,
             today=today,
+            confirmed=confirmed,
         )
         db.session.commit()
-    except Invalid as exc:  # pragma: no cover - form.check ran the same validation
+    except Invalid as exc:  # the field checks passed above: these are the form's checks
         db.session.rollback()
         for name, message in exc.result.errors.items():
             if name in form:
                 form[name].errors = [message]
-        return _render_fill(form, wave, member, version, submission), 422
+        fired = exc.result.fired
+        for item in fired:
+            if item.check.severity == "error" and item.blocking:
+                for name in item.check.fields:
+                    if name in form and not form[name].errors:
+                        form[name].errors = [item.message(language)]
+        flash(
+            _("Some answers do not fit together. Correct them, or confirm the warnings."), "error"
+        )
+        return _render_fill(form, wave, member, version, submission, fired), 422
     except Conflict as exc:
         db.session.rollback()
         return _conflict(form, wave, member, version, exc.current)
@@ -135,7 +150,15 @@ def _render_fill(
     member: Member | None,
     version: FormVersion,
     submission: Submission | None,
+    fired: list[Fired] | None = None,
 ) -> str:
+    # A warning is shown once, after the last of its fields in the form's order.
+    order = {f.name: i for i, f in enumerate(version.form.fields)}
+    warnings: dict[str, list[Fired]] = {}
+    for item in fired or []:
+        if item.check.severity == "warning":
+            last = max(item.check.fields, key=lambda name: order.get(name, -1))
+            warnings.setdefault(last, []).append(item)
     return render_template(
         "collection/fill.html",
         form=form,
@@ -147,6 +170,8 @@ def _render_fill(
         submission=submission,
         action=_fill_url(wave, version.form_id, member),
         language=current_language(),
+        warnings=warnings,
+        confirm_field=CONFIRM_FIELD,
     )
 
 

@@ -15,6 +15,10 @@ A bare field name is true when the field has an answer that is not empty, false 
 A comparison with an unanswered field is false (so a hidden follow-up question stays hidden
 until its trigger is answered). The parsed tree is plain JSON, so the browser evaluates the
 very same tree (``static/js/forms.js``) and the server stays the judge.
+
+A name with a leading ``$`` (``$today``) is a context name: a fact from outside the form
+that only the data-quality checks of :mod:`app.definitions.checks` may use, evaluated on the
+server. To ``show_if`` it is an unknown field, so it never reaches the browser.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ Node = dict[str, Any]
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<number>-?\d+(?:\.\d+)?)|(?P<string>'[^']*'|\"[^\"]*\")"
-    r"|(?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)|(?P<name>[A-Za-z_][A-Za-z0-9_]*))"
+    r"|(?P<op>==|!=|<=|>=|<|>|\(|\)|\[|\]|,)|(?P<name>\$?[A-Za-z_][A-Za-z0-9_]*))"
 )
 _KEYWORDS = {"and", "or", "not", "in", "true", "false"}
 _COMPARATORS = {"==", "!=", "<", "<=", ">", ">="}

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from app.definitions.checks import check_definitions
 from app.definitions.field_checks import (
     NAME_RE,
     _check_field,
@@ -28,7 +29,7 @@ from app.definitions.field_checks import (
     _text_ok,
     earlier_normalisation,
 )
-from app.definitions.model import LEVELS, WAVES, FormDef, content_hash
+from app.definitions.model import LEVELS, WAVES, FormDef, questions_hash
 
 #: The core instruments of the harmonised dataset; their ids never change meaning.
 CORE_FORMS = (
@@ -78,9 +79,17 @@ PROBLEM_CODES = {
     "F025": "attribute has the wrong type",
     "F026": "unknown core form id",
     "F027": "show_if refers to its own field",
+    "F028": "check condition (when) cannot be parsed",
+    "F029": "check names a field that is not in the form",
+    "F030": "check uses an unknown context name",
+    "F031": "check compares values that cannot be compared",
+    "F032": "check names a code that is not in the field's code list",
+    "F033": "check has an unknown severity",
+    "F034": "check message is missing Danish or English",
+    "F035": "check id is not a lower-case identifier or is used twice",
 }
 
-_FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections"}
+_FORM_KEYS = {"form", "version", "level", "waves", "title", "help", "sections", "checks"}
 _SECTION_KEYS = {"id", "title", "fields"}
 _CODELIST_KEYS = {"codelist", "title", "codes"}
 _CODE_KEYS = {"code", "label", "valid_from", "valid_to", "attributes"}
@@ -198,7 +207,7 @@ def earlier_content_hash(form: FormDef) -> str:
     A stored snapshot with this hash is the same file, read with ``min: 0`` (and the like)
     lost; it is not a change in place, and publishing restores what it lost.
     """
-    return content_hash(earlier_normalisation(form.data))
+    return questions_hash(earlier_normalisation(form.data))
 
 
 # -- code lists -------------------------------------------------------------------------------
@@ -377,6 +386,7 @@ def _form(
     used_codelists: dict[str, dict[str, Any]] = {}
     for item, _sid in fields:
         _check_field(item, names, slug, codelists, core_names, used_codelists, add)
+    checks = check_definitions(raw.get("checks"), [f for f, _ in fields], codelists, add)
 
     if len(checker.problems) > before:
         return None
@@ -398,4 +408,6 @@ def _form(
     }
     if "help" in raw:
         normalised["help"] = raw["help"]
+    if checks:
+        normalised["checks"] = checks
     return normalised

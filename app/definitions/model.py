@@ -123,6 +123,30 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Check:
+    """A data-quality rule of a form (:mod:`app.definitions.checks` checks and runs it)."""
+
+    id: str
+    when: str
+    severity: str
+    fields: tuple[str, ...]
+    message: Text
+    #: The parsed ``when``.
+    condition: dict[str, Any] = field(repr=False, compare=False, hash=False, default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Check:
+        return cls(
+            id=data["id"],
+            when=data["when"],
+            severity=data["severity"],
+            fields=tuple(data["fields"]),
+            message=data["message"],
+            condition=conditions.parse(data["when"]),
+        )
+
+
+@dataclass(frozen=True)
 class FormDef:
     form_id: str
     version: int
@@ -132,6 +156,8 @@ class FormDef:
     help: Text
     sections: tuple[Section, ...]
     codelists: dict[str, CodeList]
+    #: Data-quality rules over the answers; outside the content hash (see content_hash).
+    checks: tuple[Check, ...] = ()
     #: The normalised dict this was built from; stored as the snapshot.
     data: dict[str, Any] = field(repr=False, compare=False, hash=False, default_factory=dict)
 
@@ -152,7 +178,11 @@ class FormDef:
 
     @property
     def content_hash(self) -> str:
-        return content_hash(self.data)
+        return questions_hash(self.data)
+
+    @property
+    def checks_hash(self) -> str:
+        return content_hash({"checks": self.data.get("checks", [])})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FormDef:
@@ -194,8 +224,18 @@ class FormDef:
             help=data.get("help", {}),
             sections=tuple(sections),
             codelists=codelists,
+            checks=tuple(Check.from_dict(c) for c in data.get("checks", [])),
             data=data,
         )
+
+
+def questions_hash(data: dict[str, Any]) -> str:
+    """The content hash of a definition's questions, without its data-quality checks.
+
+    The checks judge answers when they are saved; they do not change what a question asks
+    or what a stored answer means, so they may change in an answered version.
+    """
+    return content_hash({k: v for k, v in data.items() if k != "checks"})
 
 
 def content_hash(data: dict[str, Any]) -> str:

@@ -9,12 +9,14 @@ of the wrong type.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app.definitions.checks import CheckContext, Fired, run_checks
 from app.definitions.compute import apply_computations
 
 # The readers of typed input live with the field types; these names are kept for the
@@ -32,10 +34,12 @@ __all__ = ["Result", "_date", "_decimal", "_number_text", "validate_answers"]
 class Result:
     answers: dict[str, Any]
     errors: dict[str, str]
+    #: The form's data-quality checks that fire (run only when a context is given).
+    fired: list[Fired] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not self.errors
+        return not self.errors and not any(f.blocking for f in self.fired)
 
 
 def _is_empty(raw: Any) -> bool:
@@ -49,11 +53,14 @@ def validate_answers(
     complete: bool,
     today: date,
     previous: dict[str, Any] | None = None,
+    context: CheckContext | None = None,
+    confirmed: set[str] | frozenset[str] = frozenset(),
 ) -> Result:
     """Parse and check *raw* against *form*.
 
     *previous* holds the answers already stored, so a code that has since lost its
-    validity may stay on the answer that has it (but cannot be chosen anew).
+    validity may stay on the answer that has it (but cannot be chosen anew). With a
+    *context*, the form's checks run too, *confirmed* naming the warnings the user confirmed.
     """
     previous = previous or {}
     parsed: dict[str, Any] = {}
@@ -85,4 +92,8 @@ def validate_answers(
             answers[field.name] = parsed[field.name]
         elif complete and field.required and field.name not in errors:
             errors[field.name] = str(_l("Answer this question."))
-    return Result(apply_computations(form.fields, answers), errors)
+    answers = apply_computations(form.fields, answers)
+    if context is None:
+        return Result(answers, errors)
+    fired = run_checks(form.checks, answers, context, complete=complete, confirmed=confirmed)
+    return Result(answers, errors, fired)

@@ -34,6 +34,7 @@ from app.core.version import __version__
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
+from app.research import confirmations
 from app.research.models import Study
 from app.research.rows import (
     Selection,
@@ -140,9 +141,9 @@ def write_package(
             keys = _key_fields(level)
             emit(
                 f"{table}.csv",
-                [k["name"] for k in keys] + [v.name for v in columns],
+                [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
                 _answer_rows(selection, consenting, level, {None: columns}),
-                _schema(keys, columns),
+                _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"One row per {level if level != 'family' else 'family'} and wave",
             )
         for name, columns in local_tables.items():
@@ -151,9 +152,9 @@ def write_package(
             keys = _key_fields(level)
             emit(
                 f"{name}.csv",
-                [k["name"] for k in keys] + [v.name for v in columns],
+                [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
                 _answer_rows(selection, consenting, level, {slug: columns}, local=True),
-                _schema(keys, columns),
+                _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"Local questions of {slug}",
             )
         emit(
@@ -193,9 +194,20 @@ def write_package(
             _schema(_CODEBOOK_FIELDS, []),
             "Every variable: labels, type, codes, forms, versions",
         )
+        emit(
+            confirmations.CODEBOOK_FILE,
+            [f["name"] for f in confirmations.CODEBOOK_FIELDS],
+            iter(
+                (next(iter(selection.municipalities), 0), row)
+                for row in confirmations.codebook_rows(versions, selection.municipalities.values())
+            ),
+            _schema(confirmations.CODEBOOK_FIELDS, []),
+            "Every data-quality check of the forms: condition, severity, message",
+        )
         # The codebook is not data of a municipality: keep it out of the per-municipality counts.
         for table_counts in counts.values():
             table_counts.pop("codebook.csv", None)
+            table_counts.pop(confirmations.CODEBOOK_FILE, None)
             table_counts.pop("indicators.csv", None)
 
         extracted = datetime.now(UTC).replace(microsecond=0)
@@ -361,7 +373,9 @@ _CODEBOOK_FIELDS = [
 ]
 
 
-def _schema(keys: list[dict[str, Any]], columns: list[Variable]) -> dict[str, Any]:
+def _schema(
+    keys: list[dict[str, Any]], columns: list[Variable], *last: dict[str, Any]
+) -> dict[str, Any]:
     fields = [dict(k) for k in keys]
     for variable in columns:
         entry: dict[str, Any] = {
@@ -374,6 +388,7 @@ def _schema(keys: list[dict[str, Any]], columns: list[Variable]) -> dict[str, An
         if variable.source is not None and variable.source.kind.export_unit:
             entry["description"] += f" ({variable.source.kind.export_unit})"
         fields.append(entry)
+    fields += [dict(f) for f in last]
     return {"fields": fields, "missingValues": MISSING_VALUES}
 
 

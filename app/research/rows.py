@@ -22,6 +22,7 @@ from app.core.db import db
 from app.definitions.model import FieldDef, FormDef
 from app.families.models import Family, Wave
 from app.plans.models import Goal, GoalStatus, Plan
+from app.research.confirmations import confirmed_cell
 from app.research.models import Grant, Study, WaveApproval
 from app.research.variables import (
     NOT_ANSWERED,
@@ -143,6 +144,7 @@ def _answer_rows(
             Submission.member_id,
             Submission.form_id,
             Submission.answers,
+            Submission.confirmed_checks,
             FormVersion.version,
             Submission.form_version_id,
             Wave.key,
@@ -260,6 +262,7 @@ def _merge(
             append(NOT_SHARED)
         else:
             append(cell(value, enrolment))
+    append(confirmed_cell(parts))
     return first.municipality_id, row
 
 

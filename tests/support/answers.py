@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.collection.services import forms_for_wave, save_submission
+from tests.support.checks import warning_ids
 
 #: Changes a test makes to the valid answers of one form before it is submitted.
 Adjust = Callable[[Any, dict[str, Any]], None]
@@ -25,7 +26,8 @@ def answer_wave(
     """Every form of *wave* submitted, once for the family and once for each member its
     level asks about (members as of *members_on*, the wave's due date unless given).
 
-    Answers are valid for each form; *adjust(version, raw)* may change them first.
+    Answers are valid for each form; *adjust(version, raw)* may change them first. The
+    form's warning checks are confirmed, as a caseworker who has looked at them would.
     """
     from tests.support.forms import valid_formdata
 
@@ -51,4 +53,5 @@ def answer_wave(
                 seen_lock_version=None,
                 actor_id=actor_id,
                 today=today,
+                confirmed=warning_ids(version.form),
             )

@@ -13,6 +13,7 @@ from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.services import add_member, add_months, enrol_family
 from app.tenancy.scoping import tenant_scope
+from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
 
 TODAY = date.today()
@@ -45,6 +46,7 @@ def fill(municipality, family, wave_key, form_id, member=None, **answers):
         seen_lock_version=None,
         actor_id=None,
         today=TODAY,
+        confirmed=warning_ids(version.form),
     )
 
 

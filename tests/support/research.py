@@ -9,17 +9,24 @@ from app.research.services import add_researcher, create_study, grant_study, set
 from tests.support.answers import answer_wave
 
 
+def birth_year(family: Any, role: str) -> int:
+    """The birth year its intake gives a member of *family*, spread over the families; a
+    CPR number made for a test person must agree with it (the forms check that)."""
+    return 1980 + family.id % 15 if role == "adult" else 2015 + family.id % 8
+
+
 def fill_wave(
     municipality: Any, family: Any, wave: Any, *, consent: bool = True, note: str | None = None
 ) -> None:
-    """Every form of *wave* answered, with or without research consent; adults' birth
-    years spread over the families, and the local note (``bip_note``) as given."""
+    """Every form of *wave* answered, with or without research consent; birth years
+    spread over the families (:func:`birth_year`), and the local note (``bip_note``) as
+    given."""
 
     def adjust(version: Any, raw: dict[str, Any]) -> None:
         if version.form_id == "family_intake":
             raw["research_consent"] = "true" if consent else "false"
-        if version.form_id == "adult_intake":
-            raw["birth_year"] = str(1980 + family.id % 15)
+        if version.form_id in ("adult_intake", "child_intake"):
+            raw["birth_year"] = str(birth_year(family, version.level))
         if "bip_note" in raw and note is not None:
             raw["bip_note"] = note
 

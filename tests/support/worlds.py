@@ -24,6 +24,7 @@ from app.plans.services import add_goal, set_goal_status
 from app.research.services import create_study, grant_study
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
+from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
 from tests.support.fuzz_pages import World
 from tests.support.routes import (
@@ -109,6 +110,7 @@ def jammerbugt_world(municipalities, make_user, make_family):
                 seen_lock_version=None,
                 actor_id=None,
                 today=date.today(),
+                confirmed=warning_ids(version.form),
             )
             plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
             goal = add_goal(plan, 1, "children_school_wellbeing", f"Mål for familie {name}", None)

@@ -57,6 +57,9 @@ class FieldType:
     privacy: ClassVar[str | None] = None
     #: How the template renders the question (one of :data:`WIDGETS`).
     widget: ClassVar[str] = "plain"
+    #: What a data-quality check may compare the answer with (app.definitions.checks):
+    #: "number", "day", "truth", "words", "code" or "codes".
+    compared_as: ClassVar[str] = "any"
 
     # -- the definition ---------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ class CheckboxesField(SelectMultipleField):
 
 class Boolean(FieldType):
     name = "boolean"
+    compared_as = "truth"
     storage = "boolean"
     export_type = "boolean"
     widget = "choices"
@@ -84,6 +85,7 @@ def _choosable(field: FieldDef, form: FormDef, today: date, keep: list[str]) -> 
 
 class SingleChoice(FieldType):
     name = "single_choice"
+    compared_as = "code"
     storage = "string"
     export_type = "string"
     needs_codelist = True
@@ -119,6 +121,7 @@ class SingleChoice(FieldType):
 
 class MultipleChoice(FieldType):
     name = "multiple_choice"
+    compared_as = "codes"
     storage = "array"
     #: The codes joined by ";" in one column.
     export_type = "string"

@@ -10,6 +10,7 @@ from app.definitions.fields.base import FieldType, Report
 
 class Computed(FieldType):
     name = "computed"
+    compared_as = "number"
     storage = "integer"
     export_type = "integer"
     input = False

@@ -23,6 +23,7 @@ def months_between(start: date, end: date) -> float:
 
 class Date(FieldType):
     name = "date"
+    compared_as = "day"
     storage = "date"
     #: A calendar date could single a family out; the package gives the months instead.
     export_type = "number"

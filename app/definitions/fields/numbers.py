@@ -34,6 +34,7 @@ def _inside(value: float, low: float | None, high: float | None) -> float:
 
 class Integer(FieldType):
     name = "integer"
+    compared_as = "number"
     storage = "integer"
     export_type = "integer"
     bounded = True
@@ -66,6 +67,7 @@ class Integer(FieldType):
 
 class Decimal(FieldType):
     name = "decimal"
+    compared_as = "number"
     storage = "number"
     export_type = "number"
     bounded = True

@@ -22,6 +22,7 @@ TEXTAREA_LIMIT = 10000
 
 class Text(FieldType):
     name = "text"
+    compared_as = "words"
     storage = "string"
     export_type = "string"
     #: ``min``/``max`` bound the length.
