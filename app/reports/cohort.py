@@ -1,7 +1,7 @@
 """The cohort an indicator run covers, and its answers copied once into a typed table.
 
-:class:`Cohort` says whose data a run may read (for a study: consenting families, each
-grant's period, forms and wave kinds, and approved waves only). Before the indicators run,
+:class:`Cohort` says whose data a run may read (for a study: what
+:mod:`app.research.scope` lets it see). Before the indicators run,
 :func:`_fill_facts` copies the cohort's submitted answers, with their wave and family and
 only the answers the indicators read (:data:`FACTS`, typed), into a temporary table of the
 connection; the indicators' statements read that through the small helpers here
@@ -32,10 +32,8 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    false,
     func,
     insert,
-    or_,
     select,
     true,
 )
@@ -43,81 +41,33 @@ from sqlalchemy import (
 from app.collection.models import Submission
 from app.core.db import db
 from app.families.models import Family, Wave
+from app.research.scope import StudyScope
 from app.tenancy.scoping import scoped
 
 Text = dict[str, str]
 
 
 @dataclass(frozen=True)
-class GrantScope:
-    period_from: date | None
-    period_to: date | None
-    forms: tuple[str, ...]
-    wave_kinds: tuple[str, ...]
-    approved_waves: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Cohort:
     """Whose data an indicator run covers.
 
-    *study* narrows it to what the study may see: consenting families, each grant's
-    enrolment period, forms and wave kinds, and only waves a lead has approved.
+    *scope* narrows it to what a study may see (:mod:`app.research.scope`, the one
+    statement of it the research package uses too).
     """
 
     municipality_ids: tuple[int, ...]
     as_of: date
-    study_id: int | None = None
-    #: municipality id -> what its grant lets the study see
-    grants: dict[int, GrantScope] = field(default_factory=dict)
+    scope: StudyScope | None = None
 
     def families(self) -> ColumnElement[bool]:
         clause = Family.municipality_id.in_(self.municipality_ids)
-        if self.study_id is None:
-            return clause
-        consenting = select(Submission.family_id).where(
-            Submission.form_id == "family_intake",
-            Submission.status == "submitted",
-            Submission.answers["research_consent"].as_boolean() == true(),
-        )
-        periods = [
-            and_(
-                Family.municipality_id == municipality_id,
-                Family.enrolment_date >= grant.period_from if grant.period_from else true(),
-                Family.enrolment_date <= grant.period_to if grant.period_to else true(),
-            )
-            for municipality_id, grant in self.grants.items()
-        ]
-        return and_(clause, Family.id.in_(consenting), or_(false(), *periods))
+        return clause if self.scope is None else and_(clause, self.scope.families())
 
     def waves(self) -> ColumnElement[bool]:
-        if self.study_id is None:
-            return true()
-        return or_(
-            false(),
-            *(
-                and_(
-                    Wave.municipality_id == municipality_id,
-                    Wave.kind.in_(grant.wave_kinds),
-                    Wave.key.in_(grant.approved_waves),
-                )
-                for municipality_id, grant in self.grants.items()
-            ),
-        )
+        return true() if self.scope is None else self.scope.waves()
 
     def forms(self) -> ColumnElement[bool]:
-        if self.study_id is None:
-            return true()
-        return or_(
-            false(),
-            *(
-                and_(
-                    Submission.municipality_id == municipality_id,
-                    Submission.form_id.in_(grant.forms),
-                )
-                for municipality_id, grant in self.grants.items()
-            ),
-        )
+        return true() if self.scope is None else self.scope.forms()
 
 
 @dataclass(frozen=True)

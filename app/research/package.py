@@ -34,12 +34,13 @@ from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
+from app.reports.disclosure import rule_text
+from app.reports.figures import CSV_HEADER, rows, study_k, study_report
 from app.research.models import Study
 from app.research.rows import (
     BATCH,
     Selection,
     _answer_rows,
-    _consenting_families,
     _plan_rows,
     _wave_rows,
     selection_for,
@@ -93,7 +94,6 @@ def write_package(
         for table, columns in plan_variables(mine).items():
             if columns:
                 local_tables[f"{table}_{municipality.slug}"] = columns
-    consenting = _consenting_families(selection)
     counts: dict[int, dict[str, int]] = {m: {} for m in selection.municipalities}
     files: dict[str, str] = {}
     resources: list[dict[str, Any]] = []
@@ -140,7 +140,7 @@ def write_package(
             emit(
                 f"{table}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns],
-                _answer_rows(selection, consenting, level, {None: columns}),
+                _answer_rows(selection, level, {None: columns}),
                 _schema(keys, columns),
                 f"One row per {level if level != 'family' else 'family'} and wave",
             )
@@ -151,27 +151,24 @@ def write_package(
             emit(
                 f"{name}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns],
-                _answer_rows(selection, consenting, level, {slug: columns}, local=True),
+                _answer_rows(selection, level, {slug: columns}, local=True),
                 _schema(keys, columns),
                 f"Local questions of {slug}",
             )
         emit(
             "plan_goals.csv",
             [f["name"] for f in _PLAN_FIELDS],
-            _plan_rows(selection, consenting),
+            _plan_rows(selection),
             _schema(_PLAN_FIELDS, []),
             "Joint-plan goals and their status at each follow-up",
         )
         emit(
             "waves.csv",
             [f["name"] for f in _WAVE_FIELDS],
-            _wave_rows(selection, consenting),
+            _wave_rows(selection),
             _schema(_WAVE_FIELDS, []),
             "Every approved wave: due, completed, on time",
         )
-        from app.reports.disclosure import rule_text
-        from app.reports.figures import CSV_HEADER, rows, study_k, study_report
-
         # Aggregates of the same selection, under the study's disclosure control.
         emit(
             "indicators.csv",
@@ -403,8 +400,6 @@ def _readme(
     files: dict[str, str],
     counts: dict[int, dict[str, int]],
 ) -> str:
-    from app.reports.figures import study_k
-
     study = selection.study
     lines = [
         f"# {study.title}",
@@ -424,7 +419,7 @@ def _readme(
     ]
     for municipality_id, grant in sorted(selection.grants.items()):
         municipality = selection.municipalities[municipality_id]
-        approved = sorted(w for m, w in selection.approved if m == municipality_id)
+        approved = grant.approved_waves
         lines.append(
             f"- {municipality.code} {municipality.name_en}: forms {', '.join(grant.forms)}; "
             f"waves {', '.join(grant.waves)}; approved waves {', '.join(approved) or 'none'}; "
