@@ -8,13 +8,13 @@ connection; the indicators' statements read that through the small helpers here
 (:func:`_submitted`, :func:`_latest`, :func:`_groups`, :func:`_answer`, :func:`_count_if`).
 Joining waves and families, checking consent and grants and extracting JSON then happen
 once per run instead of once per indicator. It is separate from the statements and the
-registry because every indicator shares it and none defines it.
+indicators of :mod:`app.reports.indicators` because every indicator shares it and none
+defines it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -43,8 +43,6 @@ from app.core.db import db
 from app.families.models import Family, Wave
 from app.research.scope import StudyScope
 from app.tenancy.scoping import scoped
-
-Text = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -76,22 +74,6 @@ class Codes:
 
     self_supporting: tuple[str, ...]
     income_support: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Indicator:
-    id: str
-    #: "count", "rate" (a share in percent) or "mean".
-    kind: str
-    #: What is counted: "families", "adults", "children" or "waves".
-    unit: str
-    section: str
-    name: Text
-    definition: Text
-    numerator: Text
-    denominator: Text
-    basis: Text
-    statement: Callable[[Cohort, Codes], Select[Any]] = field(repr=False, compare=False)
 
 
 # --- building blocks -------------------------------------------------------------------
@@ -251,3 +233,13 @@ def _answer(source: Subquery, name: str) -> _Fact:
 
 def _count_if(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
+
+
+def _family_number(cohort: Cohort, form_id: str, name: str, latest: bool) -> Select[Any]:
+    """The sum of a family's number asked by *form_id*: at each family's latest wave with
+    it answered if *latest*, else over every submission of the form."""
+    s = _submitted(cohort, form_id)
+    if latest:
+        s = _latest(s, "family_id", _answer(s, name).as_float().is_not(None))
+    value = _answer(s, name).as_float()
+    return _groups(s, func.count(), func.sum(value), value.is_not(None))

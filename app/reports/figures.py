@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from app import __version__
 from app.core.db import db
-from app.reports.cohort import Cohort, Indicator
+from app.reports.cohort import Cohort
 from app.reports.disclosure import Cell, ProtectedTable, Shown, protect, rule_text
 from app.reports.indicator_run import compute
-from app.reports.indicators import BY_ID, INDICATORS
+from app.reports.indicators import BY_ID, INDICATORS, Indicator
 from app.research.models import Study
 from app.research.scope import study_scope
 from app.tenancy.models import TEAM_MODELS, Municipality
