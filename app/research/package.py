@@ -193,6 +193,10 @@ def write_package(
         for table_counts in counts.values():
             table_counts.pop("codebook.csv", None)
             table_counts.pop("indicators.csv", None)
+        # Without a grant those two were counted under no municipality (id 0): there is
+        # nothing to record for it, and an export record of it could not be stored.
+        for municipality_id in set(counts) - set(selection.municipalities):
+            del counts[municipality_id]
 
         extracted = datetime.now(UTC).replace(microsecond=0)
         package = {
