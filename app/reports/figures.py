@@ -130,22 +130,27 @@ def municipality_report(municipality: Municipality, as_of: date | None = None) -
     return build(cohort, [_place(municipality)], installation_k())
 
 
-def study_report(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Report:
-    """A study's granted municipalities side by side (the caller has crossed the boundary).
-
-    Only what the study may see (:mod:`app.research.scope`) is counted: consenting
-    families within each grant's period, the granted forms and wave kinds, and the waves
-    a lead has approved. *only* narrows it to some of the municipalities.
-    """
+def study_cohort(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Cohort:
+    """The cohort of a study's report: what the study may see (:mod:`app.research.scope`),
+    the same scope its research package is read with. *only* narrows it to some of the
+    municipalities."""
     scope = study_scope(study.id)
     if only is not None:
         scope = scope.only(only)
+    return Cohort(scope.municipality_ids, as_of or date.today(), scope)
+
+
+def study_report(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Report:
+    """A study's granted municipalities side by side (the caller has crossed the boundary).
+
+    Only consenting families within each grant's period, the granted forms and wave kinds,
+    and the waves a lead has approved are counted (:func:`study_cohort`).
+    """
+    cohort = study_cohort(study, as_of, only)
     municipalities = db.session.scalars(
-        select(Municipality).where(Municipality.id.in_(scope.municipality_ids))
+        select(Municipality).where(Municipality.id.in_(cohort.municipality_ids))
     )
-    places = [_place(municipality) for municipality in municipalities]
-    cohort = Cohort(scope.municipality_ids, as_of or date.today(), scope)
-    report = build(cohort, places, study_k(study))
+    report = build(cohort, [_place(m) for m in municipalities], study_k(study))
     report.study_id, report.study_title = study.id, study.title
     return report
 
