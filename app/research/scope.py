@@ -47,11 +47,6 @@ def active_grants(study_id: int | None = None) -> Select[tuple[Grant]]:
     return statement
 
 
-def granted_municipalities(study_id: int) -> Select[tuple[int]]:
-    """Ids of the municipalities whose active grant lets the study in."""
-    return active_grants(study_id).with_only_columns(Grant.municipality_id)
-
-
 def consenting_families() -> Select[tuple[int]]:
     """Ids of the families whose submitted intake says they agreed to research use."""
     return select(Submission.family_id).where(
