@@ -1,20 +1,20 @@
 """The cohort an indicator run covers, and its answers copied once into a typed table.
 
-:class:`Cohort` says whose data a run may read (for a study: consenting families, each
-grant's period, forms and wave kinds, and approved waves only). Before the indicators run,
+:class:`Cohort` says whose data a run may read (for a study: what
+:mod:`app.research.scope` lets it see). Before the indicators run,
 :func:`_fill_facts` copies the cohort's submitted answers, with their wave and family and
 only the answers the indicators read (:data:`FACTS`, typed), into a temporary table of the
 connection; the indicators' statements read that through the small helpers here
 (:func:`_submitted`, :func:`_latest`, :func:`_groups`, :func:`_answer`, :func:`_count_if`).
 Joining waves and families, checking consent and grants and extracting JSON then happen
 once per run instead of once per indicator. It is separate from the statements and the
-registry because every indicator shares it and none defines it.
+indicators of :mod:`app.reports.indicators` because every indicator shares it and none
+defines it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -32,10 +32,8 @@ from sqlalchemy import (
     Table,
     and_,
     case,
-    false,
     func,
     insert,
-    or_,
     select,
     true,
 )
@@ -43,81 +41,31 @@ from sqlalchemy import (
 from app.collection.models import Submission
 from app.core.db import db
 from app.families.models import Family, Wave
+from app.research.scope import StudyScope
 from app.tenancy.scoping import scoped
-
-Text = dict[str, str]
-
-
-@dataclass(frozen=True)
-class GrantScope:
-    period_from: date | None
-    period_to: date | None
-    forms: tuple[str, ...]
-    wave_kinds: tuple[str, ...]
-    approved_waves: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Cohort:
     """Whose data an indicator run covers.
 
-    *study* narrows it to what the study may see: consenting families, each grant's
-    enrolment period, forms and wave kinds, and only waves a lead has approved.
+    *scope* narrows it to what a study may see (:mod:`app.research.scope`, the one
+    statement of it the research package uses too).
     """
 
     municipality_ids: tuple[int, ...]
     as_of: date
-    study_id: int | None = None
-    #: municipality id -> what its grant lets the study see
-    grants: dict[int, GrantScope] = field(default_factory=dict)
+    scope: StudyScope | None = None
 
     def families(self) -> ColumnElement[bool]:
         clause = Family.municipality_id.in_(self.municipality_ids)
-        if self.study_id is None:
-            return clause
-        consenting = select(Submission.family_id).where(
-            Submission.form_id == "family_intake",
-            Submission.status == "submitted",
-            Submission.answers["research_consent"].as_boolean() == true(),
-        )
-        periods = [
-            and_(
-                Family.municipality_id == municipality_id,
-                Family.enrolment_date >= grant.period_from if grant.period_from else true(),
-                Family.enrolment_date <= grant.period_to if grant.period_to else true(),
-            )
-            for municipality_id, grant in self.grants.items()
-        ]
-        return and_(clause, Family.id.in_(consenting), or_(false(), *periods))
+        return clause if self.scope is None else and_(clause, self.scope.families())
 
     def waves(self) -> ColumnElement[bool]:
-        if self.study_id is None:
-            return true()
-        return or_(
-            false(),
-            *(
-                and_(
-                    Wave.municipality_id == municipality_id,
-                    Wave.kind.in_(grant.wave_kinds),
-                    Wave.key.in_(grant.approved_waves),
-                )
-                for municipality_id, grant in self.grants.items()
-            ),
-        )
+        return true() if self.scope is None else self.scope.waves()
 
     def forms(self) -> ColumnElement[bool]:
-        if self.study_id is None:
-            return true()
-        return or_(
-            false(),
-            *(
-                and_(
-                    Submission.municipality_id == municipality_id,
-                    Submission.form_id.in_(grant.forms),
-                )
-                for municipality_id, grant in self.grants.items()
-            ),
-        )
+        return true() if self.scope is None else self.scope.forms()
 
 
 @dataclass(frozen=True)
@@ -126,22 +74,6 @@ class Codes:
 
     self_supporting: tuple[str, ...]
     income_support: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Indicator:
-    id: str
-    #: "count", "rate" (a share in percent) or "mean".
-    kind: str
-    #: What is counted: "families", "adults", "children" or "waves".
-    unit: str
-    section: str
-    name: Text
-    definition: Text
-    numerator: Text
-    denominator: Text
-    basis: Text
-    statement: Callable[[Cohort, Codes], Select[Any]] = field(repr=False, compare=False)
 
 
 # --- building blocks -------------------------------------------------------------------
@@ -301,3 +233,13 @@ def _answer(source: Subquery, name: str) -> _Fact:
 
 def _count_if(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
+
+
+def _family_number(cohort: Cohort, form_id: str, name: str, latest: bool) -> Select[Any]:
+    """The sum of a family's number asked by *form_id*: at each family's latest wave with
+    it answered if *latest*, else over every submission of the form."""
+    s = _submitted(cohort, form_id)
+    if latest:
+        s = _latest(s, "family_id", _answer(s, name).as_float().is_not(None))
+    value = _answer(s, name).as_float()
+    return _groups(s, func.count(), func.sum(value), value.is_not(None))

@@ -1,6 +1,6 @@
 """``docs/indicators.md``, generated from :data:`app.reports.indicators.INDICATORS`.
 
-The definitions live once, beside the SQL that computes them; a test fails when the
+The definitions live once, registered on the SQL that computes them; a test fails when the
 document and the code disagree (``flask report definitions --out docs/indicators.md``).
 """
 
@@ -16,10 +16,10 @@ def markdown() -> str:
     lines = [
         "# Evaluation indicators",
         "",
-        "Generated from `app/reports/indicators.py` by `flask report definitions --out "
-        "docs/indicators.md`; do not edit by hand. Each indicator is one SQL statement run "
-        "by the database (SQLite or PostgreSQL), per municipality and team model; pooled "
-        "and team-model figures are sums of those groups.",
+        "Generated from the indicators of `app/reports/indicators/` by `flask report "
+        "definitions --out docs/indicators.md`; do not edit by hand. Each indicator is one "
+        "SQL statement run by the database (SQLite or PostgreSQL), per municipality and "
+        "team model; pooled and team-model figures are sums of those groups.",
         "",
         "Common rules:",
         "",

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from app.core.db import db
 from app.core.version import __version__
-from app.reports.cohort import Cohort, GrantScope, Indicator
+from app.reports.cohort import Cohort
 from app.reports.disclosure import Cell, ProtectedTable, Shown, protect, rule_text
 from app.reports.indicator_run import compute
-from app.reports.indicators import BY_ID, INDICATORS
+from app.reports.indicators import BY_ID, INDICATORS, Indicator
 from app.research.models import Study
+from app.research.scope import study_scope
 from app.tenancy.models import TEAM_MODELS, Municipality
 
 
@@ -126,44 +127,29 @@ def municipality_report(municipality: Municipality, as_of: date | None = None) -
     return build(cohort, [_place(municipality)], installation_k())
 
 
+def study_cohort(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Cohort:
+    """The cohort of a study's report: what the study may see (:mod:`app.research.scope`),
+    the same scope its research package is read with. *only* narrows it to some of the
+    municipalities."""
+    scope = study_scope(study.id)
+    if only is not None:
+        scope = scope.only(only)
+    return Cohort(scope.municipality_ids, as_of or date.today(), scope)
+
+
 def study_report(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Report:
     """A study's granted municipalities side by side (the caller has crossed the boundary).
 
     Only consenting families within each grant's period, the granted forms and wave kinds,
-    and the waves a lead has approved are counted. *only* narrows it to some of them.
+    and the waves a lead has approved are counted (:func:`study_cohort`).
     """
-    from app.research.rows import selection_for
-
-    selection = selection_for(study)
-    grants = {
-        municipality_id: GrantScope(
-            grant.period_from,
-            grant.period_to,
-            tuple(grant.forms),
-            tuple(grant.waves),
-            tuple(sorted(key for m, key in selection.approved if m == municipality_id)),
-        )
-        for municipality_id, grant in selection.grants.items()
-        if only is None or municipality_id in only
-    }
-    cohort = Cohort(tuple(sorted(grants)), as_of or date.today(), study.id, grants)
-    places = [_place(selection.municipalities[m]) for m in grants]
-    report = build(cohort, places, study_k(study))
+    cohort = study_cohort(study, as_of, only)
+    municipalities = db.session.scalars(
+        select(Municipality).where(Municipality.id.in_(cohort.municipality_ids))
+    )
+    report = build(cohort, [_place(m) for m in municipalities], study_k(study))
     report.study_id, report.study_title = study.id, study.title
     return report
-
-
-def study_municipalities(study: Study) -> list[Municipality]:
-    from app.research.models import Grant
-
-    granted = select(Grant.municipality_id).where(
-        Grant.study_id == study.id, Grant.revoked_at.is_(None)
-    )
-    return list(
-        db.session.scalars(
-            select(Municipality).where(Municipality.id.in_(granted)).order_by(Municipality.name)
-        )
-    )
 
 
 # --- flat forms of a report: CSV rows and JSON ------------------------------------------

@@ -24,10 +24,9 @@ from markupsafe import Markup
 from app.config import PROJECT_ROOT
 from app.core.formatting import format_number
 from app.reports.charts import Bar, bar_chart
-from app.reports.cohort import Indicator
 from app.reports.disclosure import Shown
 from app.reports.figures import Figures, Report
-from app.reports.indicators import INDICATORS, SECTIONS
+from app.reports.indicators import INDICATORS, SECTIONS, Indicator
 from app.teams.labels import TEAM_MODEL_LABELS
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"

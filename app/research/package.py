@@ -34,12 +34,13 @@ from app.core.version import __version__
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
+from app.reports.disclosure import rule_text
+from app.reports.figures import CSV_HEADER, rows, study_k, study_report
 from app.research import confirmations
 from app.research.models import Study
 from app.research.rows import (
     Selection,
     _answer_rows,
-    _consenting_families,
     _plan_rows,
     _wave_rows,
     batch_size,
@@ -94,7 +95,6 @@ def write_package(
         for table, columns in plan_variables(mine).items():
             if columns:
                 local_tables[f"{table}_{municipality.slug}"] = columns
-    consenting = _consenting_families(selection)
     counts: dict[int, dict[str, int]] = {m: {} for m in selection.municipalities}
     files: dict[str, str] = {}
     resources: list[dict[str, Any]] = []
@@ -142,7 +142,7 @@ def write_package(
             emit(
                 f"{table}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
-                _answer_rows(selection, consenting, level, {None: columns}),
+                _answer_rows(selection, level, {None: columns}),
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"One row per {level if level != 'family' else 'family'} and wave",
             )
@@ -153,27 +153,24 @@ def write_package(
             emit(
                 f"{name}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
-                _answer_rows(selection, consenting, level, {slug: columns}, local=True),
+                _answer_rows(selection, level, {slug: columns}, local=True),
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"Local questions of {slug}",
             )
         emit(
             "plan_goals.csv",
             [f["name"] for f in _PLAN_FIELDS],
-            _plan_rows(selection, consenting),
+            _plan_rows(selection),
             _schema(_PLAN_FIELDS, []),
             "Joint-plan goals and their status at each follow-up",
         )
         emit(
             "waves.csv",
             [f["name"] for f in _WAVE_FIELDS],
-            _wave_rows(selection, consenting),
+            _wave_rows(selection),
             _schema(_WAVE_FIELDS, []),
             "Every approved wave: due, completed, on time",
         )
-        from app.reports.disclosure import rule_text
-        from app.reports.figures import CSV_HEADER, rows, study_k, study_report
-
         # Aggregates of the same selection, under the study's disclosure control.
         emit(
             "indicators.csv",
@@ -209,6 +206,10 @@ def write_package(
             table_counts.pop("codebook.csv", None)
             table_counts.pop(confirmations.CODEBOOK_FILE, None)
             table_counts.pop("indicators.csv", None)
+        # Without a grant those two were counted under no municipality (id 0): there is
+        # nothing to record for it, and an export record of it could not be stored.
+        for municipality_id in set(counts) - set(selection.municipalities):
+            del counts[municipality_id]
 
         extracted = datetime.now(UTC).replace(microsecond=0)
         package = {
@@ -419,8 +420,6 @@ def _readme(
     files: dict[str, str],
     counts: dict[int, dict[str, int]],
 ) -> str:
-    from app.reports.figures import study_k
-
     study = selection.study
     lines = [
         f"# {study.title}",
@@ -440,7 +439,7 @@ def _readme(
     ]
     for municipality_id, grant in sorted(selection.grants.items()):
         municipality = selection.municipalities[municipality_id]
-        approved = sorted(w for m, w in selection.approved if m == municipality_id)
+        approved = grant.approved_waves
         lines.append(
             f"- {municipality.code} {municipality.name_en}: forms {', '.join(grant.forms)}; "
             f"waves {', '.join(grant.waves)}; approved waves {', '.join(approved) or 'none'}; "

@@ -1,21 +1,21 @@
 """The rows of the research package: what a study may receive, read a batch at a time.
 
-The selection of granted municipalities, their grants and approved waves, and the
-generators that read answers, plan goals and waves with column selects and yield them
-row by row, pseudonymised and filtered (research consent, grant period, approved and
-granted waves and forms, free text only where allowed). They are apart from the package
-writer, which only turns these rows into files.
+The selection of granted municipalities and what the study may see of them
+(:mod:`app.research.scope`), and the generators that read answers, plan goals and waves
+with column selects and yield them row by row, pseudonymised. What leaves is decided by
+the scope's criteria in each statement (research consent, grant period, approved and
+granted waves and forms, free text only where allowed), the same criteria the indicators
+use. They are apart from the package writer, which only turns these rows into files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.collection.models import FormVersion, Submission
 from app.core.db import db
@@ -23,7 +23,8 @@ from app.definitions.model import FieldDef, FormDef
 from app.families.models import Family, Wave
 from app.plans.models import Goal, GoalStatus, Plan
 from app.research.confirmations import confirmed_cell
-from app.research.models import Grant, Study, WaveApproval
+from app.research.models import Study
+from app.research.scope import GrantScope, StudyScope, study_scope
 from app.research.variables import (
     NOT_ANSWERED,
     NOT_IN_VERSION,
@@ -46,12 +47,11 @@ def batch_size() -> int:
 
 @dataclass
 class Selection:
-    """What the study may receive: granted municipalities, their grants, approved waves."""
+    """What the study may receive: granted municipalities and the study's scope."""
 
     study: Study
     municipalities: dict[int, Municipality]
-    grants: dict[int, Grant]
-    approved: set[tuple[int, str]]
+    scope: StudyScope
     #: Parsed snapshots, by form version id: read and parsed once per export. Selecting
     #: the definition with every answer row made decoding it most of an export's time.
     forms: dict[int, FormDef] = field(default_factory=dict)
@@ -60,6 +60,11 @@ class Selection:
     questions: dict[int, tuple[dict[str, FieldDef], str]] = field(default_factory=dict)
     #: How each combination of versions fills a table's columns (see _merge).
     plans: dict[tuple[Any, ...], list[tuple[str, int]]] = field(default_factory=dict)
+
+    @property
+    def grants(self) -> Mapping[int, GrantScope]:
+        """municipality id -> what its grant lets the study see"""
+        return self.scope.grants
 
     def form(self, form_version_id: int) -> FormDef:
         if form_version_id not in self.forms:
@@ -84,59 +89,24 @@ class Selection:
 
 
 def selection_for(study: Study) -> Selection:
-    grants = {
-        g.municipality_id: g
-        for g in db.session.scalars(
-            select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
-        )
-    }
+    scope = study_scope(study.id)
     municipalities = {
-        m.id: m for m in db.session.scalars(select(Municipality).where(Municipality.id.in_(grants)))
-    }
-    approved = {
-        (a.municipality_id, a.wave_key)
-        for a in db.session.scalars(
-            select(WaveApproval).where(
-                WaveApproval.approved, WaveApproval.municipality_id.in_(grants)
-            )
+        m.id: m
+        for m in db.session.scalars(
+            select(Municipality).where(Municipality.id.in_(scope.municipality_ids))
         )
     }
-    return Selection(study, municipalities, grants, approved)
-
-
-def _consenting_families(selection: Selection) -> set[int]:
-    """Families whose submitted intake says they agreed to research use."""
-    statement = (
-        select(Submission.family_id, Submission.answers)
-        .where(
-            Submission.form_id == "family_intake",
-            Submission.status == "submitted",
-            Submission.municipality_id.in_(selection.grants),
-        )
-        .execution_options(yield_per=batch_size())
-    )
-    return {
-        family_id
-        for family_id, answers in db.session.execute(statement)
-        if (answers or {}).get("research_consent") is True
-    }
-
-
-def _family_allowed(selection: Selection, municipality_id: int, enrolment: date) -> bool:
-    grant = selection.grants[municipality_id]
-    return (grant.period_from is None or grant.period_from <= enrolment) and (
-        grant.period_to is None or enrolment <= grant.period_to
-    )
+    return Selection(study, municipalities, scope)
 
 
 def _answer_rows(
     selection: Selection,
-    consenting: set[int],
     level: str,
     columns_by_slug: dict[str | None, list[Variable]],
     local: bool = False,
 ) -> Iterator[tuple[int, list[Any]]]:
     key = Pseudonyms(selection.study.pseudonym_key)
+    scope = selection.scope
     ((slug, columns),) = columns_by_slug.items()
     statement = (
         select(
@@ -155,6 +125,7 @@ def _answer_rows(
             Family.municipality_id,
             Municipality.code,
             Municipality.slug,
+            scope.free_text().label("free_text"),
         )
         .join(FormVersion, FormVersion.id == Submission.form_version_id)
         .join(Wave, Wave.id == Submission.wave_id)
@@ -163,7 +134,9 @@ def _answer_rows(
         .where(
             Submission.status == "submitted",
             FormVersion.level == level,
-            Family.municipality_id.in_(selection.grants),
+            scope.families(),
+            scope.waves(),
+            scope.forms(),
         )
         .order_by(
             Submission.family_id, Submission.member_id, Wave.due_date, Wave.id, Submission.form_id
@@ -175,16 +148,7 @@ def _answer_rows(
     current: tuple[Any, ...] | None = None
     parts: list[Any] = []
     for row in db.session.execute(statement):
-        if row.family_id not in consenting:
-            continue
-        grant = selection.grants[row.municipality_id]
-        if (row.municipality_id, row.key) not in selection.approved:
-            continue
-        if row.kind not in grant.waves or row.form_id not in grant.forms:
-            continue
         if local != ("." in row.form_id):
-            continue
-        if not _family_allowed(selection, row.municipality_id, row.enrolment_date):
             continue
         identity = (row.family_id, row.member_id, row.key)
         if identity != current and parts:
@@ -223,7 +187,6 @@ def _merge(
     parts: list[Any], columns: list[Variable], key: Pseudonyms, level: str, selection: Selection
 ) -> tuple[int, list[Any]]:
     first = parts[0]
-    grant = selection.grants[first.municipality_id]
     answers: dict[str, Any] = {}
     for part in parts:
         prefix = selection.asked(part.form_version_id)[1]
@@ -233,10 +196,10 @@ def _merge(
             answers.update(part.answers or {})
     # The columns list lives as long as the export, so its id is a safe part of the key.
     versions = tuple(part.form_version_id for part in parts)
-    plan_key = (id(columns), versions, grant.free_text)
+    plan_key = (id(columns), versions, first.free_text)
     plan = selection.plans.get(plan_key)
     if plan is None:
-        plan = selection.plans[plan_key] = _column_plan(parts, columns, grant.free_text, selection)
+        plan = selection.plans[plan_key] = _column_plan(parts, columns, first.free_text, selection)
     enrolment = first.enrolment_date
     row: list[Any] = [key("family", first.family_id)]
     if level != "family":
@@ -266,8 +229,9 @@ def _merge(
     return first.municipality_id, row
 
 
-def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int, list[Any]]]:
+def _plan_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
     key = Pseudonyms(selection.study.pseudonym_key)
+    scope = selection.scope
     statement = (
         select(
             Plan.family_id,
@@ -282,6 +246,7 @@ def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int
             Department.code.label("department"),
             Wave.key,
             GoalStatus.status,
+            scope.free_text().label("free_text"),
         )
         .join(Goal, Goal.plan_id == Plan.id)
         .join(Family, Family.id == Plan.family_id)
@@ -289,18 +254,12 @@ def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int
         .outerjoin(Department, Department.id == Goal.responsible_department_id)
         .outerjoin(GoalStatus, GoalStatus.goal_id == Goal.id)
         .outerjoin(Wave, Wave.id == GoalStatus.wave_id)
-        .where(Family.municipality_id.in_(selection.grants))
+        # A status recorded at a wave not yet approved stays out; a goal without one does not.
+        .where(scope.families(), or_(Wave.id.is_(None), scope.approved_waves()))
         .order_by(Plan.family_id, Goal.id, GoalStatus.id)
         .execution_options(yield_per=batch_size())
     )
     for row in db.session.execute(statement):
-        if row.family_id not in consenting or not _family_allowed(
-            selection, row.municipality_id, row.enrolment_date
-        ):
-            continue
-        if row.key is not None and (row.municipality_id, row.key) not in selection.approved:
-            continue
-        grant = selection.grants[row.municipality_id]
         yield (
             row.municipality_id,
             [
@@ -311,15 +270,16 @@ def _plan_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int
                 row.phase,
                 row.life_area,
                 row.department,
-                row.description if grant.free_text else NOT_SHARED,
+                row.description if row.free_text else NOT_SHARED,
                 row.key,
                 row.status,
             ],
         )
 
 
-def _wave_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int, list[Any]]]:
+def _wave_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
     key = Pseudonyms(selection.study.pseudonym_key)
+    scope = selection.scope
     statement = (
         select(
             Wave.family_id,
@@ -335,21 +295,11 @@ def _wave_rows(selection: Selection, consenting: set[int]) -> Iterator[tuple[int
         )
         .join(Family, Family.id == Wave.family_id)
         .join(Municipality, Municipality.id == Family.municipality_id)
-        .where(Family.municipality_id.in_(selection.grants))
+        .where(scope.families(), scope.waves())
         .order_by(Wave.family_id, Wave.due_date)
         .execution_options(yield_per=batch_size())
     )
     for row in db.session.execute(statement):
-        if (
-            row.family_id not in consenting
-            or (row.municipality_id, row.key) not in selection.approved
-        ):
-            continue
-        grant = selection.grants[row.municipality_id]
-        if row.kind not in grant.waves or not _family_allowed(
-            selection, row.municipality_id, row.enrolment_date
-        ):
-            continue
         completed = row.completed_at is not None
         on_time = row.completed_at.date() <= row.window_end if completed else None
         yield (

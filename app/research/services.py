@@ -19,6 +19,7 @@ from app.definitions.loader import CORE_FORMS
 from app.definitions.model import WAVES
 from app.research.models import ExportRecord, Grant, Study, StudyResearcher, WaveApproval
 from app.research.package import PackageResult, write_package
+from app.research.scope import active_grants
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope, unscoped
 
@@ -113,9 +114,7 @@ def grant_study(
         if form_id not in known:
             raise UnknownFormError(municipality, form_id, known)
     with tenant_scope(municipality, actor_id):
-        for old in db.session.scalars(
-            select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
-        ):
+        for old in db.session.scalars(active_grants(study.id)):
             old.revoked_at = utcnow()
         grant = Grant(
             municipality_id=municipality.id,

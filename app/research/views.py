@@ -30,6 +30,7 @@ from app.definitions.model import WAVES
 from app.families.models import Wave
 from app.research.jobs import exports_dir, start_job
 from app.research.models import ExportJob, ExportRecord, Grant, Study, WaveApproval
+from app.research.scope import active_grants
 from app.research.services import (
     ResearchError,
     UnknownFormError,
@@ -65,11 +66,7 @@ def _study_or_404(study_id: int) -> Study:
 def _grants(study: Study) -> list[Grant]:
     """The study's grants: rows of several municipalities, read the one audited way across."""
     with unscoped("researcher: the grants of a study", actor_id=current_user.id, study_id=study.id):
-        grants = list(
-            db.session.scalars(
-                select(Grant).where(Grant.study_id == study.id, Grant.revoked_at.is_(None))
-            )
-        )
+        grants = list(db.session.scalars(active_grants(study.id)))
         # Detached with their values loaded: a commit would expire them, and reading them
         # again outside the crossing would (rightly) find nothing under row-level security.
         for grant in grants:
@@ -152,9 +149,7 @@ def overview() -> str:
         ),
     )
     approvals = {a.wave_key: a for a in db.session.scalars(select(WaveApproval))}
-    grants = {
-        g.study_id: g for g in db.session.scalars(select(Grant).where(Grant.revoked_at.is_(None)))
-    }
+    grants = {g.study_id: g for g in db.session.scalars(active_grants())}
     exports = db.session.scalars(
         select(ExportRecord).order_by(ExportRecord.created_at.desc()).limit(50)
     ).all()
