@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.core.views import register_error_pages
     from app.definitions import labels as definitions_labels
     from app.families import labels as families_labels
+    from app.reports import package_table as report_package_table
     from app.teams import labels as teams_labels
     from app.tenancy import labels as tenancy_labels
     from app.tenancy import scoping
@@ -46,7 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scoping.init_app(app)
     i18n.init_app(app)
     templating.init_app(app)
-    # Each feature registers the labels and helpers its templates use.
+    # Each feature registers the labels and helpers its templates use, and the hooks by
+    # which a package below it reaches it.
     for feature in (
         tenancy_labels,
         auth_labels,
@@ -55,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         teams_labels,
         collection_labels,
         permissions,
+        report_package_table,
     ):
         feature.init_app(app)
     register_error_pages(app)

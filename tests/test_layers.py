@@ -9,7 +9,7 @@ The layering, lowest first (``docs/architecture.md`` explains it):
 4. ``auth`` — users, sign-in, sessions.
 5. ``families``, then ``teams`` and ``collection``, then ``plans``; ``casework`` (the family
    pages and the dashboard) on top of all four.
-6. ``privacy``, ``research``, ``reports`` — what leaves the casework.
+6. ``privacy``, ``research``, then ``reports`` — what leaves the casework.
 7. ``backup``, ``demo``, ``api``, ``admin``, ``operator`` — the ways in.
 8. ``i18n``, ``extensions``, ``cli`` and the factory ``app/__init__.py`` — the assembly.
 
@@ -37,16 +37,6 @@ MAX_LINES = 500
 LOOSE_MODULES = ("config", "extensions", "i18n", "cli")
 #: What ``app/core`` may import besides itself.
 BELOW_CORE = {"config"}
-#: The one package cycle left, ``research`` <-> ``reports``: the research package imports
-#: the report's figures and disclosure rules, inside functions, while the reports read the
-#: research selection. It goes when what a study may see has one module of its own; until
-#: then these imports, and only these, are let through.
-KNOWN_BACK_IMPORTS = {
-    ("app.research.package", "app.reports.disclosure"),
-    ("app.research.package", "app.reports.figures"),
-}
-#: Modules of that cycle whose imports inside functions are left as they are until then.
-KNOWN_LAZY_MODULES = {"app.research.package", "app.reports.figures"}
 
 
 @dataclass(frozen=True)
@@ -208,7 +198,7 @@ def _package_edges(graph: list[Import]) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = defaultdict(set)
     for found in graph:
         source, target = _package(found.source), _package(found.target)
-        if source != target and (found.source, found.target) not in KNOWN_BACK_IMPORTS:
+        if source != target:
             edges[source].add(target)
     return edges
 
@@ -250,7 +240,7 @@ def test_every_import_inside_a_function_says_why() -> None:
     silent = sorted(
         f"{found.source}:{found.line} imports {found.target}"
         for found in _graph()
-        if found.in_function and not found.explained and found.source not in KNOWN_LAZY_MODULES
+        if found.in_function and not found.explained
     )
     assert not silent, "imports inside functions without a comment above:\n" + "\n".join(silent)
 

@@ -34,9 +34,7 @@ from app.core.version import __version__
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
-from app.reports.disclosure import rule_text
-from app.reports.figures import CSV_HEADER, rows, study_k, study_report
-from app.research import confirmations
+from app.research import aggregates, confirmations
 from app.research.models import Study
 from app.research.rows import (
     Selection,
@@ -172,16 +170,15 @@ def write_package(
             "Every approved wave: due, completed, on time",
         )
         # Aggregates of the same selection, under the study's disclosure control.
+        figures = aggregates.current()
+        k = figures.threshold(study)
         emit(
             "indicators.csv",
-            CSV_HEADER,
-            iter(
-                (next(iter(selection.municipalities), 0), row) for row in rows(study_report(study))
-            ),
+            figures.header,
+            iter((next(iter(selection.municipalities), 0), row) for row in figures.rows(study)),
             _schema(_INDICATOR_FIELDS, []),
             "Evaluation indicators per municipality, team model and pooled "
-            f"(docs/indicators.md). Disclosure control, k = {study_k(study)}: "
-            f"{rule_text(study_k(study), 'en')}",
+            f"(docs/indicators.md). Disclosure control, k = {k}: {figures.rule_text(k, 'en')}",
         )
         codebook_rows = list(_codebook(tables, local_tables))
         emit(
@@ -222,7 +219,7 @@ def write_package(
             "resources": resources,
         }
         archive.writestr("datapackage.json", json.dumps(package, ensure_ascii=False, indent=2))
-        archive.writestr("README.md", _readme(selection, extracted, files, counts))
+        archive.writestr("README.md", _readme(selection, extracted, files, counts, k))
 
     checksum = hashlib.sha256(out.read_bytes()).hexdigest()
     return PackageResult(out, checksum, counts, files)
@@ -419,6 +416,7 @@ def _readme(
     extracted: datetime,
     files: dict[str, str],
     counts: dict[int, dict[str, int]],
+    k: int,
 ) -> str:
     study = selection.study
     lines = [
@@ -458,7 +456,7 @@ def _readme(
         "- Families without research consent are left out; only waves the municipality has "
         "approved are included.",
         f"- Disclosure control: the tables hold records, not aggregates. Any count "
-        f"published from them must suppress cells below k = {study_k(study)}, and "
+        f"published from them must suppress cells below k = {k}, and "
         "complementary cells that would reveal them. `indicators.csv` is already "
         "protected that way: a hidden figure has `status` `suppressed` and empty `n` "
         "and `value`.",
