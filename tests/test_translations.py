@@ -207,3 +207,24 @@ def test_a_refused_research_grant_is_explained_in_danish(
         follow_redirects=True,
     )
     assert "Vælg mindst ét skema og mindst én runde." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("typed", ["abc", "1,5", "1e3", "٣", "1" + "0" * 12, " + "])
+def test_a_whole_number_field_refuses_in_danish_what_is_not_a_whole_number(app, typed):
+    """WTForms' own "Not a valid integer value." reached Danish pages (the settings, the
+    API token's days): every refusal of a whole-number field is the same Danish sentence."""
+    from flask_wtf import FlaskForm
+
+    from app.core.forms import WholeNumberField
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        number = WholeNumberField("Tal")
+
+    with app.test_request_context("/", method="POST", data={"number": typed}):
+        form = Form()
+        assert not form.validate()
+        assert form.number.errors == ["Skriv et helt tal."]
+        assert form.number.data is None

@@ -49,6 +49,10 @@ class RequiredDate:
             raise ValidationError(_l("Write a date."))
 
 
+#: At most nine digits, with an optional sign and spaces around.
+_WHOLE_NUMBER = re.compile(r"\s*[-+]?[0-9]{1,9}\s*")
+
+
 class WholeNumberField(IntegerField):
     """A whole number of at most nine digits.
 
@@ -57,7 +61,9 @@ class WholeNumberField(IntegerField):
     """
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and len(str(valuelist[0]).strip().lstrip("+-")) > 9:
+        # WTForms' own message for text that is not a number is English on a Danish page;
+        # every refusal here says the same in the reader's language.
+        if valuelist and not _WHOLE_NUMBER.fullmatch(str(valuelist[0])):
             self.data = None
             raise ValueError(_l("Write a whole number."))
         super().process_formdata(valuelist)
