@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin, LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
@@ -28,8 +29,6 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
     login_manager.anonymous_user = AnonymousUserMixin
-
-    from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to see this page.")
 

@@ -245,6 +245,33 @@ def test_every_import_inside_a_function_says_why() -> None:
     assert not silent, "imports inside functions without a comment above:\n" + "\n".join(silent)
 
 
+def test_every_import_inside_a_function_of_another_library_says_why_too() -> None:
+    """The same rule for the libraries: an import is at the top of its module unless a
+    comment says why it waits (WeasyPrint, say, loaded only once a memory limit is set)."""
+    silent = []
+    for name, path in _modules().items():
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        tree = ast.parse(source)
+        import_lines = {
+            number
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for number in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        }
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom) and not _comment_above(
+                    lines, node.lineno, import_lines
+                ):
+                    silent.append(f"{name}:{node.lineno}")
+    assert not silent, "imports inside functions without a comment above:\n" + "\n".join(
+        sorted(set(silent))
+    )
+
+
 def test_no_module_over_the_limit() -> None:
     long = {
         str(path.relative_to(APP.parent)): count

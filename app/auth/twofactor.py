@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from datetime import UTC, datetime
 
 import pyotp
 import segno
@@ -76,8 +77,6 @@ def _matching_step(
 
 
 def _utc(now: float | None) -> object:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(time.time() if now is None else now, UTC)
 
 

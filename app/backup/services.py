@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
+from flask import current_app
 from sqlalchemy.engine import make_url
 
 from app.backup import postgres, sqlite
@@ -259,8 +261,6 @@ def revision_state(revision: str | None, heads: tuple[str, ...], known: set[str]
 
 def code_revisions() -> tuple[tuple[str, ...], set[str]]:
     """The migration heads and every revision this code's migrations know."""
-    from alembic.script import ScriptDirectory
-    from flask import current_app
 
     config = current_app.extensions["migrate"].migrate.get_config()
     script = ScriptDirectory.from_config(config)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from flask import Flask, got_request_exception
+from flask import Flask, current_app, got_request_exception, has_app_context
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import JSON, DateTime, MetaData, event
@@ -126,8 +126,6 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL for concurrent readers, real foreign keys, and waiting instead of failing on locks."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    from flask import current_app, has_app_context
-
     timeout = 5000
     if has_app_context():
         timeout = int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", timeout))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import click
+import pyotp
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
 from app.collection.cli import load_checked
 from app.core.db import db
@@ -49,8 +53,6 @@ def seed(password: str) -> None:
 @with_appcontext
 def code() -> None:
     """Print the current two-factor code of the demo logins (not in production)."""
-    import pyotp
-
     if current_app.config["HELHED_ENV"] == "production":
         click.echo("error: the demo key is refused in production", err=True)
         raise click.exceptions.Exit(1)
@@ -74,9 +76,6 @@ def code() -> None:
 @with_appcontext
 def generate_command(families: int, slugs: str, seed: int) -> None:
     """Add synthetic families with answers, for benchmarks (never in production)."""
-    import time
-
-    from sqlalchemy import select
 
     if current_app.config["HELHED_ENV"] == "production":
         click.echo("error: synthetic data is refused in production", err=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -180,6 +181,4 @@ def goal_status(family_id: int, goal_id: int) -> Response:
 
 
 def _actor() -> int | None:
-    from flask_login import current_user
-
     return current_user.id

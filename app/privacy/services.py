@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -193,8 +194,6 @@ def subject_access(member: Member, *, actor_id: int | None, language: str = "da"
     share, who works with the family, and who has read the family's data (the log).
     Other members' own forms are left out: they are other people's data.
     """
-    from flask_babel import force_locale
-
     family = member.family
     submissions = db.session.scalars(
         select(Submission)

@@ -22,6 +22,8 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def fetcher_for(root: Path):
+    # WeasyPrint is imported after the memory limit is set (main), so that what it loads
+    # (Pango, fonts) counts against the limit like the rendering does.
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     root = root.resolve()
@@ -41,6 +43,7 @@ def fetcher_for(root: Path):
 
 
 def html_to_pdf(document: str, static_dir: Path) -> bytes:
+    # Imported here for the reason given in fetcher_for.
     from weasyprint import HTML
 
     html = HTML(

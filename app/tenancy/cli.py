@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import tomli_w
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -94,8 +95,6 @@ def sync(directory: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @with_appcontext
 def export(slug: str, out: str | None) -> None:
-    import tomli_w
-
     municipality = db.session.scalar(select(Municipality).filter_by(slug=slug))
     if municipality is None:
         click.echo(f"error: no municipality with slug {slug!r}", err=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, g, request
+from flask import Blueprint, Flask, abort, g, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -70,7 +70,6 @@ def _resolve_municipality() -> None:
     g.membership = membership
     if request.method == "GET":
         # Remembered so that "/" takes the user back to where they last worked.
-        from flask import session
 
         session["last_municipality"] = municipality.slug
 
