@@ -20,6 +20,21 @@ from datetime import date
 from typing import Any
 
 
+class Refused(Exception):
+    """A 422: the problem document says which fields, and which checks, refused the answers."""
+
+    def __init__(self, problem: dict[str, Any]):
+        super().__init__(json.dumps(problem, ensure_ascii=False))
+        self.problem = problem
+
+    def warnings_only(self) -> list[str]:
+        """The ids of the warnings, if nothing but warnings stood in the way."""
+        errors = self.problem.get("errors", [])
+        if not errors or any(e.get("severity") != "warning" for e in errors):
+            return []
+        return sorted({e["check"] for e in errors})
+
+
 class Api:
     def __init__(self, base: str, slug: str, token: str):
         self.base = base.rstrip("/")
@@ -54,7 +69,10 @@ class Api:
             with urllib.request.urlopen(request, data=data, timeout=30) as response:
                 return json.loads(response.read() or b"null"), dict(response.headers)
         except urllib.error.HTTPError as error:
-            raise SystemExit(f"{method} {path} -> {error.code}: {error.read().decode()}") from error
+            text = error.read().decode()
+            if error.code == 422:
+                raise Refused(json.loads(text)) from error
+            raise SystemExit(f"{method} {path} -> {error.code}: {text}") from error
 
     def call(
         self,
@@ -134,9 +152,22 @@ def run(base: str, slug: str, token: str) -> dict[str, Any]:
                 }
                 if member is not None:
                     body["member_id"] = member["id"]
-                result = api.call(
-                    "createSubmission", body, family_id=family["id"], wave_id=wave["id"]
-                )
+                try:
+                    result = api.call(
+                        "createSubmission", body, family_id=family["id"], wave_id=wave["id"]
+                    )
+                except Refused as refused:
+                    # A form's data-quality checks may warn about answers that are unusual
+                    # but possible. A real integration shows the messages to the caseworker
+                    # and sends their confirmation; these answers are made up, so the
+                    # example confirms the warnings, and stops on anything else.
+                    warnings = refused.warnings_only()
+                    if not warnings:
+                        raise SystemExit(f"refused: {refused}") from refused
+                    body["confirmed_checks"] = warnings
+                    result = api.call(
+                        "createSubmission", body, family_id=family["id"], wave_id=wave["id"]
+                    )
                 assert result["status"] == "submitted", result
                 submitted += 1
     waves = api.call("listWaves", family_id=family["id"])
