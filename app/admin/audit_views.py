@@ -11,7 +11,7 @@ from flask import Response, render_template, request
 from app.admin.audit_trail import AuditFilter, csv_rows, events
 from app.audit.services import record
 from app.auth.permissions import permission_required
-from app.core import csvfile
+from app.core import csvfile, dates
 from app.core.db import db
 from app.tenancy.request import TenantBlueprint, current_municipality
 
@@ -99,5 +99,5 @@ def log() -> str:
 def download() -> Response:
     municipality = current_municipality()
     return download_csv(
-        f"audit-{municipality.slug}-{date.today().isoformat()}.csv", municipality.id
+        f"audit-{municipality.slug}-{dates.today().isoformat()}.csv", municipality.id
     )

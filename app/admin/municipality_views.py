@@ -6,8 +6,6 @@ and the invitations the people page lists; the blueprint keeps its name, ``tenan
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import render_template
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -15,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from app.admin.invitations import waiting_here
 from app.auth.permissions import can, permission_required, require
 from app.casework import dashboard
+from app.core import dates
 from app.core.db import db
 from app.families.access import visible_families
 from app.families.models import Family
@@ -31,7 +30,7 @@ def home() -> str:
         select(Department).where(Department.active).order_by(Department.id)
     ).all()
     records = can("families.records")
-    board = dashboard.build(date.today()) if records else None
+    board = dashboard.build(dates.today()) if records else None
     external_families = None
     if not records:
         # An external contact person: the plans of their own families, nothing else.

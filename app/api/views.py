@@ -35,6 +35,7 @@ from app.collection.services import (
     record_reading,
     save_submission,
 )
+from app.core import dates
 from app.core.db import MAX_ID, db, utcnow
 from app.definitions.loader import CORE_FORMS
 from app.families.access import (
@@ -378,7 +379,7 @@ def end_member_api(family_id: int, member_id: int) -> Response:
 @bp.get("/families/<int:family_id>/waves")
 def waves(family_id: int) -> Response:
     row = family_or_404(family_id)
-    today = date.today()
+    today = dates.today()
     return _json([wave_json(w, today) for w in row.waves])
 
 
@@ -474,7 +475,7 @@ def _save(
             submit=status == "submitted",
             seen_lock_version=seen,
             actor_id=g.membership.user_id,
-            today=date.today(),
+            today=dates.today(),
             confirmed=confirmed,
         )
         db.session.commit()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -13,6 +11,7 @@ from app.auth.permissions import can, permission_required
 from app.collection.models import Submission
 from app.collection.services import forms_for_wave
 from app.collection.waves import start_exit
+from app.core import dates
 from app.core.db import db
 from app.core.forms import seen_version
 from app.families.access import family_or_404, member_or_404, visible_families
@@ -77,7 +76,7 @@ def _page_number(raw: str) -> int:
 def new() -> str | Response:
     form = EnrolForm()
     if request.method == "GET" and not form.enrolment_date.data:
-        form.enrolment_date.data = date.today().isoformat()
+        form.enrolment_date.data = dates.today().isoformat()
     if form.validate_on_submit():
         if (repeat := repeat_of(form, url_for("families.index"))) is not None:
             return repeat
@@ -100,7 +99,7 @@ def new() -> str | Response:
 def detail(family_id: int) -> str:
     family = family_or_404(family_id)
     municipality = current_municipality()
-    today = date.today()
+    today = dates.today()
     submissions = {
         (s.wave_id, s.form_id, s.member_id): s
         for s in db.session.scalars(select(Submission).where(Submission.family_id == family.id))

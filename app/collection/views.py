@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -24,6 +23,7 @@ from app.collection.services import (
     record_reading,
     save_submission,
 )
+from app.core import dates
 from app.core.db import db
 from app.core.forms import seen_version
 from app.core.language import current_language
@@ -68,7 +68,7 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
     version = _version_for(wave, form_id, member)
     submission = find_submission(wave, form_id, member)
     language = current_language()
-    today = date.today()
+    today = dates.today()
     previous = submission.answers if submission else {}
     form_class = build_form_class(version.form, language, today, previous)
 

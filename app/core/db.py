@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from app.core import dates
+
 #: Constraint names are fixed so migrations say the same thing on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -27,6 +29,10 @@ NAMING_CONVENTION = {
 
 #: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+#: The SQLite function that gives a stored timestamp's day in a time zone.
+LOCAL_DATE_FUNCTION = "helhed_local_date"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -129,6 +135,10 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     timeout = 5000
     if has_app_context():
         timeout = int(current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", timeout))
+    # The calendar day of a stored timestamp in a time zone (app.reports.sql.local_date).
+    dbapi_connection.create_function(
+        LOCAL_DATE_FUNCTION, 2, dates.local_day_text, deterministic=True
+    )
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={timeout:d}")

@@ -4,12 +4,12 @@ job and error texts, form errors. Each feature registers its own labels and help
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from app.core import dates
 from app.core.background import job_status
 from app.core.formatting import format_day, format_moment, format_number, format_share
 from app.core.version import __version__
@@ -58,7 +58,7 @@ def init_app(app: Flask) -> None:
         return {
             "helhed_version": __version__,
             "format_percent": format_share,
-            "today": date.today,
+            "today": dates.today,
             "job_status_label": lambda code: JOB_STATUS_LABELS.get(code, code),
             "job_status": job_status,
             "form_errors": form_errors,

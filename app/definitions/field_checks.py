@@ -11,9 +11,9 @@ and changed in one place, without the folder walking and whole-form checks aroun
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
+from app.core import dates
 from app.definitions import conditions
 from app.definitions.bilingual import text_ok
 from app.definitions.fields import FIELD_TYPES
@@ -93,8 +93,9 @@ def _check_field(
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)):
             add("F018", f"{key} must be a number or {CURRENT_YEAR!r}", name)
             return
-    low = date.today().year if low == CURRENT_YEAR else low
-    high = date.today().year if high == CURRENT_YEAR else high
+    year = dates.today().year
+    low = year if low == CURRENT_YEAR else low
+    high = year if high == CURRENT_YEAR else high
     if (low is not None or high is not None) and not field_type.bounded:
         add("F018", f"min/max do not apply to a {kind} field", name)
     if low is not None and high is not None and low > high:

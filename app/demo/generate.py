@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text
 
 from app.collection.models import FormVersion, Submission
+from app.core import dates
 from app.core.db import db, utcnow
 from app.families.models import Family, Member, Wave
 from app.families.services import _follow_up, _place
@@ -178,7 +179,7 @@ def generate(
 ) -> Generated:
     """Add *families* synthetic families to *municipality* (in its tenant scope)."""
     rng = random.Random(f"{seed}-{municipality.slug}")
-    today = today or date.today()
+    today = today or dates.today()
     counts = Generated()
     versions = {
         v.form_id: v

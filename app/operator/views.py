@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, render_template
 from flask_login import login_required
 from sqlalchemy import select
 
 from app.admin.audit_views import download_csv, listing
 from app.auth.permissions import require
-from app.core import csvfile
+from app.core import csvfile, dates
 from app.core.db import db
 from app.tenancy.models import Municipality
 
@@ -38,4 +36,4 @@ def audit_log() -> str:
 @bp.route("/audit/audit.csv")
 @csvfile.serves_csv
 def audit_download() -> Response:
-    return download_csv(f"audit-platform-{date.today().isoformat()}.csv", None)
+    return download_csv(f"audit-platform-{dates.today().isoformat()}.csv", None)

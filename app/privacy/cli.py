@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.auth.services import find_user
+from app.core import dates
 from app.core.db import db
 from app.families.models import Member
 from app.privacy.journal import JournalError
@@ -51,7 +51,7 @@ def _municipality(slug: str) -> Municipality:
 def purge_command(dry_run: bool, slug: str | None, today: object) -> None:
     """Remove names, CPR numbers and free text of families whose retention period after
     exit has run out (each municipality's `privacy.retention_months`)."""
-    day = today.date() if today else date.today()  # type: ignore[attr-defined]
+    day = today.date() if today else dates.today()  # type: ignore[attr-defined]
     chosen = [_municipality(slug)] if slug else list(municipalities_in_order())
     total = 0
     for municipality in chosen:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from app.core import dates
 from app.core.db import db
 from app.core.version import __version__
 from app.reports.cohort import Cohort
@@ -123,7 +124,7 @@ def build(cohort: Cohort, places: list[Place], k: int) -> Report:
 
 def municipality_report(municipality: Municipality, as_of: date | None = None) -> Report:
     """The municipality's own figures (run inside its tenant scope)."""
-    cohort = Cohort((municipality.id,), as_of or date.today())
+    cohort = Cohort((municipality.id,), as_of or dates.today())
     return build(cohort, [_place(municipality)], installation_k())
 
 
@@ -134,7 +135,7 @@ def study_cohort(study: Study, as_of: date | None = None, only: list[int] | None
     scope = study_scope(study.id)
     if only is not None:
         scope = scope.only(only)
-    return Cohort(scope.municipality_ids, as_of or date.today(), scope)
+    return Cohort(scope.municipality_ids, as_of or dates.today(), scope)
 
 
 def study_report(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Report:

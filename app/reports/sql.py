@@ -1,4 +1,4 @@
-"""Two date functions the indicators need, written once for SQLite and PostgreSQL.
+"""The date functions the indicators need, written once for SQLite and PostgreSQL.
 
 Answers keep dates as ISO text inside JSON; columns keep them as DATE (or, on SQLite, as
 ISO text). Both databases can subtract them, each in its own way.
@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, Float
+from sqlalchemy import Date, Float, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from app.core import dates
+from app.core.db import LOCAL_DATE_FUNCTION
 
 
 class days_between(FunctionElement[float]):
@@ -33,21 +36,27 @@ def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) ->
     return f"(CAST({later} AS DATE) - CAST({earlier} AS DATE))"
 
 
-class utc_date(FunctionElement[Any]):
-    """The UTC calendar day of a timestamp."""
+class local_date(FunctionElement[Any]):
+    """The installation's calendar day of a stored (UTC) timestamp: a form submitted at
+    23:30 UTC on a window's last day was submitted the next day in Copenhagen. The zone
+    travels as a parameter, read when the statement is built (app.core.dates)."""
 
     type = Date()
-    name = "utc_date"
+    name = "local_date"
     inherit_cache = True
 
-
-@compiles(utc_date)
-def _utc_date_sqlite(element: utc_date, compiler: Any, **kw: Any) -> str:
-    (value,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"date({value})"
+    def __init__(self, value: Any) -> None:
+        super().__init__(value, literal(dates.time_zone().key))
 
 
-@compiles(utc_date, "postgresql")
-def _utc_date_postgresql(element: utc_date, compiler: Any, **kw: Any) -> str:
-    (value,) = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(({value} AT TIME ZONE 'UTC') AS DATE)"
+@compiles(local_date)
+def _local_date_sqlite(element: local_date, compiler: Any, **kw: Any) -> str:
+    # SQLite knows no time zones: app.core.db gives every connection this function.
+    value, zone = (compiler.process(c, **kw) for c in element.clauses)
+    return f"{LOCAL_DATE_FUNCTION}({value}, {zone})"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_postgresql(element: local_date, compiler: Any, **kw: Any) -> str:
+    value, zone = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(({value} AT TIME ZONE {zone}) AS DATE)"

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 
 from app.collection.models import FormVersion, Submission
+from app.core import dates
 from app.core.db import db
 from app.definitions.model import FieldDef, FormDef
 from app.families.models import Family, Wave
@@ -301,7 +302,7 @@ def _wave_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
     )
     for row in db.session.execute(statement):
         completed = row.completed_at is not None
-        on_time = row.completed_at.date() <= row.window_end if completed else None
+        on_time = dates.local_day(row.completed_at) <= row.window_end if completed else None
         yield (
             row.municipality_id,
             [

@@ -22,7 +22,7 @@ from app.reports.indicators.registry import (
     indicator,
     text,
 )
-from app.reports.sql import utc_date
+from app.reports.sql import local_date
 
 
 @indicator(
@@ -60,6 +60,6 @@ def follow_up_completeness(cohort: Cohort, codes: Codes) -> Select[Any]:
         .subquery()
     )
     on_time = and_(
-        waves.c.completed_at.is_not(None), utc_date(waves.c.completed_at) <= waves.c.window_end
+        waves.c.completed_at.is_not(None), local_date(waves.c.completed_at) <= waves.c.window_end
     )
     return _groups(waves, func.count(), _count_if(on_time))
