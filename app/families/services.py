@@ -8,8 +8,10 @@ added when the family starts leaving. A wave is
 - ``due`` from the window's start to the due date,
 - ``overdue`` after the due date but inside the window,
 - ``missed`` after the window closed without being completed,
-- ``completed`` once every core form of the wave is submitted for the family and for each
-  member who belonged to it on the due date.
+- ``completed`` once every form the wave expects is submitted for the family and for each
+  member who belonged to it on the due date (which forms, local ones included:
+  ``app.collection.services.expected_in_wave`` and docs/forms.md, "Waves and what they
+  expect").
 """
 
 from __future__ import annotations
