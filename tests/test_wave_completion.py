@@ -18,9 +18,11 @@ from app.auth.models import Membership
 from app.casework.dashboard import build
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
-from app.families.models import Family, Wave
+from app.families.models import MEMBER_ROLES, Family, Wave
+from app.families.services import add_member
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
+from tests.support.answers import answer_wave
 from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
 
@@ -72,9 +74,9 @@ def answer(municipality, family, wave, today, core: str, local: str) -> None:
     db.session.commit()
 
 
-def page_of(client, family_id: int, wave_id: int) -> tuple[str, list[str]]:
+def page_of(client, slug: str, family_id: int, wave_id: int) -> tuple[str, list[str]]:
     """The wave's status on the family page and the status of each of its form rows."""
-    html = unescape(client.get(f"/jammerbugt/families/{family_id}").get_data(as_text=True))
+    html = unescape(client.get(f"/{slug}/families/{family_id}").get_data(as_text=True))
     section = html.split(f'id="wave-{wave_id}"', 1)[1].split("</section>", 1)[0]
     status = re.search(r'class="status status-(\w+)"', section).group(1)
     rows = re.findall(r"<tr>\s*<td>.*?</td>\s*<td>.*?</td>\s*<td>(.*?)</td>", section, re.S)
@@ -131,7 +133,7 @@ def test_a_waves_completion_agrees_with_its_rows_and_the_dashboard(
                     select(Wave).where(Wave.family_id == family_id, Wave.kind == "intake")
                 )
                 stored, wave_id = wave.status(today), wave.id
-            shown, rows = page_of(client, family_id, wave_id)
+            shown, rows = page_of(client, "jammerbugt", family_id, wave_id)
             assert shown == stored, where
             assert rows, where
             # Completed exactly when every row the page lists is submitted.
@@ -148,3 +150,59 @@ def test_a_waves_completion_agrees_with_its_rows_and_the_dashboard(
         intake = {k: (total, done) for k, total, done in board.completeness}["intake"]
         assert intake == (len(families), completed), switches[: step + 1]
         assert board.due_count == len(families) - completed
+
+
+@pytest.mark.parametrize("role", MEMBER_ROLES)
+def test_a_member_who_belonged_on_the_due_date_reopens_a_completed_wave(
+    app_ctx, client, auth, municipalities, make_user, make_family, role
+):
+    brondby = municipalities["brondby"]
+    enrolment = date.today() - timedelta(days=2)
+    today = date.today()
+    lead = make_user(brondby, "lead")
+    family_id = make_family("brondby", adults=1, children=1, enrolment=enrolment).id
+    with tenant_scope(brondby):
+        family = db.session.get(Family, family_id)
+        intake = next(w for w in family.waves if w.kind == "intake")
+        answer_wave(brondby, family, intake, today=today)
+        db.session.commit()
+        assert intake.status(today) == "completed"
+        wave_id = intake.id
+    auth.login(lead.email)
+
+    def agree() -> str:
+        with tenant_scope(brondby):
+            stored = db.session.get(Wave, wave_id).status(today)
+        shown, rows = page_of(client, "brondby", family_id, wave_id)
+        assert shown == stored
+        assert (stored == "completed") == all(r == "Indsendt" for r in rows), rows
+        return stored
+
+    assert agree() == "completed"
+    with tenant_scope(brondby):
+        family = db.session.get(Family, family_id)
+        # Joined at enrolment, recorded later: the intake asks about them too.
+        member = add_member(family, role, f"Ny {role}", enrolment)
+        db.session.commit()
+        member_id = member.id
+    assert agree() == "overdue"
+    with tenant_scope(brondby):
+        family = db.session.get(Family, family_id)
+        wave = db.session.get(Wave, wave_id)
+        member = next(m for m in family.members if m.id == member_id)
+        for version in forms_for_wave(brondby, wave):
+            if version.level == role:
+                save_submission(
+                    brondby,
+                    wave,
+                    version,
+                    member,
+                    valid_formdata(version.form, today),
+                    submit=True,
+                    seen_lock_version=None,
+                    actor_id=None,
+                    today=today,
+                    confirmed=warning_ids(version.form),
+                )
+        db.session.commit()
+    assert agree() == "completed"

@@ -16,8 +16,8 @@ from app.definitions.checks import CheckContext, cpr_birth_date
 from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
-from app.families.models import Member, Wave
-from app.families.services import expected_forms
+from app.families.models import Family, Member, Wave
+from app.families.services import expected_forms, on_members_changed
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import unscoped
 
@@ -192,6 +192,15 @@ def refresh_wave(municipality: Municipality, wave: Wave) -> None:
         for e in expected_in_wave(municipality, wave, submitted)
     ]
     refresh_completion(wave, expected, submitted)
+
+
+@on_members_changed
+def refresh_family_waves(family: Family) -> None:
+    """Re-decide each of the family's waves: a member who belonged to the family on a due
+    date, recorded after the wave was completed, opens it again until their forms are in."""
+    municipality = db.session.get_one(Municipality, family.municipality_id)
+    for wave in family.waves:
+        refresh_wave(municipality, wave)
 
 
 def refresh_open_waves(municipality: Municipality) -> None:
