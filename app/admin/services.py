@@ -21,6 +21,7 @@ from app.auth.services import (
     grant_membership,
     normalise_email,
 )
+from app.collection.services import refresh_open_waves
 from app.core.db import db, utcnow
 from app.families.models import Assignment
 from app.tenancy.config_files import DEPARTMENT_CODE_RE
@@ -61,6 +62,8 @@ def update_settings(
     if changes:
         municipality.settings = new
         db.session.flush()
+        if "local_forms" in changes:
+            refresh_open_waves(municipality)
         record(
             "municipality.settings_changed",
             municipality_id=municipality.id,

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.permissions import can, permission_required
 from app.collection.models import Submission
-from app.collection.services import forms_for_wave
+from app.collection.services import expected_in_wave
 from app.collection.waves import start_exit
 from app.core import dates
 from app.core.db import db
@@ -24,7 +24,6 @@ from app.families.services import (
     correct_enrolment_date,
     end_member,
     enrol_family,
-    expected_forms,
     record_reading,
 )
 from app.plans.models import Plan
@@ -106,18 +105,26 @@ def detail(family_id: int) -> str:
     }
     waves = []
     for wave in family.waves:
-        versions = forms_for_wave(municipality, wave)
-        levels = {v.form_id: v for v in versions}
-        rows = []
-        for expected in expected_forms(wave, [(v.form_id, v.level) for v in versions]):
-            member_id = expected.member.id if expected.member else None
-            rows.append(
-                {
-                    "version": levels[expected.form_id],
-                    "member": expected.member,
-                    "submission": submissions.get((wave.id, expected.form_id, member_id)),
-                }
-            )
+        submitted = {
+            (form_id, member_id)
+            for (wave_id, form_id, member_id), s in submissions.items()
+            if wave_id == wave.id and s.status == "submitted"
+        }
+        # The rows are what the wave's completion counts, so the two cannot disagree.
+        rows = [
+            {
+                "version": expected.version,
+                "member": expected.member,
+                "submission": submissions.get(
+                    (
+                        wave.id,
+                        expected.version.form_id,
+                        expected.member.id if expected.member else None,
+                    )
+                ),
+            }
+            for expected in expected_in_wave(municipality, wave, submitted)
+        ]
         waves.append({"wave": wave, "status": wave.status(today), "rows": rows})
     next_wave = next((w for w in waves if w["status"] in ("upcoming", "due", "overdue")), None)
     record_reading(family, via="page")

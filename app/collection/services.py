@@ -16,7 +16,8 @@ from app.definitions.checks import CheckContext, cpr_birth_date
 from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
-from app.families.models import Member, Wave
+from app.families.models import Family, Member, Wave
+from app.families.services import expected_forms, on_members_changed
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import unscoped
 
@@ -135,8 +136,85 @@ def forms_for_wave(municipality: Municipality, wave: Wave) -> list[FormVersion]:
     return [v for v in core + extra if wave.kind in v.form.waves]
 
 
-def core_form_levels(municipality: Municipality, wave: Wave) -> list[tuple[str, str]]:
-    return [(v.form_id, v.level) for v in forms_for_wave(municipality, wave) if not v.form.is_local]
+@dataclass(frozen=True)
+class ExpectedForm:
+    """One row of a wave: a form version it asks for, for the family (member None) or one
+    member. The family page lists these rows and the wave is complete when all are in."""
+
+    version: FormVersion
+    member: Member | None
+
+
+def submitted_in(wave: Wave) -> set[tuple[str, int | None]]:
+    """(form id, member id) of every submitted form of the wave."""
+    return {
+        (form_id, member_id)
+        for form_id, member_id in db.session.execute(
+            select(Submission.form_id, Submission.member_id).where(
+                Submission.wave_id == wave.id, Submission.status == "submitted"
+            )
+        )
+    }
+
+
+def expected_in_wave(
+    municipality: Municipality, wave: Wave, submitted: set[tuple[str, int | None]]
+) -> list[ExpectedForm]:
+    """What the wave expects: the one definition behind its rows and its completion.
+
+    Every core form of the wave's kind counts. A local form counts where it is switched
+    on and the wave is still open, and wherever its answer was submitted in the wave: a
+    wave completed before a local form was switched on stays complete (it was finished as
+    it was asked), and a local form switched off stops holding open waves back, while
+    answers already given stay part of the wave.
+    """
+    versions = forms_for_wave(municipality, wave)
+    enabled = set(municipality.settings.get("local_forms", []))
+    still_asked = wave.completed_at is None
+    result: list[ExpectedForm] = []
+    for expected in expected_forms(wave, [(v.form_id, v.level) for v in versions]):
+        version = next(v for v in versions if v.form_id == expected.form_id)
+        pair = (expected.form_id, expected.member.id if expected.member else None)
+        if (
+            not version.form.is_local
+            or (still_asked and version.form_id in enabled)
+            or pair in submitted
+        ):
+            result.append(ExpectedForm(version, expected.member))
+    return result
+
+
+def refresh_wave(municipality: Municipality, wave: Wave) -> None:
+    """Mark the wave complete, or open again, by :func:`expected_in_wave`."""
+    submitted = submitted_in(wave)
+    expected = [
+        (e.version.form_id, e.member.id if e.member else None)
+        for e in expected_in_wave(municipality, wave, submitted)
+    ]
+    refresh_completion(wave, expected, submitted)
+
+
+@on_members_changed
+def refresh_family_waves(family: Family) -> None:
+    """Re-decide each of the family's waves: a member who belonged to the family on a due
+    date, recorded after the wave was completed, opens it again until their forms are in."""
+    municipality = db.session.get_one(Municipality, family.municipality_id)
+    for wave in family.waves:
+        refresh_wave(municipality, wave)
+
+
+def refresh_open_waves(municipality: Municipality) -> None:
+    """Re-decide every open wave with a submitted form, after the local forms changed: one
+    switched off may have been all an open wave still waited for."""
+    waves = db.session.scalars(
+        select(Wave).where(
+            Wave.municipality_id == municipality.id,
+            Wave.completed_at.is_(None),
+            Wave.id.in_(select(Submission.wave_id).where(Submission.status == "submitted")),
+        )
+    )
+    for wave in waves:
+        refresh_wave(municipality, wave)
 
 
 class Conflict(Exception):
@@ -250,7 +328,7 @@ def save_submission(
     db.session.flush()
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)
-    refresh_completion(wave, core_form_levels(municipality, wave))
+    refresh_wave(municipality, wave)
     action = "submission.submitted" if submit and not was_submitted else "submission.saved"
     # Field names only: the values are personal data and stay in the submission.
     record(

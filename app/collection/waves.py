@@ -15,7 +15,7 @@ from app.audit.services import record
 from app.collection.models import Submission
 from app.core.db import db, utcnow
 from app.families.models import Family, Wave
-from app.families.services import FamilyError, _follow_up, expected_forms
+from app.families.services import FamilyError, _follow_up
 from app.tenancy.models import Municipality
 
 
@@ -56,20 +56,12 @@ def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wa
     return wave
 
 
-def refresh_completion(wave: Wave, core_forms: list[tuple[str, str]]) -> None:
-    """Mark the wave completed when every expected core form is submitted (or reopen it)."""
-    submitted = {
-        (form_id, member_id)
-        for form_id, member_id in db.session.execute(
-            select(Submission.form_id, Submission.member_id).where(
-                Submission.wave_id == wave.id, Submission.status == "submitted"
-            )
-        )
-    }
-    expected = expected_forms(wave, core_forms)
-    complete = bool(expected) and all(
-        (e.form_id, e.member.id if e.member else None) in submitted for e in expected
-    )
+def refresh_completion(
+    wave: Wave, expected: list[tuple[str, int | None]], submitted: set[tuple[str, int | None]]
+) -> None:
+    """Mark the wave completed when every expected (form id, member id) is submitted, or
+    open it again; which forms are expected is app.collection.services.expected_in_wave."""
+    complete = bool(expected) and all(pair in submitted for pair in expected)
     if complete and wave.completed_at is None:
         wave.completed_at = utcnow()
     elif not complete and wave.completed_at is not None:

@@ -8,8 +8,10 @@ added when the family starts leaving. A wave is
 - ``due`` from the window's start to the due date,
 - ``overdue`` after the due date but inside the window,
 - ``missed`` after the window closed without being completed,
-- ``completed`` once every core form of the wave is submitted for the family and for each
-  member who belonged to it on the due date.
+- ``completed`` once every form the wave expects is submitted for the family and for each
+  member who belonged to it on the due date (which forms, local ones included:
+  ``app.collection.services.expected_in_wave`` and docs/forms.md, "Waves and what they
+  expect").
 """
 
 from __future__ import annotations
@@ -76,6 +78,23 @@ def on_enrolment(step: F) -> F:
     return step
 
 
+#: What the features above the family redo when who belonged to it on which date changed
+#: (a member added or ended, the enrolment date moved), after the change is flushed
+#: (app.collection: the waves' completion, which asks about the members of each due date).
+MEMBERS_CHANGED: list[Callable[[Family], object]] = []
+
+
+def on_members_changed(step: F) -> F:
+    """Run *step* (family) whenever a family's members or dates change; a decorator."""
+    MEMBERS_CHANGED.append(step)
+    return step
+
+
+def _members_changed(family: Family) -> None:
+    for step in MEMBERS_CHANGED:
+        step(family)
+
+
 def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
     label = label.strip()
     if not label:
@@ -139,6 +158,7 @@ def correct_enrolment_date(
         if member.start_date == old or member.start_date < new_date:
             member.start_date = new_date
     db.session.flush()
+    _members_changed(family)
     record(
         "family.enrolment_corrected",
         municipality_id=municipality.id,
@@ -167,6 +187,8 @@ def add_member(
     )
     db.session.add(member)
     db.session.flush()
+    db.session.expire(family, ["members"])
+    _members_changed(family)
     # Never the name or CPR: the audit trail says what happened, not who the person is.
     record(
         "member.added",
@@ -183,6 +205,7 @@ def end_member(member: Member, end_date: date) -> None:
         raise FamilyError(_l("The end date cannot be before the person joined."))
     member.end_date = end_date
     db.session.flush()
+    _members_changed(member.family)
     record(
         "member.ended",
         municipality_id=member.municipality_id,
