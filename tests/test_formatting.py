@@ -105,7 +105,7 @@ def test_a_language_can_be_asked_for_outside_the_interface_language(app):
 
 
 def test_answers_and_validation_messages_use_the_language(app, forms_published):
-    from app.definitions.validation import _number_text
+    from app.definitions.fields.parsing import number_text as _number_text
 
     adult = forms_published.latest("adult_intake")
     years = adult.field("years_with_employment_unit")

@@ -18,16 +18,10 @@ from flask_babel import lazy_gettext as _l
 
 from app.definitions.checks import CheckContext, Fired, run_checks
 from app.definitions.compute import apply_computations
-
-# The readers of typed input live with the field types; these names are kept for the
-# modules that read a date or a number typed outside a definition form.
 from app.definitions.fields.parsing import InvalidAnswer
-from app.definitions.fields.parsing import number_text as _number_text
-from app.definitions.fields.parsing import parse_date as _date
-from app.definitions.fields.parsing import parse_decimal as _decimal
 from app.definitions.model import FormDef
 
-__all__ = ["Result", "_date", "_decimal", "_number_text", "validate_answers"]
+__all__ = ["Result", "validate_answers"]
 
 
 @dataclass
