@@ -67,12 +67,12 @@ def test_the_day_turns_at_copenhagens_midnight(app, last_day: date) -> None:
 
 
 @pytest.mark.parametrize("last_day", LAST_DAYS)
-def test_at_half_past_eleven_utc_on_a_windows_last_day_the_wave_is_missed(
+def test_at_half_past_eleven_utc_on_a_windows_last_day_the_wave_is_overdue(
     app_ctx, client, auth, make_user, make_family, municipalities, last_day: date
 ) -> None:
     """At 23:30 UTC on the last day of a follow-up's window it is already the next day in
-    Copenhagen: the page, the API and the dashboard say the wave was missed; an hour
-    earlier (22:30 UTC in summer is 00:30 the next day, so 21:30) it is still overdue."""
+    Copenhagen: the page, the API and the dashboard say the wave is overdue; an hour
+    earlier (22:30 UTC in summer is 00:30 the next day, so 21:30) it is still due."""
     brondby = municipalities["brondby"]
     lead = make_user(brondby, "lead")
     family = make_family("brondby")
@@ -110,9 +110,9 @@ def test_at_half_past_eleven_utc_on_a_windows_last_day_the_wave_is_missed(
             )
             assert response.status_code == 200
             seen[moment] = next(w for w in response.get_json() if w["id"] == wave_id)["status"]
-    assert seen == {before: "overdue", after: "missed"}
+    assert seen == {before: "due", after: "overdue"}
 
-    for moment, expected in ((before, "overdue"), (after, "missed")):
+    for moment, expected in ((before, "due"), (after, "overdue")):
         with time_machine.travel(moment, tick=False):
             with tenant_scope(brondby, lead.id):
                 row = db.session.get(Wave, wave_id)
@@ -125,7 +125,7 @@ def test_at_half_past_eleven_utc_on_a_windows_last_day_the_wave_is_missed(
             assert heading is not None and heading.group(1) == expected, expected
             # The dashboard lists a wave while its window is open, not after.
             home = client.get("/brondby/").get_data(as_text=True)
-            assert (f'#wave-{wave_id}"' in home) == (expected == "overdue"), expected
+            assert (f'#wave-{wave_id}"' in home) == (expected == "due"), expected
             auth.logout()
 
 

@@ -69,8 +69,11 @@ def test_wave_statuses(municipalities, forms_published):
     assert wave.status(date(2026, 6, 14)) == "upcoming"
     assert wave.status(date(2026, 6, 15)) == "due"
     assert wave.status(date(2026, 7, 15)) == "due"
-    assert wave.status(date(2026, 7, 16)) == "overdue"
-    assert wave.status(date(2026, 8, 14)) == "overdue"
+    assert wave.status(date(2026, 7, 16)) == "due"
+    assert wave.status(date(2026, 8, 14)) == "due"
+    assert wave.status(date(2026, 8, 15)) == "overdue"
+    assert wave.status(date(2027, 8, 15)) == "overdue"  # it never disappears by itself
+    wave.missed_reason = "moved"
     assert wave.status(date(2026, 8, 15)) == "missed"
     wave.completed_at = utcnow()
     assert wave.status(date(2026, 8, 15)) == "completed"

@@ -9,6 +9,7 @@ from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
 from app.core.db import MAX_ID
 from app.definitions.fields import FIELD_TYPES
 from app.definitions.model import LEVELS, WAVES
+from app.families.models import WAVE_STATUSES
 from app.plans.models import GOAL_STATUSES, LIFE_AREAS
 from app.tenancy.models import TEAM_MODELS
 from app.tenancy.settings_spec import TABLES as SETTINGS_TABLES
@@ -347,7 +348,7 @@ def schemas() -> dict[str, Any]:
                 "window_end": DATE,
                 "status": {
                     "type": "string",
-                    "enum": ["upcoming", "due", "overdue", "completed", "missed"],
+                    "enum": list(WAVE_STATUSES),
                 },
                 "completed_at": DATETIME,
             },

@@ -50,9 +50,7 @@ def build(today: date) -> Dashboard:
         .join(Family, Family.id == Wave.family_id)
         .where(
             _among_active(Wave.family_id),
-            Wave.completed_at.is_(None),
-            Wave.window_start <= today,
-            Wave.window_end >= today,
+            Wave.status_is("due", today),
         )
     )
     due_count = db.session.scalar(select(func.count()).select_from(open_waves.subquery())) or 0

@@ -14,7 +14,14 @@ WAVE_STATUS_LABELS = {
     "due": _l("due"),
     "overdue": _l("overdue"),
     "completed": _l("completed"),
-    "missed": _l("missed"),
+    "missed": _l("not collected"),
+}
+MISSED_REASON_LABELS = {
+    "declined": _l("the family declined"),
+    "moved": _l("the family moved away"),
+    "not_reached": _l("the family could not be reached"),
+    "exited_early": _l("the family left the programme"),
+    "other": _l("another reason"),
 }
 
 
@@ -39,6 +46,7 @@ def init_app(app: Flask) -> None:
             "member_role_label": lambda code: MEMBER_ROLE_LABELS.get(code, code),
             "family_status_label": lambda code: FAMILY_STATUS_LABELS.get(code, code),
             "wave_status_label": lambda code: WAVE_STATUS_LABELS.get(code, code),
+            "missed_reason_label": lambda code: MISSED_REASON_LABELS.get(code, code),
             "wave_label": wave_label,
             "wave_key_label": wave_key_label,
         }

@@ -6,12 +6,16 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     Date,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
     String,
     UniqueConstraint,
+    and_,
+    case,
+    literal,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,6 +26,14 @@ from app.tenancy.models import TenantOwned
 
 MEMBER_ROLES = ("adult", "child")
 WAVE_KINDS = ("intake", "follow_up", "exit")
+#: What a wave is on a given day; one definition, in Python (Wave.status) and in SQL
+#: (Wave.status_sql), so pages, lists, the grid, the API and the reminders agree.
+WAVE_STATUSES = ("upcoming", "due", "overdue", "missed", "completed")
+#: Why a wave could not be collected, recorded by staff; the research package declares
+#: each as a missing-value code (see app/research/variables.py).
+MISSED_REASONS = ("declined", "moved", "not_reached", "exited_early", "other")
+#: The work list "upcoming" shows waves whose window opens within this many days.
+UPCOMING_DAYS = 30
 FAMILY_STATUSES = ("active", "exited")
 
 
@@ -122,6 +134,11 @@ class Wave(TenantOwned, db.Model):
             ondelete="CASCADE",
         ),
         CheckConstraint("kind IN ('intake', 'follow_up', 'exit')", name="kind"),
+        CheckConstraint(
+            "missed_reason IS NULL OR missed_reason IN "
+            "('declined', 'moved', 'not_reached', 'exited_early', 'other')",
+            name="missed_reason",
+        ),
         Index("ix_wave_municipality_due", "municipality_id", "due_date"),
         # The dashboard's open waves: only those not yet completed are in the index.
         Index(
@@ -146,20 +163,58 @@ class Wave(TenantOwned, db.Model):
     window_end: Mapped[date] = mapped_column(Date)
     #: When the last required form of the wave was submitted; None until then.
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Why the wave cannot be collected (one of MISSED_REASONS), recorded by staff; the
+    #: wave then leaves the overdue list. None while it is still expected.
+    missed_reason: Mapped[str | None] = mapped_column(String(20), default=None)
+    missed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    missed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
 
     family: Mapped[Family] = relationship(back_populates="waves", overlaps="waves")
 
     def status(self, today: date) -> str:
-        """upcoming, due, overdue, completed or missed (see docs in families.waves)."""
+        """One of WAVE_STATUSES on *today* (Copenhagen's day, app.core.dates.today()):
+
+        - ``completed``: every form it expects is submitted;
+        - ``missed``: staff recorded why it cannot be collected (``missed_reason``);
+        - ``upcoming``: its window has not opened;
+        - ``due``: its window is open;
+        - ``overdue``: its window has closed with forms missing. It stays overdue until
+          the forms are in or a reason is recorded: a missed wave never disappears.
+        """
         if self.completed_at is not None:
             return "completed"
+        if self.missed_reason is not None:
+            return "missed"
         if today < self.window_start:
             return "upcoming"
-        if today <= self.due_date:
-            return "due"
         if today <= self.window_end:
-            return "overdue"
-        return "missed"
+            return "due"
+        return "overdue"
+
+    @classmethod
+    def status_sql(cls, today: date) -> ColumnElement[str]:
+        """:meth:`status` as an SQL expression, for lists, the grid and counts."""
+        return case(
+            (cls.completed_at.is_not(None), literal("completed")),
+            (cls.missed_reason.is_not(None), literal("missed")),
+            (cls.window_start > today, literal("upcoming")),
+            (cls.window_end >= today, literal("due")),
+            else_=literal("overdue"),
+        )
+
+    @classmethod
+    def status_is(cls, status: str, today: date) -> ColumnElement[bool]:
+        """The SQL condition "this wave's status on *today* is *status*", written so the
+        partial index of open waves can serve it (no CASE in the WHERE clause)."""
+        still_open = and_(cls.completed_at.is_(None), cls.missed_reason.is_(None))
+        conditions: dict[str, ColumnElement[bool]] = {
+            "completed": cls.completed_at.is_not(None),
+            "missed": and_(cls.completed_at.is_(None), cls.missed_reason.is_not(None)),
+            "upcoming": and_(still_open, cls.window_start > today),
+            "due": and_(still_open, cls.window_start <= today, cls.window_end >= today),
+            "overdue": and_(still_open, cls.window_end < today),
+        }
+        return conditions[status]
 
 
 # -- who works with the family: its team, by the family's team model (app.teams) ----------

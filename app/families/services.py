@@ -2,16 +2,12 @@
 
 Waves: intake (month 0) is due on the enrolment date and may be filled within the window
 after it; follow-up *k* is due ``k × interval`` months after enrolment, ± the window; exit is
-added when the family starts leaving. A wave is
-
-- ``upcoming`` before its window opens,
-- ``due`` from the window's start to the due date,
-- ``overdue`` after the due date but inside the window,
-- ``missed`` after the window closed without being completed,
-- ``completed`` once every form the wave expects is submitted for the family and for each
-  member who belonged to it on the due date (which forms, local ones included:
-  ``app.collection.services.expected_in_wave`` and docs/forms.md, "Waves and what they
-  expect").
+added when the family starts leaving. A wave's status (``Wave.status`` and
+``Wave.status_sql``) is upcoming, due (window open), overdue (window closed, forms
+missing), missed (a reason recorded) or completed once every form the wave expects is
+submitted for the family and for each member who belonged to it on the due date (which
+forms, local ones included: ``app.collection.services.expected_in_wave`` and
+docs/forms.md, "Waves and what they expect").
 """
 
 from __future__ import annotations
