@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import can, permission_required
+from app.casework import search
 from app.collection.models import Submission
 from app.collection.services import expected_in_wave
 from app.collection.waves import start_exit
 from app.core import dates
 from app.core.db import db
 from app.core.forms import seen_version
-from app.families.access import family_or_404, member_or_404, visible_families
+from app.families.access import family_or_404, member_or_404
 from app.families.forms import CorrectEnrolmentForm, EndMemberForm, EnrolForm, ExitForm, MemberForm
-from app.families.models import Family
 from app.families.services import (
     FamilyError,
     StaleFamily,
@@ -28,12 +28,12 @@ from app.families.services import (
 )
 from app.plans.models import Plan
 from app.teams.services import active_team, assign
+from app.tenancy.models import TEAM_MODELS
 from app.tenancy.once import lands_on, repeat_of
 from app.tenancy.request import TenantBlueprint, current_municipality
 
 bp = TenantBlueprint("families", __name__, url_prefix="/families")
 
-PAGE_SIZE = 50
 #: Far beyond any municipality's families (5 million); keeps the offset a small integer.
 MAX_PAGE = 100_000
 
@@ -42,23 +42,32 @@ MAX_PAGE = 100_000
 @permission_required("families.list")
 def index() -> str:
     page = _page_number(request.args.get("page", "1"))
-    query = request.args.get("q", "").strip()
-    statement = select(Family).where(visible_families())
-    if query:
-        statement = statement.where(Family.label.ilike(f"%{query}%"))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    families = db.session.scalars(
-        statement.order_by(Family.enrolment_date.desc(), Family.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
+    scopes = search.scopes_for_member()
+    wanted = search.Search.from_args(request.args.to_dict(), scopes)
+    rows, total = search.run(wanted, current_municipality(), page)
+    db.session.commit()
+    # The links of the pager and the sort keep the search; a CPR number stays out of them
+    # (it would sit in the browser's history): a CPR search is one page of exact matches.
+    kept = {
+        "q": None if wanted.by_cpr else wanted.query or None,
+        "scope": wanted.scope,
+        "status": wanted.status or None,
+        "team_model": wanted.team_model or None,
+        "sort": wanted.sort,
+    }
     return render_template(
         "families/index.html",
-        families=families,
+        rows=rows,
         page=page,
         total=total,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
-        query=query,
+        pages=max((total + search.PAGE_SIZE - 1) // search.PAGE_SIZE, 1),
+        search=wanted,
+        scopes=scopes,
+        kept=kept,
+        statuses=search.STATUSES,
+        team_models=TEAM_MODELS,
+        sorts=search.SORTS,
+        filtered=bool(wanted.query or wanted.status or wanted.team_model) or wanted.scope != "team",
     )
 
 

@@ -2,11 +2,18 @@
 
 AES-GCM with a key that is not the session secret (``FIELD_ENCRYPTION_KEY``), so rotating
 the one does not destroy the other. A database dump or backup alone reveals nothing.
+
+A protected column that must be found again by its value (a CPR number typed into the
+search) keeps beside it a *lookup hash*: HMAC-SHA256 of the value, with a key derived from
+the field key for that purpose alone, so the hash is neither the encryption key nor the
+session secret, and guessing every CPR number needs the key.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from typing import Any
 
@@ -21,6 +28,20 @@ _PREFIX = "v1:"
 def _cipher() -> AESGCM:
     key = current_app.config["FIELD_ENCRYPTION_KEY"]
     return AESGCM(base64.urlsafe_b64decode(key))
+
+
+#: What the lookup key is derived for; a new purpose gets a new label, never this one.
+_LOOKUP_LABEL = b"helhed lookup hash v1: cpr"
+
+
+def _lookup_key() -> bytes:
+    field_key = base64.urlsafe_b64decode(current_app.config["FIELD_ENCRYPTION_KEY"])
+    return hmac.new(field_key, _LOOKUP_LABEL, hashlib.sha256).digest()
+
+
+def lookup_hash(value: str) -> str:
+    """The keyed hash of *value* (64 hex digits): equal values give equal hashes."""
+    return hmac.new(_lookup_key(), value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def encrypt(plain: str) -> str:

@@ -15,12 +15,13 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     case,
+    event,
     literal,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.crypto import EncryptedString
+from app.core.crypto import EncryptedString, lookup_hash
 from app.core.db import UTCDateTime, db, utcnow
 from app.tenancy.models import TenantOwned
 
@@ -99,6 +100,10 @@ class Member(TenantOwned, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     #: CPR number, encrypted at rest, masked on screen, never exported. Optional.
     cpr: Mapped[str | None] = mapped_column(EncryptedString, default=None)
+    #: The keyed hash of the CPR number's ten digits (``cpr_lookup_hash``), so a search for
+    #: a CPR number finds the person without the number ever being stored in clear. Kept
+    #: in step with ``cpr`` by the listener below: set with it, cleared with it.
+    cpr_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
     #: The day the person joined the family's course (usually the enrolment date).
     start_date: Mapped[date] = mapped_column(Date)
     #: The day the person left it; None while they belong to it.
@@ -119,6 +124,28 @@ class Member(TenantOwned, db.Model):
             return ""
         digits = self.cpr.replace("-", "")
         return f"{digits[:6]}-••••" if len(digits) >= 6 else "••••••-••••"
+
+
+def cpr_digits(value: str | None) -> str | None:
+    """The ten digits of something that looks like a CPR number (DDMMYY-SSSS or
+    DDMMYYSSSS, spaces around it allowed); None for anything else."""
+    text_ = (value or "").strip()
+    digits = text_.replace("-", "", 1) if len(text_) == 11 and text_[6] == "-" else text_
+    if len(digits) == 10 and all("0" <= ch <= "9" for ch in digits):
+        return digits
+    return None
+
+
+def cpr_lookup_hash(value: str | None) -> str | None:
+    """The value of :attr:`Member.cpr_hash` for a CPR number (None for none)."""
+    digits = cpr_digits(value)
+    return lookup_hash(digits) if digits else None
+
+
+@event.listens_for(Member.cpr, "set")
+def _cpr_set(member: Member, value: str | None, _old: object, _initiator: object) -> None:
+    # Every write of the CPR number, the erasure's None included, renews its hash.
+    member.cpr_hash = cpr_lookup_hash(value)
 
 
 class Wave(TenantOwned, db.Model):

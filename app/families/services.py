@@ -19,10 +19,11 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.audit.services import record
 from app.core.db import db
-from app.families.models import MEMBER_ROLES, Family, Member, Wave
+from app.families.models import MEMBER_ROLES, Family, Member, Wave, cpr_lookup_hash
 from app.tenancy.models import Municipality
 from app.tenancy.settings_spec import tables as settings_tables
 
@@ -253,3 +254,22 @@ def record_reading(family: Family, *, via: str, actor_id: int | None = None) -> 
         object_id=family.id,
         details={"via": via},
     )
+
+
+def hash_cpr_numbers(municipality: Municipality, *, only_missing: bool) -> int:
+    """Write the keyed hash of every CPR number of *municipality* (with *only_missing*,
+    only those that have none: a database migrated without the key); the number written.
+
+    Normally there is nothing to do: the hash is written with the number. After
+    ``FIELD_ENCRYPTION_KEY`` changed, every hash must be written again
+    (``flask privacy rehash-cpr``), or a search for a CPR number finds no one.
+    """
+    conditions = [Member.municipality_id == municipality.id, Member.cpr.is_not(None)]
+    if only_missing:
+        conditions.append(Member.cpr_hash.is_(None))
+    members = db.session.scalars(select(Member).where(*conditions)).all()
+    for member in members:
+        member.cpr_hash = cpr_lookup_hash(member.cpr)
+    if members:
+        db.session.flush()
+    return len(members)

@@ -1,4 +1,4 @@
-"""``flask privacy purge|erase|subject-access`` for the municipality's data-protection work."""
+"""``flask privacy purge|erase|subject-access|rehash-cpr``: the data-protection work."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from app.auth.services import find_user
 from app.core import dates
 from app.core.db import db
 from app.families.models import Member
+from app.families.services import hash_cpr_numbers
 from app.privacy.journal import JournalError
 from app.privacy.reapply import reapply_journal
 from app.privacy.services import (
@@ -152,3 +153,23 @@ def subject_access_command(
         db.session.commit()
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     click.echo(f"wrote {out} ({len(document['forms'])} forms)")
+
+
+@privacy.command("rehash-cpr")
+@click.option(
+    "--only-missing",
+    is_flag=True,
+    help="Only the CPR numbers without a hash (default: every one, as after a key change).",
+)
+@with_appcontext
+def rehash_cpr_command(only_missing: bool) -> None:
+    """Write the keyed hashes the family search finds CPR numbers by.
+
+    Run it after FIELD_ENCRYPTION_KEY changed (the hash key is derived from it), or for a
+    database migrated without the key. The numbers themselves are neither shown nor logged."""
+    written = 0
+    for municipality in db.session.scalars(select(Municipality).order_by(Municipality.code)):
+        with tenant_scope(municipality):
+            written += hash_cpr_numbers(municipality, only_missing=only_missing)
+            db.session.commit()
+    click.echo(f"hashed {written} CPR numbers")
