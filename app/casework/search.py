@@ -15,7 +15,7 @@ from flask import g
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 
 from app.audit.services import record
-from app.core.db import db
+from app.core.db import db, folded
 from app.families.access import sees_all_families, visible_families
 from app.families.models import Assignment, Family, Member, Wave, cpr_digits, cpr_lookup_hash
 from app.families.services import hash_cpr_numbers
@@ -94,12 +94,13 @@ def _matches(search: Search, municipality: Municipality) -> ColumnElement[bool]:
                 Member.cpr_hash == cpr_lookup_hash(search.query),
             )
         )
+    wanted = search.query.lower()
     return or_(
-        Family.label.icontains(search.query, autoescape=True),
+        folded(Family.label).contains(wanted, autoescape=True),
         exists().where(
             Member.family_id == Family.id,
             Member.municipality_id == municipality.id,
-            Member.name.icontains(search.query, autoescape=True),
+            folded(Member.name).contains(wanted, autoescape=True),
         ),
     )
 

@@ -10,10 +10,12 @@ import psycopg
 from flask import Flask, current_app, got_request_exception, has_app_context
 from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, String, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from app.core import dates
@@ -128,6 +130,29 @@ def _roll_back_a_failed_request(sender: Any, exception: BaseException, **extra: 
     db.session.rollback()
 
 
+#: The SQLite function behind :class:`folded`.
+FOLD_FUNCTION = "helhed_fold"
+
+
+def _fold(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+class folded(FunctionElement[str]):
+    """``lower(text)`` for every letter on both databases, for case-insensitive search:
+    PostgreSQL's lower() follows the database's (UTF-8) character type; on SQLite it is
+    Python's str.lower, registered on each connection."""
+
+    type = String()
+    inherit_cache = True
+    name = "lower"
+
+
+@compiles(folded, "sqlite")
+def _folded_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"{FOLD_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL for concurrent readers, real foreign keys, and waiting instead of failing on locks."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -139,6 +164,8 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     dbapi_connection.create_function(
         LOCAL_DATE_FUNCTION, 2, dates.local_day_text, deterministic=True
     )
+    # SQLite's own lower() folds only A-Z; names have Æ, Ø, Å (see folded()).
+    dbapi_connection.create_function(FOLD_FUNCTION, 1, _fold, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={timeout:d}")

@@ -28,6 +28,9 @@ class Study(db.Model):
     #: Smallest count shown in aggregates of this study (disclosure control).
     suppression_k: Mapped[int] = mapped_column(default=5)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The one-time token of the operator's form that created the study (None from the
+    #: command line): the same form sent twice creates one study.
+    once_token: Mapped[str | None] = mapped_column(String(64), default=None, unique=True)
 
     researchers: Mapped[list[StudyResearcher]] = relationship(back_populates="study")
 

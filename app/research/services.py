@@ -53,7 +53,14 @@ def grantable_forms(municipality: Municipality) -> list[str]:
     return [*CORE_FORMS, *sorted(local)]
 
 
-def create_study(title: str, purpose: str, legal_basis: str, suppression_k: int = 5) -> Study:
+def create_study(
+    title: str,
+    purpose: str,
+    legal_basis: str,
+    suppression_k: int = 5,
+    *,
+    once_token: str | None = None,
+) -> Study:
     if not title.strip() or not legal_basis.strip():
         raise ResearchError("a study needs a title and a legal basis")
     if not 1 <= suppression_k <= 100:
@@ -64,6 +71,7 @@ def create_study(title: str, purpose: str, legal_basis: str, suppression_k: int 
         legal_basis=legal_basis.strip(),
         pseudonym_key=secrets.token_urlsafe(32),
         suppression_k=suppression_k,
+        once_token=once_token,
     )
     db.session.add(study)
     db.session.flush()
@@ -88,6 +96,26 @@ def add_researcher(study: Study, user: User) -> None:
             object_id=study.id,
             details={"user_id": user.id},
         )
+
+
+def remove_researcher(study: Study, user: User) -> bool:
+    """Take *user* off *study*; False if they were not on it. Their past exports stay listed."""
+    row = db.session.scalar(
+        select(StudyResearcher).where(
+            StudyResearcher.study_id == study.id, StudyResearcher.user_id == user.id
+        )
+    )
+    if row is None:
+        return False
+    db.session.delete(row)
+    db.session.flush()
+    record(
+        "study.researcher_removed",
+        object_type="study",
+        object_id=study.id,
+        details={"user_id": user.id},
+    )
+    return True
 
 
 def grant_study(

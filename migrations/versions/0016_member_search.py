@@ -5,7 +5,10 @@ is filled in here for every member who has a CPR number: the migration runs insi
 application (``flask db upgrade``), which holds the key. Should a database have been
 migrated without it, ``flask privacy rehash-cpr`` fills the hashes in again, and the
 family list does so itself the first time it is searched by a CPR number (see
-docs/privacy.md).
+docs/research.md and docs/deployment.md).
+
+Studies get the one-time token of the operator's form that created them, so the same form
+sent twice creates one study.
 
 Revision ID: 0016_member_search
 Revises: 0015_missed_waves
@@ -27,6 +30,10 @@ def upgrade():
     with op.batch_alter_table('family_member', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cpr_hash', sa.String(length=64), nullable=True))
         batch_op.create_index(batch_op.f('ix_family_member_cpr_hash'), ['cpr_hash'], unique=False)
+    with op.batch_alter_table('study', schema=None) as batch_op:
+        # The operator's form that created the study: sent twice, it creates one.
+        batch_op.add_column(sa.Column('once_token', sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f('uq_study_once_token'), ['once_token'])
     _backfill()
 
 
@@ -51,6 +58,9 @@ def _backfill():
 
 
 def downgrade():
+    with op.batch_alter_table('study', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('uq_study_once_token'), type_='unique')
+        batch_op.drop_column('once_token')
     with op.batch_alter_table('family_member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_family_member_cpr_hash'))
         batch_op.drop_column('cpr_hash')
