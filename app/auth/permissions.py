@@ -47,6 +47,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "plans.view": _EVERY_MEMBER,
     # Add goals to a joint plan and set their status.
     "plans.edit": frozenset({"admin", "lead", "staff"}),
+    # Have a caseload: the demonstration data gives its families to these roles' members.
+    "families.caseload": frozenset({"lead", "staff"}),
     # Be put on a family's team in any part the team model has.
     "teams.join": frozenset({"admin", "lead", "staff"}),
     # Be put on a family's team only as its chosen contact person, where the municipality

@@ -98,6 +98,7 @@ def generate_command(families: int, slugs: str, seed: int) -> None:
         db.session.commit()
         click.echo(
             f"{municipality.slug}: {result.families} families, {result.members} members, "
-            f"{result.waves} waves, {result.submissions} submissions"
+            f"{result.waves} waves, {result.submissions} submissions, "
+            f"{result.assigned} families assigned to its staff and leads"
         )
     click.echo(f"done in {time.perf_counter() - started:.1f} s")

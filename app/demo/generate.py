@@ -20,17 +20,26 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
+from app.auth.models import Membership
+from app.auth.permissions import allows
 from app.collection.models import FormVersion, Submission
 from app.core import dates
 from app.core.db import db, utcnow
-from app.families.models import Family, Member, Wave
+from app.families.models import MISSED_REASONS, Assignment, Family, Member, Wave
 from app.families.services import _follow_up, _place
 from app.plans.models import Plan
+from app.teams.services import TEAM_MODEL_RULES
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope
 from app.tenancy.settings_spec import tables as settings_tables
 
 BATCH = 2000
+#: The share of generated families nobody is assigned to (the leads' "unassigned" list).
+UNASSIGNED_SHARE = 0.1
+#: The share of waves closed without answers for which a reason is recorded (missed).
+MISSED_SHARE = 0.3
+#: The share of open waves of which the family form is begun: drafts.
+DRAFT_SHARE = 0.4
 #: Families enrolled over this many days before today, evenly.
 ENROLMENT_SPAN_DAYS = 3 * 365
 
@@ -59,6 +68,7 @@ class Generated:
     members: int = 0
     waves: int = 0
     submissions: int = 0
+    assigned: int = 0
 
 
 def _choice(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
@@ -169,6 +179,42 @@ def _insert(model: type, rows: list[dict[str, Any]]) -> list[int]:
     return ids
 
 
+def _assignments(
+    rng: random.Random,
+    municipality: Municipality,
+    caseload: list[Membership],
+    family_ids: list[int],
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Who works with each family, as the team model says: one coordinator or entry
+    caseworker, or a team of one or two; taken in turn from the members with a caseload
+    (the demo's staff and leads), leaving some families unassigned."""
+    if not caseload:
+        return []
+    rules = TEAM_MODEL_RULES[municipality.team_model]
+    kind = rules["kinds"][0]  # type: ignore[index]
+    rows: list[dict[str, Any]] = []
+    for n, family_id in enumerate(family_ids):
+        if rng.random() < UNASSIGNED_SHARE:
+            continue
+        size = 1 if rules["single"] or len(caseload) == 1 else rng.choice((1, 2))
+        for k in range(size):
+            membership = caseload[(n + k) % len(caseload)]
+            rows.append(
+                {
+                    "municipality_id": municipality.id,
+                    "family_id": family_id,
+                    "user_id": membership.user_id,
+                    "kind": kind,
+                    "department_id": membership.department_id,
+                    "contact_person": False,
+                    "active": True,
+                    "created_at": now,
+                }
+            )
+    return rows
+
+
 def generate(
     municipality: Municipality,
     families: int,
@@ -193,6 +239,11 @@ def generate(
     settings = settings_tables(municipality.settings)["joint_plan"]
     now = utcnow()
     with tenant_scope(municipality):
+        caseload = [
+            m
+            for m in db.session.scalars(select(Membership).order_by(Membership.id))
+            if allows(m.role, "families.caseload")
+        ]
         for start in range(0, families, BATCH):
             size = min(BATCH, families - start)
             enrolments = [
@@ -273,6 +324,8 @@ def generate(
                         if answered
                         else None
                     )
+                    closed = completed is None and wave.window_end < today
+                    missed = closed and rng.random() < MISSED_SHARE
                     wave_rows.append(
                         {
                             "municipality_id": municipality.id,
@@ -284,19 +337,41 @@ def generate(
                             "window_start": wave.window_start,
                             "window_end": wave.window_end,
                             "completed_at": completed,
+                            "missed_reason": rng.choice(MISSED_REASONS) if missed else None,
+                            "missed_at": now if missed else None,
                         }
                     )
-                    wave_meta.append((family_id, enrolment, index, answered, completed))
+                    is_open = completed is None and wave.window_start <= today <= wave.window_end
+                    wave_meta.append((family_id, enrolment, index, answered, completed, is_open))
             wave_ids = _insert(Wave, wave_rows)
             # Submissions for every answered wave: family, each adult, each child.
             submission_rows = []
             single = {f: sum(p.role == "adult" for _m, p in by_family[f]) == 1 for f in family_ids}
-            for wave_id, (family_id, enrolment, index, answered, completed) in zip(
+            for wave_id, (family_id, enrolment, index, answered, completed, is_open) in zip(
                 wave_ids, wave_meta, strict=True
             ):
+                suffix = "intake" if index == 0 else "follow_up"
+                if is_open and rng.random() < DRAFT_SHARE:
+                    # Begun, not sent: the family form of a wave whose window is open.
+                    form_id = f"family_{suffix}"
+                    submission_rows.append(
+                        {
+                            "municipality_id": municipality.id,
+                            "family_id": family_id,
+                            "wave_id": wave_id,
+                            "member_id": None,
+                            "form_id": form_id,
+                            "form_version_id": versions[form_id].id,
+                            "answers": _family(rng, index, single[family_id]),
+                            "status": "draft",
+                            "lock_version": 1,
+                            "created_at": now,
+                            "updated_at": now,
+                            "submitted_at": None,
+                        }
+                    )
                 if not answered:
                     continue
-                suffix = "intake" if index == 0 else "follow_up"
                 subjects: list[tuple[str, int | None, dict[str, Any]]] = [
                     (f"family_{suffix}", None, _family(rng, index, single[family_id]))
                 ]
@@ -324,7 +399,11 @@ def generate(
                         }
                     )
             _insert(Submission, submission_rows)
+            assignments = _assignments(rng, municipality, caseload, family_ids, now)
+            if assignments:
+                _insert(Assignment, assignments)
             counts.families += len(family_ids)
+            counts.assigned += len({row["family_id"] for row in assignments})
             counts.members += len(member_ids)
             counts.waves += len(wave_ids)
             counts.submissions += len(submission_rows)
