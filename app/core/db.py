@@ -145,7 +145,11 @@ class folded(FunctionElement[str]):
 
     type = String()
     inherit_cache = True
-    name = "lower"
+
+
+@compiles(folded)
+def _folded_default(element: folded, compiler: Any, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(folded, "sqlite")

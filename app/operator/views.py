@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.admin.audit_views import download_csv, listing
 from app.auth import twofactor
 from app.auth.models import User
-from app.auth.permissions import require
+from app.auth.permissions import require, roles_with
 from app.auth.services import find_user
 from app.core import csvfile, dates
 from app.core.db import MAX_ID, db
@@ -99,7 +99,7 @@ def _researchers() -> list[User]:
     return list(
         db.session.scalars(
             select(User)
-            .where(User.platform_role == "researcher", User.active)
+            .where(User.platform_role.in_(roles_with("studies.join")), User.active)
             .order_by(User.name, User.id)
         )
     )

@@ -5,7 +5,7 @@ is filled in here for every member who has a CPR number: the migration runs insi
 application (``flask db upgrade``), which holds the key. Should a database have been
 migrated without it, ``flask privacy rehash-cpr`` fills the hashes in again, and the
 family list does so itself the first time it is searched by a CPR number (see
-docs/research.md and docs/deployment.md).
+docs/deployment.md).
 
 Studies get the one-time token of the operator's form that created them, so the same form
 sent twice creates one study.
