@@ -166,7 +166,7 @@ def _goal_added(e: AuditEvent, c: _Context) -> str:
 
 def _goal_status(e: AuditEvent, c: _Context) -> str:
     return _(
-        "%(who)s recorded a goal as %(status)s at %(wave)s.",
+        "%(who)s recorded a goal as %(status)s (%(wave)s).",
         who=c.who(e),
         status=GOAL_STATUS_LABELS.get(e.details.get("new", ""), ""),
         wave=wave_key_label(str(e.details.get("wave", ""))),
