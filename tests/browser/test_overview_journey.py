@@ -36,7 +36,7 @@ def test_the_family_overview_reads_fills_and_prints(page) -> None:
     ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Indskrivning – familien")
     answer_everything(page)
-    page.get_by_role("button", name="Indsend og gå til næste skema").click()
+    page.get_by_role("button", name="Gem og gå til næste skema").click()
     # The family's form first, then the adults', then the children's.
     expect(page.get_by_role("heading", level=1)).to_have_text("Indskrivning – voksen")
     expect(page.locator(".lead")).to_contain_text("Anna Overblik")
