@@ -52,5 +52,9 @@ def test_the_family_overview_reads_fills_and_prints(page) -> None:
     expect(page.locator("nav.site-nav")).to_be_hidden()
     expect(page.get_by_role("button", name="Start afslutningen")).to_be_hidden()
     expect(page.get_by_role("heading", name="Hvad der er sket")).to_be_visible()
+    # A folded wave prints open: its forms are on paper too.
+    last = page.locator("section.wave").last
+    expect(last.locator("details.wave-forms")).not_to_have_attribute("open", "")
+    expect(last.get_by_role("cell", name="Opfølgning – familien")).to_be_visible()
     assert_accessible(page, "the family overview, printed")
     page.emulate_media(media="screen")
