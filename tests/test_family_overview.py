@@ -11,6 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from app.audit.services import record
 from app.collection.models import Submission
 from app.collection.services import expected_in_wave, submitted_in
 from app.collection.waves import start_exit
@@ -180,7 +181,23 @@ def test_the_timeline_tells_what_happened_newest_first_and_only_of_this_family(
         f"/brondby/families/{family.id}/exit", data={"exit_date": TODAY.isoformat()}
     )
     assert response.status_code == 302
+    # An event of another municipality about an object with the same id is not this
+    # family's, nor is a reading of the page.
+    stranger = make_user(municipalities["vejle"], "lead")
+    with tenant_scope(municipalities["vejle"]):
+        record(
+            "family.enrolled",
+            actor_id=stranger.id,
+            municipality_id=municipalities["vejle"].id,
+            object_type="family",
+            object_id=family.id,
+        )
+        db.session.commit()
+    page(client, "brondby", family.id)
     lines = timeline_of(page(client, "brondby", family.id))
+    assert not any(stranger.name in line for line in lines)
+    # Enrolled, coordinator assigned, adult added, intake form, child added, exit started.
+    assert len(lines) == 6, lines
     title = version.form.title["da"]
     expected_in_order = [
         f"{staff.name} startede afslutningen",
