@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import can, permission_required
 from app.casework import search
-from app.collection.models import Submission
-from app.collection.services import expected_in_wave
+from app.casework.overview import plan_summary, waves_of
+from app.casework.timeline import MOST as TIMELINE_MOST
+from app.casework.timeline import PAGE as TIMELINE_PAGE
+from app.casework.timeline import timeline
 from app.collection.waves import start_exit
 from app.core import dates
 from app.core.db import db
@@ -26,7 +27,7 @@ from app.families.services import (
     enrol_family,
     record_reading,
 )
-from app.plans.models import Plan
+from app.plans.views import GOAL_STATUS_LABELS, LIFE_AREA_LABELS
 from app.teams.services import active_team, assign
 from app.tenancy.models import TEAM_MODELS
 from app.tenancy.once import lands_on, repeat_of
@@ -108,34 +109,9 @@ def detail(family_id: int) -> str:
     family = family_or_404(family_id)
     municipality = current_municipality()
     today = dates.today()
-    submissions = {
-        (s.wave_id, s.form_id, s.member_id): s
-        for s in db.session.scalars(select(Submission).where(Submission.family_id == family.id))
-    }
-    waves = []
-    for wave in family.waves:
-        submitted = {
-            (form_id, member_id)
-            for (wave_id, form_id, member_id), s in submissions.items()
-            if wave_id == wave.id and s.status == "submitted"
-        }
-        # The rows are what the wave's completion counts, so the two cannot disagree.
-        rows = [
-            {
-                "version": expected.version,
-                "member": expected.member,
-                "submission": submissions.get(
-                    (
-                        wave.id,
-                        expected.version.form_id,
-                        expected.member.id if expected.member else None,
-                    )
-                ),
-            }
-            for expected in expected_in_wave(municipality, wave, submitted)
-        ]
-        waves.append({"wave": wave, "status": wave.status(today), "rows": rows})
-    next_wave = next((w for w in waves if w["status"] in ("upcoming", "due", "overdue")), None)
+    waves = waves_of(municipality, family, today)
+    next_wave = next((w for w in waves if w.status in ("upcoming", "due", "overdue")), None)
+    events, more_events = timeline(family, _events_wanted(request.args.get("events", "")))
     record_reading(family, via="page")
     db.session.commit()
     return render_template(
@@ -144,7 +120,13 @@ def detail(family_id: int) -> str:
         waves=waves,
         next_wave=next_wave,
         team=active_team(family),
-        plan=db.session.scalar(select(Plan).where(Plan.family_id == family.id)),
+        plan=plan_summary(family),
+        events=events,
+        more_events=more_events,
+        events_shown=len(events),
+        events_page=TIMELINE_PAGE,
+        life_area_labels=LIFE_AREA_LABELS,
+        goal_status_labels=GOAL_STATUS_LABELS,
         today=today,
         correct_form=CorrectEnrolmentForm(
             formdata=None,
@@ -155,6 +137,13 @@ def detail(family_id: int) -> str:
         end_form=EndMemberForm(formdata=None),
         has_exit=any(w.kind == "exit" for w in family.waves),
     )
+
+
+def _events_wanted(raw: str) -> int:
+    """How many timeline events the address asks for; anything odd is the first page."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 4:
+        return max(TIMELINE_PAGE, min(int(raw), TIMELINE_MOST))
+    return TIMELINE_PAGE
 
 
 @bp.route("/<int:family_id>/members/new", methods=["GET", "POST"])

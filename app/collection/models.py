@@ -120,6 +120,8 @@ class Submission(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    #: Who submitted it first (the family page says who and when); None for a draft.
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -128,3 +130,4 @@ class Submission(TenantOwned, db.Model):
     wave: Mapped[Wave] = relationship(overlaps="family,member")
     member: Mapped[Member | None] = relationship(overlaps="family,wave")
     updated_by = relationship("User", foreign_keys=[updated_by_id])
+    submitted_by = relationship("User", foreign_keys=[submitted_by_id])

@@ -324,7 +324,9 @@ def save_submission(
     submission.updated_by_id = actor_id
     if submit:
         submission.status = "submitted"
-        submission.submitted_at = submission.submitted_at or now
+        if submission.submitted_at is None:
+            submission.submitted_at = now
+            submission.submitted_by_id = actor_id
     db.session.flush()
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from app.audit.services import record
 from app.collection.models import FormVersion, Submission
+from app.collection.order import next_missing
 from app.collection.services import (
     Conflict,
     Invalid,
@@ -83,7 +84,9 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
         return _render_fill(form, wave, member, version, submission)
 
     form = form_class()
-    submit = "submit" in request.form
+    # "Save and go to the next form" submits too; it only lands elsewhere.
+    go_on = "submit_next" in request.form
+    submit = "submit" in request.form or go_on
     result = form.check(complete=submit or must_stay_complete(submission))
     if "csrf_token" in result.errors:
         abort(400)
@@ -133,6 +136,10 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
         return _conflict(form, wave, member, version, current)
     if submit:
         flash(_("The form is submitted."), "success")
+        subject = (form_id, member.id if member else None)
+        following = next_missing(current_municipality(), wave, subject) if go_on else None
+        if following is not None:
+            return redirect(_fill_url(wave, following.version.form_id, following.member))
         return redirect(url_for("families.detail", family_id=wave.family_id) + f"#wave-{wave.id}")
     flash(_("The draft is saved."), "success")
     return redirect(_fill_url(wave, form_id, member))
