@@ -39,6 +39,28 @@ class EventText:
 
 
 EVENTS: dict[str, EventText] = {
+    "auth.sessions_ended": EventText(
+        _l("Signed out everywhere"),
+        _l("%(object)s was signed out on every device: %(reason)s."),
+    ),
+    "auth.two_factor_reset": EventText(
+        _l("Two-factor sign-in reset"),
+        _l("%(actor)s reset the two-factor sign-in of %(object)s."),
+    ),
+    "invitation.created": EventText(
+        _l("Invitation sent"),
+        _l("%(actor)s invited %(email)s as %(role)s, valid until %(expires_at)s."),
+    ),
+    "invitation.renewed": EventText(
+        _l("Invitation renewed"),
+        _l(
+            "%(actor)s renewed the invitation of %(email)s as %(role)s, valid until %(expires_at)s."
+        ),
+    ),
+    "membership.changed": EventText(
+        _l("Access changed"),
+        _l("%(actor)s changed the access of %(object)s: %(changes)s."),
+    ),
     "audit.exported": EventText(
         _l("Audit log downloaded"),
         _l("%(actor)s downloaded the audit log."),
@@ -249,7 +271,7 @@ EVENTS: dict[str, EventText] = {
     ),
     "user.password_set": EventText(
         _l("Password set"),
-        _l("A new password was set for %(object)s (%(reason)s)."),
+        _l("A new password was set for %(object)s."),
     ),
     "wave.approved": EventText(
         _l("Approved for research"),
@@ -285,6 +307,7 @@ FIELD_LABELS: dict[str, LazyString] = {
     "goal_id": _l("goal"),
     "invitation_id": _l("invitation"),
     "job": _l("job"),
+    "kind": _l("part in the team"),
     "language": _l("language"),
     "life_area": _l("life area"),
     "made_at": _l("erased at"),
@@ -324,6 +347,14 @@ FIELD_LABELS: dict[str, LazyString] = {
     "families": _l("families"),
     "submissions": _l("forms"),
     "filter": _l("filter"),
+    "expires_at": _l("valid until"),
+    "department_id": _l("home department"),
+    "joint_team": _l("member of the joint team"),
+    "organisation_name": _l("organisation"),
+    "organisation_type": _l("kind of organisation"),
+    "name_da": _l("name in Danish"),
+    "name_en": _l("name in English"),
+    "active": _l("active"),
 }
 
 #: Coded values that are words, not ids: the reasons, places and kinds the code records.
@@ -340,6 +371,15 @@ CODE_LABELS: dict[str, LazyString] = {
     "api plan": _l("the plan through the API"),
     "anonymise": _l("personal data removed"),
     "erase": _l("member erased"),
+    "password_set": _l("a new password was set"),
+    "password_changed": _l("the password was changed"),
+    "deactivated": _l("the person was deactivated"),
+    "no_municipality": _l("no access to any municipality is left"),
+    "two_factor_reset": _l("the two-factor sign-in was reset"),
+    "logout": _l("signed out"),
+    "membership_removed": _l("the access was removed"),
+    "retention": _l("the retention period ran out"),
+    "request": _l("at the person's request"),
 }
 
 _ROLE_KEYS = {"role", "old_role", "new_role", "platform_role"}
@@ -399,7 +439,7 @@ def _settings_changes(changes: Mapping[str, Any]) -> str:
     """``{"follow_up": [{...}, {...}], "local_forms": [[...], [...]]}`` in words."""
     parts: list[str] = []
     for key, pair in sorted(changes.items()):
-        old, new = (list(pair) + [None, None])[:2]
+        old, new = [*list(pair), None, None][:2]
         if key in TABLES and isinstance(old or {}, dict) and isinstance(new or {}, dict):
             old, new = old or {}, new or {}
             for name in sorted(set(old) | set(new)):
@@ -449,6 +489,9 @@ def _form_ids(value: Any) -> str:
 
 _VALUE_TEXTS: dict[str, Callable[[Any], str]] = {
     "form": _form_ids,
+    # The names of fields and checks are the form's ids: how many is what a reader needs.
+    "changed_fields": lambda v: str(len(v)) if isinstance(v, list) else "–",
+    "confirmed_checks": lambda v: str(len(v)) if isinstance(v, list) else "–",
     "forms": _form_ids,
     "wave": lambda v: wave_key_label(str(v)),
     "waves": lambda v: ", ".join(wave_key_label(str(k)) for k in v) if v else _("none"),

@@ -109,7 +109,10 @@ def lines(rows: list[Any]) -> list[Line]:
         if isinstance(person, int):
             ids.add(person)
     names = (
-        {str(i): n for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
+        {
+            str(i): n
+            for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+        }
         if ids
         else {}
     )

@@ -119,7 +119,7 @@ def saved_effects(changes: dict[str, list[Any]]) -> list[tuple[LazyString, LazyS
     for spec in SETTINGS_SPEC:
         if spec.table not in changes:
             continue
-        old, new = (list(changes[spec.table] or []) + [None, None])[:2]
+        old, new = [*list(changes[spec.table] or []), None, None][:2]
         if (old or {}).get(spec.key) != (new or {}).get(spec.key):
             effects.append((spec.label, spec.effect_on_enrolled))
     if "local_forms" in changes:
