@@ -27,6 +27,10 @@ SAMPLES: dict[str, Any] = {
     "waves": ["intake", "follow_up_6"],
     "form": "family_intake",
     "forms": ["family_intake", "jammerbugt.bip"],
+    "created": ["family_intake v2"],
+    "replaced": ["jammerbugt.bip v1"],
+    "restored": ["family_exit v1"],
+    "checks_updated": ["adult_intake v3"],
     "team_model": "family_team",
     "kind": "team_member",
     "status": "submitted",
@@ -57,8 +61,22 @@ def recorded_events(root: Path) -> dict[str, set[str]]:
             if not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Module):
                 continue
             assigned: dict[str, list[str]] = {}
+            keys_of: dict[str, set[str]] = {}  # details built in a variable first
             for node in ast.walk(scope):
-                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                if not isinstance(node, ast.Assign):
+                    continue
+                target = node.targets[0]
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and isinstance(target.slice, ast.Constant)
+                ):
+                    keys_of.setdefault(target.value.id, set()).add(target.slice.value)
+                if isinstance(target, ast.Name) and isinstance(node.value, ast.Dict):
+                    keys_of.setdefault(target.id, set()).update(
+                        k.value for k in node.value.keys if isinstance(k, ast.Constant)
+                    )
+                if isinstance(target, ast.Name):
                     assigned.setdefault(node.targets[0].id, []).extend(
                         c.value
                         for c in ast.walk(node.value)
@@ -82,6 +100,8 @@ def recorded_events(root: Path) -> dict[str, set[str]]:
                     names = []
                 keys: set[str] = set()
                 for keyword in node.keywords:
+                    if keyword.arg == "details" and isinstance(keyword.value, ast.Name):
+                        keys |= keys_of.get(keyword.value.id, set())
                     if keyword.arg == "details":
                         keys |= {
                             k.value
@@ -100,6 +120,7 @@ def test_the_scan_finds_the_events_it_must(project_root: Path) -> None:
     # One literal, one chosen by a condition, one with details built in a variable.
     assert {"auth.login", "submission.submitted", "submission.saved"} <= set(found)
     assert {"old_role", "new_role"} <= found["membership.role_set"]
+    assert {"created", "replaced", "restored"} <= found["forms.published"]
     assert len(found) > 40
 
 

@@ -292,6 +292,7 @@ FIELD_LABELS: dict[str, LazyString] = {
     "command_line": _l("from the server"),
     "confirmed_checks": _l("warnings confirmed"),
     "contact_person": _l("contact person"),
+    "created": _l("published"),
     "created_at": _l("made"),
     "days": _l("days"),
     "department": _l("department"),
@@ -348,6 +349,9 @@ FIELD_LABELS: dict[str, LazyString] = {
     "submissions": _l("forms"),
     "filter": _l("filter"),
     "expires_at": _l("valid until"),
+    "replaced": _l("replaced"),
+    "restored": _l("restored"),
+    "checks_updated": _l("warnings changed"),
     "department_id": _l("home department"),
     "joint_team": _l("member of the joint team"),
     "organisation_name": _l("organisation"),
@@ -481,6 +485,17 @@ def _date_text(value: str) -> str | None:
         return None
 
 
+def _form_versions(value: Any) -> str:
+    """``["family_intake v2"]`` (what publishing records) as titles with their versions."""
+    if not isinstance(value, list) or not value:
+        return _("none")
+    parts = []
+    for item in value:
+        form_id, _sep, version = str(item).rpartition(" v")
+        parts.append(_("%(form)s, version %(n)s", form=form_title(form_id), n=version))
+    return "; ".join(parts)
+
+
 def _form_ids(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(form_title(str(v)) for v in value) if value else _("none")
@@ -493,6 +508,10 @@ _VALUE_TEXTS: dict[str, Callable[[Any], str]] = {
     "changed_fields": lambda v: str(len(v)) if isinstance(v, list) else "–",
     "confirmed_checks": lambda v: str(len(v)) if isinstance(v, list) else "–",
     "forms": _form_ids,
+    "created": _form_versions,
+    "replaced": _form_versions,
+    "restored": _form_versions,
+    "checks_updated": _form_versions,
     "wave": lambda v: wave_key_label(str(v)),
     "waves": lambda v: ", ".join(wave_key_label(str(k)) for k in v) if v else _("none"),
     "team_model": lambda v: str(TEAM_MODEL_LABELS.get(v, v)),
