@@ -11,7 +11,8 @@ from typing import Any
 from flask import Flask
 from flask_babel import force_locale
 
-from app.admin.audit_sentences import EVENTS, FIELD_LABELS, describe
+from app.admin.audit_events import EVENTS
+from app.admin.audit_sentences import FIELD_LABELS, describe
 from app.admin.services import update_settings
 from app.core.db import db
 from app.tenancy.scoping import tenant_scope
@@ -129,7 +130,7 @@ def test_every_recorded_event_has_a_sentence_and_every_detail_a_label(
 ) -> None:
     found = recorded_events(project_root)
     without = sorted(set(found) - set(EVENTS))
-    assert not without, f"add a sentence to app/admin/audit_sentences.py EVENTS: {without}"
+    assert not without, f"add a sentence to app/admin/audit_events.py EVENTS: {without}"
     unlabelled = sorted(
         f"{action}: {key}" for action, keys in found.items() for key in keys - set(FIELD_LABELS)
     )

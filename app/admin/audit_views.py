@@ -8,7 +8,8 @@ from datetime import date
 
 from flask import Response, render_template, request
 
-from app.admin.audit_sentences import EVENTS, OBJECT_TYPE_TITLES
+from app.admin.audit_events import EVENTS
+from app.admin.audit_sentences import OBJECT_TYPE_TITLES
 from app.admin.audit_trail import AuditFilter, csv_rows, events, lines
 from app.audit.services import record
 from app.auth.permissions import permission_required
