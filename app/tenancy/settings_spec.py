@@ -253,6 +253,6 @@ def _markdown_rows() -> str:
         default = str(s.default).lower()
         allowed = "`true` or `false`" if s.is_switch else f"{s.minimum}–{s.maximum} {s.unit}"
         meaning = str(s.label) + (f". {s.help}" if s.help else "")
-        meaning += f". Families already enrolled: {s.effect_on_enrolled}"
+        meaning += f". {s.effect_on_enrolled}"
         lines.append(f"| `{s.name}` | {kind} | `{default}` | {allowed} | {meaning} |")
     return "\n".join(lines) + "\n"
