@@ -89,16 +89,18 @@ def recorded_events(root: Path) -> dict[str, set[str]]:
                 if not node.args:
                     continue
                 first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    names = [first.value]
-                elif isinstance(first, ast.Name):
+                if isinstance(first, ast.Name):
                     names = [
                         n
                         for n in assigned.get(first.id, [])
                         if re.fullmatch(r"[a-z_]+\.[a-z_]+", n)
                     ]
-                else:
-                    names = []
+                else:  # a literal, or a choice between literals
+                    names = [
+                        c.value
+                        for c in ast.walk(first)
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    ]
                 keys: set[str] = set()
                 for keyword in node.keywords:
                     if keyword.arg == "details" and isinstance(keyword.value, ast.Name):
@@ -120,6 +122,7 @@ def test_the_scan_finds_the_events_it_must(project_root: Path) -> None:
     found = recorded_events(project_root)
     # One literal, one chosen by a condition, one with details built in a variable.
     assert {"auth.login", "submission.submitted", "submission.saved"} <= set(found)
+    assert {"wave.approved", "wave.reopened"} <= set(found)  # record("a" if x else "b")
     assert {"old_role", "new_role"} <= found["membership.role_set"]
     assert {"created", "replaced", "restored"} <= found["forms.published"]
     assert len(found) > 40

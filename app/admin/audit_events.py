@@ -153,7 +153,7 @@ EVENTS: dict[str, EventText] = {
     ),
     "municipality.created": EventText(
         _l("Municipality set up"),
-        _l("%(object)s was set up or updated from its file."),
+        _l("%(object)s was set up from its file."),
     ),
     "municipality.settings_changed": EventText(
         _l("Settings changed"),
@@ -258,6 +258,18 @@ EVENTS: dict[str, EventText] = {
     "user.password_set": EventText(
         _l("Password set"),
         _l("A new password was set for %(object)s."),
+    ),
+    "invitation.declined": EventText(
+        _l("Invitation declined"),
+        _l("%(actor)s declined an invitation as %(role)s."),
+    ),
+    "municipality.updated": EventText(
+        _l("Municipality updated from its file"),
+        _l("%(object)s was updated from its file: %(changes)s."),
+    ),
+    "wave.reopened": EventText(
+        _l("Taken back from research"),
+        _l("%(actor)s took %(object)s back from research: it may no longer be exported."),
     ),
     "wave.approved": EventText(
         _l("Approved for research"),

@@ -174,6 +174,8 @@ def object_label(object_type: str | None, object_id: str | None) -> str:
     """What an event was done to, in words ("familie 12", "en medarbejder")."""
     if not object_type:
         return ""
+    if object_type == "wave" and object_id:
+        return wave_key_label(object_id)
     label = _OBJECT_LABELS.get(object_type)
     if label is None:
         return _("something")
