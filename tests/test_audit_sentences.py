@@ -4,6 +4,9 @@ and every detail it records is said in words, never as a Python repr or an inter
 from __future__ import annotations
 
 import ast
+import csv
+import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -206,3 +209,25 @@ def test_a_settings_change_names_settings_and_forms_by_their_titles(
     assert "Måneder mellem opfølgninger fra 6 til 3" in text
     assert "lokale skemaer fra" in text and "jammerbugt.bip" not in text
     assert "{" not in text and "[" not in text
+
+
+def test_the_csv_keeps_details_as_json_never_as_reprs(
+    app_ctx: Flask, client: Any, auth: Any, municipalities: Any, make_user: Any
+) -> None:
+    jammerbugt = municipalities["jammerbugt"]
+    admin = make_user(jammerbugt, "admin")
+    with app_ctx.test_request_context(), tenant_scope(jammerbugt, admin.id):
+        current = tables(jammerbugt.settings)
+        current["access"]["external_contacts"] = not current["access"]["external_contacts"]
+        update_settings(jammerbugt, jammerbugt.team_model, current, [])
+        db.session.commit()
+    auth.login(admin.email)
+    download = client.get("/jammerbugt/admin/audit/audit.csv")
+    rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
+    changed = [r for r in rows if r["action"] == "municipality.settings_changed"]
+    assert changed
+    for row in rows:
+        details = json.loads(row["details"])
+        assert isinstance(details, dict)
+        assert "{'" not in row["details"] and "['" not in row["details"]
+    assert "access" in json.loads(changed[0]["details"])["changes"]
