@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
+from app.admin.audit_sentences import Described, describe
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.db import db
@@ -58,9 +59,9 @@ def _day_start(day: date) -> datetime:
 
 
 def events(criteria: AuditFilter, *, page: int = 1, per_page: int = 100) -> list[Any]:
-    """One page of events, newest first, with the actor's e-mail (tenant-scoped)."""
+    """One page of events, newest first, with the actor's e-mail and name (tenant-scoped)."""
     statement = (
-        select(AuditEvent, User.email)
+        select(AuditEvent, User.email, User.name)
         .outerjoin(User, User.id == AuditEvent.actor_id)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(per_page + 1)
@@ -87,3 +88,49 @@ def csv_rows(criteria: AuditFilter) -> Iterator[tuple[str, ...]]:
             event_row.object_id or "",
             json.dumps(event_row.details, ensure_ascii=False, sort_keys=True),
         )
+
+
+@dataclass(frozen=True)
+class Line:
+    """One event as the page shows it."""
+
+    event: AuditEvent
+    email: str | None
+    text: Described
+
+
+def lines(rows: list[Any]) -> list[Line]:
+    """The page's events as sentences; people named in them are looked up once."""
+    ids: set[int] = set()
+    for event_row, _email, _name in rows:
+        if event_row.object_type == "user" and (event_row.object_id or "").isdigit():
+            ids.add(int(event_row.object_id))
+        person = (event_row.details or {}).get("user_id")
+        if isinstance(person, int):
+            ids.add(person)
+    names = (
+        {
+            str(i): n
+            for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
+    return [
+        Line(
+            event_row,
+            email,
+            describe(
+                event_row.action,
+                event_row.details,
+                actor=name or email,
+                object_type=event_row.object_type,
+                object_id=event_row.object_id,
+                object_name=names.get(event_row.object_id or "")
+                if event_row.object_type == "user"
+                else None,
+                names=names,
+            ),
+        )
+        for event_row, email, name in rows
+    ]

@@ -8,7 +8,9 @@ from datetime import date
 
 from flask import Response, render_template, request
 
-from app.admin.audit_trail import AuditFilter, csv_rows, events
+from app.admin.audit_events import EVENTS
+from app.admin.audit_sentences import OBJECT_TYPE_TITLES
+from app.admin.audit_trail import AuditFilter, csv_rows, events, lines
 from app.audit.services import record
 from app.auth.permissions import permission_required
 from app.core import csvfile, dates
@@ -61,7 +63,9 @@ def listing(template_endpoint: str, csv_endpoint: str) -> str:
     rows = events(criteria, page=page, per_page=PER_PAGE)
     return render_template(
         "audit/log.html",
-        rows=rows[:PER_PAGE],
+        rows=lines(rows[:PER_PAGE]),
+        object_titles=[(k, str(v)) for k, v in OBJECT_TYPE_TITLES.items()],
+        event_titles=sorted(((a, str(t.title)) for a, t in EVENTS.items()), key=lambda p: p[1]),
         page=page,
         has_next=len(rows) > PER_PAGE,
         criteria=criteria,

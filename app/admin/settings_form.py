@@ -16,6 +16,17 @@ from app.teams.labels import TEAM_MODEL_LABELS
 from app.tenancy.models import TEAM_MODELS, Municipality
 from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES, Setting, in_table, tables
 
+#: What switching a local form on or off does (app.collection.services.refresh_open_waves).
+LOCAL_FORMS_EFFECT = _l(
+    "Families already enrolled: waves not yet completed ask for the forms switched on and "
+    "no longer wait for those switched off, and whether each is complete is decided again "
+    "at once. Completed waves and answers already given are kept."
+)
+TEAM_MODEL_EFFECT = _l(
+    "Families already enrolled keep the model they were enrolled under; only families "
+    "enrolled from now on get the new one."
+)
+
 
 class _SettingNumber(WholeNumberField):
     """A whole number whose every refusal is one sentence in the page's language.
@@ -65,7 +76,7 @@ class SettingsForm(FlaskForm):
     team_model = SelectField(
         _l("Team model for families enrolled from now on"),
         choices=[SelectChoice(m, TEAM_MODEL_LABELS[m]) for m in TEAM_MODELS],
-        description=_l("Families already enrolled keep the model they were enrolled under."),
+        description=TEAM_MODEL_EFFECT,
     )
 
     def settings(self) -> dict[str, dict[str, Any]]:
@@ -94,3 +105,23 @@ def settings_form(municipality: Municipality) -> SettingsForm:
             **{key: value for values in current.values() for key, value in values.items()},
         }
     )
+
+
+def saved_effects(changes: dict[str, list[Any]]) -> list[tuple[LazyString, LazyString]]:
+    """What a save does to enrolled families: (setting, effect) for each setting changed.
+
+    *changes* is what ``update_settings`` recorded: each table (or ``team_model``,
+    ``local_forms``) with its old and new value.
+    """
+    effects: list[tuple[LazyString, LazyString]] = []
+    if "team_model" in changes:
+        effects.append((_l("Team model"), TEAM_MODEL_EFFECT))
+    for spec in SETTINGS_SPEC:
+        if spec.table not in changes:
+            continue
+        old, new = [*list(changes[spec.table] or []), None, None][:2]
+        if (old or {}).get(spec.key) != (new or {}).get(spec.key):
+            effects.append((spec.label, spec.effect_on_enrolled))
+    if "local_forms" in changes:
+        effects.append((_l("Local forms"), LOCAL_FORMS_EFFECT))
+    return effects

@@ -25,7 +25,7 @@ from app.admin.services import (
     update_membership,
     update_settings,
 )
-from app.admin.settings_form import settings_form
+from app.admin.settings_form import LOCAL_FORMS_EFFECT, saved_effects, settings_form
 from app.auth.labels import ROLE_LABELS
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.permissions import permission_required, require
@@ -127,12 +127,17 @@ def settings() -> str | Response:
         else:
             db.session.commit()
             flash(_("The settings are saved.") if changes else _("Nothing was changed."), "success")
+            for setting, effect in saved_effects(changes):
+                flash(_("%(setting)s: %(effect)s", setting=setting, effect=effect), "success")
             return redirect(url_for("admin.settings"))
+    labels = {f.name: str(f.label.text) for f in form if f.name != "csrf_token"}
     return render_template(
         "admin/settings.html",
         form=form,
+        field_labels={**labels, "csrf_token": _("The form")},
         available=available,
         enabled=set(current.get("local_forms", [])),
+        local_forms_effect=LOCAL_FORMS_EFFECT,
     )
 
 

@@ -25,6 +25,14 @@ MISSED_REASON_LABELS = {
 }
 
 
+#: A kind of wave, as a study's access names it ("every follow-up").
+WAVE_KIND_LABELS = {
+    "intake": _l("Intake"),
+    "follow_up": _l("Follow-ups"),
+    "exit": _l("Exit"),
+}
+
+
 def wave_label(wave: Any) -> str:
     if wave.kind == "intake":
         return str(_l("Intake"))
@@ -39,7 +47,13 @@ def wave_key_label(key: str) -> str:
     return str(_l("Intake") if key == "intake" else _l("Exit"))
 
 
+def wave_kind_label(code: str) -> str:
+    return str(WAVE_KIND_LABELS.get(code, code))
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(wave_kind_label, "wave_kind_title")
+
     @app.context_processor
     def families_context() -> dict[str, Any]:
         return {
@@ -49,4 +63,5 @@ def init_app(app: Flask) -> None:
             "missed_reason_label": lambda code: MISSED_REASON_LABELS.get(code, code),
             "wave_label": wave_label,
             "wave_key_label": wave_key_label,
+            "wave_kind_label": wave_kind_label,
         }

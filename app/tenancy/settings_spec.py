@@ -29,6 +29,9 @@ class Setting:
     default: int | bool
     #: The label on the admin page (an English msgid; the Danish is in the catalogue).
     label: LazyString
+    #: What a change does to families already enrolled, said before saving (under the
+    #: field) and after (in the success message); read from what the code does.
+    effect_on_enrolled: LazyString
     help: LazyString | None = None
     #: Inclusive bounds of a whole number.
     minimum: int | None = None
@@ -83,6 +86,10 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         maximum=24,
         unit="months",
         label=_l("Months between follow-ups"),
+        effect_on_enrolled=_l(
+            "Only families enrolled from now on get the new schedule. Families already "
+            "enrolled keep their follow-ups and due dates."
+        ),
     ),
     Setting(
         table="follow_up",
@@ -93,6 +100,11 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         maximum=180,
         unit="days",
         label=_l("Window around each due date (days)"),
+        effect_on_enrolled=_l(
+            "Only families enrolled from now on get the new window. Families already enrolled "
+            "keep theirs, unless their enrolment date is corrected or their exit is started: "
+            "then the new window is used for them."
+        ),
     ),
     Setting(
         table="follow_up",
@@ -103,6 +115,10 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         maximum=40,
         unit="follow-ups",
         label=_l("Number of follow-ups"),
+        effect_on_enrolled=_l(
+            "Only families enrolled from now on get the new number of follow-ups. Families "
+            "already enrolled keep the follow-ups they have."
+        ),
     ),
     Setting(
         table="joint_plan",
@@ -113,6 +129,10 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         maximum=12,
         unit="phases",
         label=_l("Phases of the joint plan"),
+        effect_on_enrolled=_l(
+            "Only plans of families enrolled from now on get the new phases. Plans already "
+            "made keep theirs."
+        ),
     ),
     Setting(
         table="joint_plan",
@@ -123,6 +143,10 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         maximum=36,
         unit="months",
         label=_l("Months per phase"),
+        effect_on_enrolled=_l(
+            "Only plans of families enrolled from now on get the new length. Plans already "
+            "made keep theirs."
+        ),
     ),
     Setting(
         table="access",
@@ -130,6 +154,10 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         kind=bool,
         default=False,
         label=_l("The family's contact person may be external"),
+        effect_on_enrolled=_l(
+            "Applies when a contact person is chosen from now on. External contact persons "
+            "already on a family's team stay until they are taken off the team."
+        ),
     ),
     Setting(
         table="access",
@@ -137,6 +165,9 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
         kind=bool,
         default=False,
         label=_l("In single entry, the whole joint team sees all programme families"),
+        effect_on_enrolled=_l(
+            "Applies at once to every single-entry family, also those already enrolled."
+        ),
     ),
     Setting(
         # Months after a family's exit before names, CPR numbers and free text are
@@ -152,8 +183,12 @@ SETTINGS_SPEC: tuple[Setting, ...] = (
             "Months after a family's exit before its names, CPR numbers and free text are removed"
         ),
         help=_l(
-            "The answers stay, pseudonymised, for the evaluation. `flask privacy purge` removes "
-            "what is due."
+            "The answers stay, pseudonymised, for the evaluation. The operator removes what is "
+            "due at regular intervals; ask the operator if it cannot wait."
+        ),
+        effect_on_enrolled=_l(
+            "Applies to every family that has left the programme, also those that left "
+            "before the change, the next time what is due is removed."
         ),
     ),
 )
@@ -218,5 +253,6 @@ def _markdown_rows() -> str:
         default = str(s.default).lower()
         allowed = "`true` or `false`" if s.is_switch else f"{s.minimum}–{s.maximum} {s.unit}"
         meaning = str(s.label) + (f". {s.help}" if s.help else "")
+        meaning += f". {s.effect_on_enrolled}"
         lines.append(f"| `{s.name}` | {kind} | `{default}` | {allowed} | {meaning} |")
     return "\n".join(lines) + "\n"
