@@ -29,8 +29,10 @@ from app.admin.settings_form import settings_form
 from app.auth.labels import ROLE_LABELS
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.permissions import permission_required, require
+from app.auth.reset_views import invitation_mail
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
+from app.core import mail
 from app.core.db import db
 from app.core.forms import OneTimeForm
 from app.core.language import current_language
@@ -196,7 +198,6 @@ def new_person() -> str | Response:
         except AdminError as exc:
             form.email.errors = [str(exc)]
         else:
-            # A repeat goes to the list: the one-time password is shown to the first only.
             lands_on(url_for("tenancy.people"))
             db.session.commit()
             if isinstance(added, Invitation):
@@ -210,11 +211,35 @@ def new_person() -> str | Response:
                     "success",
                 )
                 return redirect(url_for("tenancy.people"))
-            membership, password = added
-            # Shown once, on this page only; never stored or sent anywhere else.
-            return render_template(
-                "admin/person_created.html", membership=membership, password=password
+            membership, secret = added
+            subject, body = invitation_mail(
+                membership.user, secret, current_municipality().name("da")
             )
+            try:
+                mail.send(membership.user.email, subject, body)
+            except OSError:  # smtplib's errors are OSErrors; the account stays
+                flash(
+                    _(
+                        "The account is created, but the e-mail could not be sent. The "
+                        'person can ask for a link under "Forgot your password?" on the '
+                        "log-in page."
+                    ),
+                    "error",
+                )
+                return redirect(url_for("tenancy.people"))
+            if mail.configured():
+                message = _(
+                    "The account is created. An e-mail with a link to choose a password "
+                    "is sent to %(email)s.",
+                    email=membership.user.email,
+                )
+            else:
+                message = _(
+                    "The account is created. No mail server is set up, so the e-mail with "
+                    "the link to choose a password was written to the server's log.",
+                )
+            flash(message, "success")
+            return redirect(url_for("tenancy.people"))
     return render_template("admin/person_new.html", form=form)
 
 
