@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from flask_mail import Mail, Message
+from flask_mail import Connection, Mail, Message
 
 log = logging.getLogger("helhed.mail")
 
@@ -67,13 +67,16 @@ def _deliver(app: Flask, message: Mail_) -> None:
         )
         return
     with app.app_context():
+        # Flask-Mail's state from the settings as they are now; its messages read it.
         state = Mail().init_mail(app.config, debug=False, testing=False)
-        state.send(
-            Message(
-                subject=message.subject,
-                recipients=[message.to],
-                body=message.body,
-                sender=app.config["MAIL_DEFAULT_SENDER"],
+        app.extensions["mail"] = state
+        with Connection(state) as connection:
+            connection.send(
+                Message(
+                    subject=message.subject,
+                    recipients=[message.to],
+                    body=message.body,
+                    sender=app.config["MAIL_DEFAULT_SENDER"],
+                )
             )
-        )
     log.info("a mail was sent")
