@@ -114,13 +114,17 @@ def test_an_admin_cannot_attach_an_existing_account_or_see_its_name(client, auth
         assert set(event.details) == {"email", "role", "expires_at"}
 
 
-def test_an_unknown_address_still_gets_a_new_account_and_a_one_time_password(
-    client, auth, accounts
+def test_an_unknown_address_gets_a_new_account_and_a_mailed_link_not_a_password(
+    client, auth, accounts, smtp
 ):
     admin, _ = accounts
     auth.login(admin.email)
     html = invite(client, "ny.kollega@brondby.test").get_data(as_text=True)
-    assert "engangsadgangskode" in html.lower() and TYPED_NAME in html
+    assert "e-mail med et link" in html and "engangsadgangskode" not in html.lower()
+    (message,) = smtp.wait_for(1)
+    assert str(message["To"]) == "ny.kollega@brondby.test"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "/password/new/" in body and TYPED_NAME not in body
     assert audit("invitation.created") == []
 
 

@@ -132,7 +132,7 @@ def test_the_digest_counts_what_the_rows_say_and_holds_no_personal_data(
 def test_opted_out_users_and_users_with_nothing_waiting_get_no_digest(
     digest_world, smtp, app_ctx, client, make_user
 ):
-    municipalities, emails = digest_world
+    municipalities, _emails = digest_world
     idle = make_user(municipalities[0], "staff")  # a membership, no families
     today = date(2026, 12, 15)
     want = _expected_counts(municipalities, today)

@@ -228,17 +228,22 @@ def new_person() -> str | Response:
                 )
                 return redirect(url_for("tenancy.people"))
             if mail.configured():
-                message = _(
-                    "The account is created. An e-mail with a link to choose a password "
-                    "is sent to %(email)s.",
-                    email=membership.user.email,
+                flash(
+                    _(
+                        "The account is created. An e-mail with a link to choose a password "
+                        "is sent to %(email)s.",
+                        email=membership.user.email,
+                    ),
+                    "success",
                 )
             else:
-                message = _(
-                    "The account is created. No mail server is set up, so the e-mail with "
-                    "the link to choose a password was written to the server's log.",
+                flash(
+                    _(
+                        "The account is created. No mail server is set up, so the e-mail "
+                        "with the link to choose a password was written to the server's log."
+                    ),
+                    "success",
                 )
-            flash(message, "success")
             return redirect(url_for("tenancy.people"))
     return render_template("admin/person_new.html", form=form)
 
