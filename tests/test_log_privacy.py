@@ -240,9 +240,7 @@ def test_mails_leave_neither_address_nor_text_in_the_log(
     admin = make_user(brondby, "admin")
     auth.login(admin.email)
     # A new person's invitation mail, sent in the request.
-    client.post(
-        "/brondby/admin/people/new", data={"email": EMAIL, "name": NAME, "role": "staff"}
-    )
+    client.post("/brondby/admin/people/new", data={"email": EMAIL, "name": NAME, "role": "staff"})
     auth.logout()
     # A reset mail, sent from its own thread.
     assert client.post("/password/forgot", data={"email": EMAIL}).status_code == 200

@@ -56,8 +56,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+def _serve(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     inbox = Inbox()
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -69,3 +68,17 @@ def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """The test's own application sends to the server."""
+    yield from _serve(app, monkeypatch)
+
+
+@pytest.fixture
+def live_smtp(live_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """The browser journeys' live server sends to it."""
+    from tests.support.browser import live_app
+
+    yield from _serve(live_app["app"], monkeypatch)
