@@ -255,3 +255,21 @@ def test_an_admin_withdraws_an_invitation_before_it_is_answered(client, auth, ac
     auth.login(person.email)
     assert answer(client, invitation, "accept").status_code == 404
     assert memberships_of(person) == [("vejle", "staff")]
+
+
+def test_an_existing_account_is_told_by_mail_where_to_answer_and_a_platform_account_is_not(
+    client, auth, accounts, smtp
+):
+    admin, others = accounts
+    auth.login(admin.email)
+    for user in others.values():
+        invite(client, user.email)
+    told = {user.email for user in others.values() if user.platform_role is None}
+    messages = smtp.wait_for(len(told))
+    # Nothing more arrives: the platform accounts get no mail.
+    assert smtp.wait_for(len(told) + 1, seconds=1.0) == messages
+    assert {str(m["To"]) for m in messages} == told
+    for message in messages:
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert "/account/invitations/" in body and "Brøndby" in body
+        assert all(user.name not in body for user in others.values())

@@ -27,9 +27,9 @@ from app.admin.services import (
 )
 from app.admin.settings_form import settings_form
 from app.auth.labels import ROLE_LABELS
-from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership, User
 from app.auth.permissions import permission_required, require
-from app.auth.reset_views import invitation_mail
+from app.auth.reset_views import invitation_mail, role_offered_mail
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
 from app.core import mail
@@ -201,6 +201,12 @@ def new_person() -> str | Response:
             lands_on(url_for("tenancy.people"))
             db.session.commit()
             if isinstance(added, Invitation):
+                # A platform account is never shown the invitation, so it gets no mail; the
+                # mail leaves from its own thread, so the answer takes as long either way.
+                invitee = db.session.get(User, added.user_id)
+                if invitee is not None and invitee.platform_role is None:
+                    subject, body = role_offered_mail(invitee, current_municipality().name("da"))
+                    mail.send_soon(invitee.email, subject, body)
                 # The same words whoever owns the address: only what the admin typed.
                 flash(
                     _(

@@ -60,6 +60,19 @@ def invitation_mail(user: User, secret: str, municipality_name: str) -> tuple[st
     return subject, body
 
 
+def role_offered_mail(user: User, municipality_name: str) -> tuple[str, str]:
+    """To an existing account offered a role: where to answer, nothing more."""
+    with force_locale(user.language or "da"):
+        subject = _("An invitation in Helhed")
+        body = _(
+            "%(municipality)s has invited you to a role in Helhed.\n\n"
+            "Log in to accept or decline the invitation:\n%(link)s",
+            municipality=municipality_name,
+            link=current_app.config["PUBLIC_BASE_URL"] + "/account/invitations/",
+        )
+    return subject, body
+
+
 @bp.route("/forgot", methods=["GET", "POST"])
 def forgot() -> str | Response:
     form = ForgotPasswordForm()
