@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.auth.models import OneTimeLink, User
 from app.collection.services import expected_in_wave, submitted_in
 from app.core.db import db, utcnow
@@ -216,6 +217,9 @@ def test_a_reset_answers_the_same_for_known_and_unknown_addresses(
     municipalities, make_user, client, smtp, app_ctx
 ):
     user = make_user(municipalities["vejle"], "admin")
+    elsewhere = app_ctx.test_client()
+    assert log_in(elsewhere, user.email, PASSWORD).status_code == 302
+    assert elsewhere.get("/account").status_code == 200
     known = client.post("/password/forgot", data={"email": user.email})
     unknown = client.post("/password/forgot", data={"email": "ingen.her@example.test"})
     assert known.status_code == unknown.status_code == 200
@@ -229,6 +233,11 @@ def test_a_reset_answers_the_same_for_known_and_unknown_addresses(
     path = "/password/" + _link(messages[0])
     assert client.post(path, data={"new": "kort", "repeat": "kort"}).status_code == 400
     assert client.post(path, data={"new": NEW_PASSWORD, "repeat": NEW_PASSWORD}).status_code == 302
+    # The session signed in with the old password has ended.
+    assert elsewhere.get("/account").status_code == 302
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions.count("auth.reset_requested") == 2
+    assert {"link.reset_issued", "link.reset_used", "auth.sessions_ended"} <= set(actions)
     # Two-factor sign-in still applies: the password alone leads to the code step.
     step = client.post("/login", data={"email": user.email, "password": NEW_PASSWORD})
     assert step.status_code == 302 and step.location.endswith("/login/code")
