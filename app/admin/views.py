@@ -205,7 +205,7 @@ def new_person() -> str | Response:
                 # mail leaves from its own thread, so the answer takes as long either way.
                 invitee = db.session.get(User, added.user_id)
                 if invitee is not None and invitee.platform_role is None:
-                    subject, body = role_offered_mail(invitee, current_municipality().name("da"))
+                    subject, body = role_offered_mail(invitee, current_municipality())
                     mail.send_soon(invitee.email, subject, body)
                 # The same words whoever owns the address: only what the admin typed.
                 flash(
@@ -218,9 +218,7 @@ def new_person() -> str | Response:
                 )
                 return redirect(url_for("tenancy.people"))
             membership, secret = added
-            subject, body = invitation_mail(
-                membership.user, secret, current_municipality().name("da")
-            )
+            subject, body = invitation_mail(membership.user, secret, current_municipality())
             try:
                 mail.send(membership.user.email, subject, body)
             except OSError:  # smtplib's errors are OSErrors; the account stays

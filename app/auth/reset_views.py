@@ -21,6 +21,7 @@ from app.auth.services import AccountError, find_user, normalise_email
 from app.auth.views import _account_message
 from app.core import mail
 from app.core.db import db
+from app.tenancy.models import Municipality
 
 bp = Blueprint("password", __name__, url_prefix="/password")
 
@@ -44,30 +45,32 @@ def reset_mail(user: User, secret: str) -> tuple[str, str]:
     return subject, body
 
 
-def invitation_mail(user: User, secret: str, municipality_name: str) -> tuple[str, str]:
+def invitation_mail(user: User, secret: str, municipality: Municipality) -> tuple[str, str]:
     days = LINK_LIFETIME["invitation"].days
-    with force_locale(user.language or "da"):
+    language = user.language or "da"
+    with force_locale(language):
         subject = _("You have an account in Helhed")
         body = _(
             "%(municipality)s has given you an account in Helhed.\n\n"
             "Open this link within %(days)d days to choose your password:\n%(link)s\n\n"
             "The link works once. Then sign in with your e-mail address and the password "
             "you chose.",
-            municipality=municipality_name,
+            municipality=municipality.name(language),
             days=days,
             link=link_url(secret),
         )
     return subject, body
 
 
-def role_offered_mail(user: User, municipality_name: str) -> tuple[str, str]:
+def role_offered_mail(user: User, municipality: Municipality) -> tuple[str, str]:
     """To an existing account offered a role: where to answer, nothing more."""
-    with force_locale(user.language or "da"):
+    language = user.language or "da"
+    with force_locale(language):
         subject = _("An invitation in Helhed")
         body = _(
             "%(municipality)s has invited you to a role in Helhed.\n\n"
             "Log in to accept or decline the invitation:\n%(link)s",
-            municipality=municipality_name,
+            municipality=municipality.name(language),
             link=current_app.config["PUBLIC_BASE_URL"] + "/account/invitations/",
         )
     return subject, body

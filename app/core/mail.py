@@ -21,7 +21,7 @@ log = logging.getLogger("helhed.mail")
 
 
 @dataclass(frozen=True)
-class Mail_:
+class Letter:
     to: str
     subject: str
     body: str
@@ -35,7 +35,7 @@ def configured(app: Flask | None = None) -> bool:
 def send(to: str, subject: str, body: str) -> None:
     """Send one mail now; an SMTP failure is raised to the caller."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    _deliver(app, Mail_(to, subject, body))
+    _deliver(app, Letter(to, subject, body))
 
 
 def send_soon(to: str | None, subject: str, body: str) -> None:
@@ -45,18 +45,18 @@ def send_soon(to: str | None, subject: str, body: str) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if to is None:
         return
-    message = Mail_(to, subject, body)
+    message = Letter(to, subject, body)
     threading.Thread(target=_deliver_logged, args=(app, message), daemon=True).start()
 
 
-def _deliver_logged(app: Flask, message: Mail_) -> None:
+def _deliver_logged(app: Flask, message: Letter) -> None:
     try:
         _deliver(app, message)
     except Exception as exc:  # the thread has no caller to tell
         log.error("a mail could not be sent: %s", type(exc).__name__)
 
 
-def _deliver(app: Flask, message: Mail_) -> None:
+def _deliver(app: Flask, message: Letter) -> None:
     if not configured(app):
         log.warning(
             "No MAIL_SERVER is set, so this mail is written here instead of sent.\n"
