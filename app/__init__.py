@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.core.views import register_error_pages
     from app.definitions import labels as definitions_labels
     from app.families import labels as families_labels
+    from app.notifications import schedule as digest_schedule
     from app.reports import package_table as report_package_table
     from app.teams import labels as teams_labels
     from app.tenancy import labels as tenancy_labels
@@ -67,6 +68,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     session_lifetime.init_app(app)
     throttle.init_app(app)
+    digest_schedule.init_app(app)
     return app
 
 
@@ -79,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
+    from app.auth.reset_views import bp as password_bp
     from app.auth.views import bp as auth_bp
     from app.casework.views import bp as families_bp
     from app.collection.views import bp as collection_bp
@@ -96,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(password_bp)
     app.register_blueprint(invitations_bp)
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(research_bp, url_prefix="/research")

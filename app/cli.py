@@ -9,6 +9,7 @@ from app.auth.cli import users
 from app.backup.cli import backup
 from app.collection.cli import forms
 from app.demo.cli import demo
+from app.notifications.cli import notifications
 from app.privacy.cli import privacy
 from app.reports.cli import report
 from app.research.cli import export, studies, waves
@@ -29,5 +30,6 @@ def init_app(app: Flask) -> None:
         report,
         backup,
         privacy,
+        notifications,
     ):
         app.cli.add_command(group)

@@ -76,6 +76,24 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         #: API bodies are a few kilobytes and nothing uploads files (backups are restored
         #: from the command line), so 1 MiB leaves room for the longest free texts.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        #: Outgoing mail (SMTP). Without MAIL_SERVER a mail is written to the log instead,
+        #: so the demo runs with no mail server (app/core/mail.py).
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_USE_TLS": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "helhed@localhost",
+        #: The address people reach the application at, for the links in mails sent
+        #: outside any request (the daily digest from the command line or the schedule).
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        #: The daily digest: the Copenhagen hour from which the serving process sends it,
+        #: and whether the serving process runs that schedule at all.
+        "DIGEST_HOUR": 7,
+        "DIGEST_SCHEDULE": True,
+        #: Password reset requests, per address asked for and per client address.
+        "RESET_LIMIT_PER_ACCOUNT": "3 per hour; 10 per day",
+        "RESET_LIMIT_PER_ADDRESS": "10 per hour; 50 per day",
     }
 
 
@@ -111,6 +129,17 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "LOGIN_LIMIT_PER_ADDRESS": str,
     "PROXY_COUNT": int,
     "MAX_CONTENT_LENGTH": int,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": boolean,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "PUBLIC_BASE_URL": str,
+    "DIGEST_HOUR": int,
+    "DIGEST_SCHEDULE": boolean,
+    "RESET_LIMIT_PER_ACCOUNT": str,
+    "RESET_LIMIT_PER_ADDRESS": str,
 }
 
 
@@ -169,6 +198,9 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     config["PERMANENT_SESSION_LIFETIME"] = int(config["SESSION_MAX_HOURS"]) * 3600
     if int(config["MAX_CONTENT_LENGTH"]) < 64 * 1024:
         raise ConfigError("MAX_CONTENT_LENGTH must be at least 65536 bytes: forms need room.")
+    if not 0 <= int(config["DIGEST_HOUR"]) <= 23:
+        raise ConfigError("DIGEST_HOUR must be an hour of the day, 0 to 23.")
+    config["PUBLIC_BASE_URL"] = str(config["PUBLIC_BASE_URL"]).rstrip("/")
     for key in ("MUNICIPALITIES_DIR", "FORMS_DIR", "EXPORTS_DIR", "PRIVACY_JOURNAL"):
         config[key] = str(Path(config[key]))
     return config

@@ -43,7 +43,7 @@ from tests.support.apps import (
 from tests.support.auth import AuthActions, UserFactory
 
 #: Fixtures shared by several test modules, kept beside the registries they build on.
-pytest_plugins = ["tests.support.worlds", "tests.support.cohort"]
+pytest_plugins = ["tests.support.worlds", "tests.support.cohort", "tests.support.smtp"]
 
 
 # -- databases ------------------------------------------------------------------------------

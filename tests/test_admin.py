@@ -80,9 +80,11 @@ def test_admin_adds_people_changes_roles_and_departments(client, auth, municipal
     created = client.post(
         "/assens/admin/people/new",
         data={"email": "ny@assens.example", "name": "Ny Kollega", "role": "staff"},
+        follow_redirects=True,
     )
     html = created.get_data(as_text=True)
-    assert created.status_code == 200 and "engangsadgangskode" in html.lower()
+    # No mail server in this app: the invitation mail went to the log, and the page says so.
+    assert created.status_code == 200 and "skrevet i serverens log" in html
     with tenant_scope(assens):
         membership = db.session.scalar(
             select(Membership).join(Membership.user).where(Membership.role == "staff")

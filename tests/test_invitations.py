@@ -114,13 +114,17 @@ def test_an_admin_cannot_attach_an_existing_account_or_see_its_name(client, auth
         assert set(event.details) == {"email", "role", "expires_at"}
 
 
-def test_an_unknown_address_still_gets_a_new_account_and_a_one_time_password(
-    client, auth, accounts
+def test_an_unknown_address_gets_a_new_account_and_a_mailed_link_not_a_password(
+    client, auth, accounts, smtp
 ):
     admin, _ = accounts
     auth.login(admin.email)
     html = invite(client, "ny.kollega@brondby.test").get_data(as_text=True)
-    assert "engangsadgangskode" in html.lower() and TYPED_NAME in html
+    assert "e-mail med et link" in html and "engangsadgangskode" not in html.lower()
+    (message,) = smtp.wait_for(1)
+    assert str(message["To"]) == "ny.kollega@brondby.test"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "/password/new/" in body and TYPED_NAME not in body
     assert audit("invitation.created") == []
 
 
@@ -251,3 +255,21 @@ def test_an_admin_withdraws_an_invitation_before_it_is_answered(client, auth, ac
     auth.login(person.email)
     assert answer(client, invitation, "accept").status_code == 404
     assert memberships_of(person) == [("vejle", "staff")]
+
+
+def test_an_existing_account_is_told_by_mail_where_to_answer_and_a_platform_account_is_not(
+    client, auth, accounts, smtp
+):
+    admin, others = accounts
+    auth.login(admin.email)
+    for user in others.values():
+        invite(client, user.email)
+    told = {user.email for user in others.values() if user.platform_role is None}
+    messages = smtp.wait_for(len(told))
+    # Nothing more arrives: the platform accounts get no mail.
+    assert smtp.wait_for(len(told) + 1, seconds=1.0) == messages
+    assert {str(m["To"]) for m in messages} == told
+    for message in messages:
+        body = message.get_body(preferencelist=("plain",)).get_content()
+        assert "/account/invitations/" in body and "Brøndby" in body
+        assert all(user.name not in body for user in others.values())

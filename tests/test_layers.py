@@ -9,7 +9,7 @@ The layering, lowest first (``docs/architecture.md`` explains it):
 4. ``auth`` — users, sign-in, sessions.
 5. ``families``, then ``teams`` and ``collection``, then ``plans``; ``casework`` (the family
    pages and the dashboard) on top of all four.
-6. ``privacy``, ``research``, then ``reports`` — what leaves the casework.
+6. ``privacy``, ``research``, then ``reports``; ``notifications`` — what leaves the casework.
 7. ``backup``, ``demo``, ``api``, ``admin``, ``operator`` — the ways in.
 8. ``i18n``, ``extensions``, ``cli`` and the factory ``app/__init__.py`` — the assembly.
 

@@ -13,6 +13,8 @@ and the CPR number as the database received it, encrypted.
 from __future__ import annotations
 
 import logging
+import socket
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -227,3 +229,34 @@ def test_a_failed_report_job_logs_no_personal_data(
     assert "PDF&#39;en kunne ikke laves" in job_page, "the job did not fail"
     assert_nothing_planted(log, [], expected_records=1)
     assert any("report job" in text and "Traceback" in text for text in log.texts)
+
+
+def test_mails_leave_neither_address_nor_text_in_the_log(
+    app, client, auth, municipalities, make_user, log, smtp, monkeypatch
+):
+    """With a mail server, the log says at most that a mail went or failed: never to whom,
+    nor its text (a link's secret, a municipality's counts)."""
+    brondby = municipalities["brondby"]
+    admin = make_user(brondby, "admin")
+    auth.login(admin.email)
+    # A new person's invitation mail, sent in the request.
+    client.post("/brondby/admin/people/new", data={"email": EMAIL, "name": NAME, "role": "staff"})
+    auth.logout()
+    # A reset mail, sent from its own thread.
+    assert client.post("/password/forgot", data={"email": EMAIL}).status_code == 200
+    messages = smtp.wait_for(2)
+    assert [str(m["To"]) for m in messages] == [EMAIL, EMAIL]
+    # A mail the server cannot take: the failure is logged, without the address.
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        monkeypatch.setitem(app.config, "MAIL_PORT", closed.getsockname()[1])
+    assert client.post("/password/forgot", data={"email": EMAIL}).status_code == 200
+    for _ in range(300):
+        if any("could not be sent" in text for text in log.texts):
+            break
+        time.sleep(0.05)
+    assert_nothing_planted(log, [], expected_records=1)
+    bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in messages]
+    lines = {line.strip() for body in bodies for line in body.splitlines() if len(line) > 20}
+    assert lines
+    assert not [line for line in lines if any(line in text for text in log.texts)]

@@ -286,6 +286,46 @@ def test_failed_sign_ins_are_throttled_per_account_and_per_address(throttled):
     assert elsewhere.status_code == 401
 
 
+@pytest.fixture
+def reset_throttled(tmp_path):
+    app = build_app(
+        f"sqlite:///{tmp_path / 'reset.sqlite3'}",
+        RATELIMIT_ENABLED=True,
+        RESET_LIMIT_PER_ACCOUNT="2 per hour",
+        RESET_LIMIT_PER_ADDRESS="5 per hour",
+    )
+    with app.app_context():
+        from app.auth.services import create_user
+
+        create_user("kim@example.test", "Kim", PASSWORD)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_password_resets_are_throttled_per_address_asked_for_and_per_client(reset_throttled):
+    client = reset_throttled.test_client()
+    # Known and unknown addresses count alike: the throttle tells nothing either.
+    for email in ("kim@example.test", "nobody@example.test"):
+        statuses = [
+            client.post("/password/forgot", data={"email": email}).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 429], email
+    # The client's own allowance: five requests, whichever addresses.
+    other = [
+        client.post("/password/forgot", data={"email": f"n{i}@example.test"}).status_code
+        for i in range(2)
+    ]
+    assert other[-1] == 429
+    elsewhere = reset_throttled.test_client().post(
+        "/password/forgot",
+        data={"email": "n9@example.test"},
+        environ_base={"REMOTE_ADDR": "192.0.2.7"},
+    )
+    assert elsewhere.status_code == 200
+
+
 def test_healthz_reports_database_and_migrations(client, app_ctx):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -29,6 +29,34 @@ EVENTS: dict[str, EventText] = {
         _l("Search by CPR number"),
         _l("%(actor)s searched for a family by CPR number (%(found)s found)."),
     ),
+    "auth.reset_requested": EventText(
+        _l("New password asked for"),
+        _l("A new password was asked for %(email)s."),
+    ),
+    "link.invitation_issued": EventText(
+        _l("Invitation link sent"),
+        _l("%(actor)s sent %(object)s a link to choose a password, valid until %(expires_at)s."),
+    ),
+    "link.invitation_used": EventText(
+        _l("Invitation link used"),
+        _l("%(object)s chose a password through the invitation link."),
+    ),
+    "link.reset_issued": EventText(
+        _l("Password link sent"),
+        _l("%(object)s was sent a link to choose a new password, valid until %(expires_at)s."),
+    ),
+    "link.reset_used": EventText(
+        _l("Password link used"),
+        _l("%(object)s chose a new password through the link."),
+    ),
+    "user.digest_opt_in": EventText(
+        _l("Daily reminder switched on"),
+        _l("%(actor)s switched the daily reminder e-mail on."),
+    ),
+    "user.digest_opt_out": EventText(
+        _l("Daily reminder switched off"),
+        _l("%(actor)s switched the daily reminder e-mail off."),
+    ),
     "auth.sessions_ended": EventText(
         _l("Signed out everywhere"),
         _l("%(object)s was signed out on every device: %(reason)s."),

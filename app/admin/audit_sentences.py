@@ -31,6 +31,7 @@ from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES
 FIELD_LABELS: dict[str, LazyString] = {
     "alembic_revision": _l("database version"),
     "found": _l("families found"),
+    "known": _l("known account"),
     "answers_removed": _l("answers removed"),
     "backend": _l("database"),
     "changed_fields": _l("fields changed"),

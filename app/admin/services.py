@@ -12,6 +12,7 @@ from app.admin.invitations import invite
 from app.admin.models import Invitation
 from app.api.tokens import revoke_membership_tokens
 from app.audit.services import record
+from app.auth.links import issue
 from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
 from app.auth.permissions import allows, roles_with
 from app.auth.services import (
@@ -121,7 +122,8 @@ def add_person(
 ) -> tuple[Membership, str] | Invitation:
     """Give someone a role here.
 
-    An unknown address gets a new account with a one-time password to hand over. An
+    An unknown address gets a new account and the secret of a one-time link (mailed by
+    the caller) with which its owner chooses a password; nobody else ever sees one. An
     account that exists already gets an invitation its owner accepts or declines: an admin
     must not be able to take in another municipality's staff, or the operator, by typing
     an address, nor see that account's name.
@@ -131,9 +133,10 @@ def add_person(
     email = normalise_email(email)
     user = find_user(email)
     if user is None:
-        password = secrets.token_urlsafe(12)
-        user = create_user(email, name, password)
-        return grant_membership(user, municipality, role), password
+        # A random password nobody knows: the account is used only once its owner has
+        # chosen their own through the link.
+        user = create_user(email, name, secrets.token_urlsafe(32))
+        return grant_membership(user, municipality, role), issue(user, "invitation")
     if db.session.scalar(select(Membership).where(Membership.user_id == user.id)):
         raise AdminError(_l("The person already has a role here."))
     return invite(municipality, user, email, role, invited_by=invited_by)

@@ -27,10 +27,12 @@ from app.admin.services import (
 )
 from app.admin.settings_form import LOCAL_FORMS_EFFECT, saved_effects, settings_form
 from app.auth.labels import ROLE_LABELS
-from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership
+from app.auth.models import MEMBERSHIP_ROLES, ORGANISATION_TYPES, Membership, User
 from app.auth.permissions import permission_required, require
+from app.auth.reset_views import invitation_mail, role_offered_mail
 from app.auth.services import EMAIL_FORBIDDEN_START
 from app.collection.models import FormVersion
+from app.core import mail
 from app.core.db import db
 from app.core.forms import OneTimeForm
 from app.core.language import current_language
@@ -201,10 +203,15 @@ def new_person() -> str | Response:
         except AdminError as exc:
             form.email.errors = [str(exc)]
         else:
-            # A repeat goes to the list: the one-time password is shown to the first only.
             lands_on(url_for("tenancy.people"))
             db.session.commit()
             if isinstance(added, Invitation):
+                # A platform account is never shown the invitation, so it gets no mail; the
+                # mail leaves from its own thread, so the answer takes as long either way.
+                invitee = db.session.get(User, added.user_id)
+                if invitee is not None and invitee.platform_role is None:
+                    subject, body = role_offered_mail(invitee, current_municipality())
+                    mail.send_soon(invitee.email, subject, body)
                 # The same words whoever owns the address: only what the admin typed.
                 flash(
                     _(
@@ -215,11 +222,38 @@ def new_person() -> str | Response:
                     "success",
                 )
                 return redirect(url_for("tenancy.people"))
-            membership, password = added
-            # Shown once, on this page only; never stored or sent anywhere else.
-            return render_template(
-                "admin/person_created.html", membership=membership, password=password
-            )
+            membership, secret = added
+            subject, body = invitation_mail(membership.user, secret, current_municipality())
+            try:
+                mail.send(membership.user.email, subject, body)
+            except OSError:  # smtplib's errors are OSErrors; the account stays
+                flash(
+                    _(
+                        "The account is created, but the e-mail could not be sent. The "
+                        'person can ask for a link under "Forgot your password?" on the '
+                        "log-in page."
+                    ),
+                    "error",
+                )
+                return redirect(url_for("tenancy.people"))
+            if mail.configured():
+                flash(
+                    _(
+                        "The account is created. An e-mail with a link to choose a password "
+                        "is sent to %(email)s.",
+                        email=membership.user.email,
+                    ),
+                    "success",
+                )
+            else:
+                flash(
+                    _(
+                        "The account is created. No mail server is set up, so the e-mail "
+                        "with the link to choose a password was written to the server's log."
+                    ),
+                    "success",
+                )
+            return redirect(url_for("tenancy.people"))
     return render_template("admin/person_new.html", form=form)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     #: Raised to end every session of the user at once (sign-out, a new password, ...):
     #: a session carries the generation it was signed in under, and an older one is void.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The person asked not to receive the daily digest of due and overdue forms.
+    digest_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", order_by="Membership.id"
@@ -62,3 +64,28 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+#: What a one-time link is for, and how long it works.
+LINK_PURPOSES = ("invitation", "reset")
+
+
+class OneTimeLink(db.Model):
+    """A link sent by mail that sets a password once: to a new person (``invitation``) or
+    to someone who forgot theirs (``reset``). Only a hash of its secret is stored."""
+
+    __tablename__ = "one_time_link"
+    __table_args__ = (CheckConstraint("purpose IN ('invitation', 'reset')", name="purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(20))
+    #: SHA-256 of the secret in the link, hex.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    user: Mapped[User] = relationship()

@@ -90,6 +90,19 @@ def set_password(user: User, password: str, *, reason: str = "password_set") -> 
     end_sessions(user, reason=reason)
 
 
+def set_digest_opt_out(user: User, opt_out: bool) -> None:
+    """Whether *user* is left out of the daily digest; a change is audited."""
+    if user.digest_opt_out == opt_out:
+        return
+    user.digest_opt_out = opt_out
+    db.session.flush()
+    record(
+        "user.digest_opt_out" if opt_out else "user.digest_opt_in",
+        object_type="user",
+        object_id=user.id,
+    )
+
+
 def deactivate_user(user: User) -> None:
     """Close an account: it cannot sign in, and its open sessions end now."""
     user.active = False

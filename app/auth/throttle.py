@@ -17,6 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
+from app.auth.reset_views import reset_account_key
 from app.auth.views import PASSWORD_REFUSED, account_key, own_account_key, pending_key
 
 #: The bucket of an account's wrong passwords, whichever view counted them.
@@ -75,4 +76,17 @@ def init_app(app: Flask) -> None:
             methods=["POST"],
             deduct_when=_password_refused,
         )(app.view_functions[endpoint])
+    # A reset request counts against the address asked for and the client, answered or
+    # not: the same for a known address as for an unknown one.
+    view = app.view_functions["password.forgot"]
+    view = limiter.limit(
+        app.config["RESET_LIMIT_PER_ADDRESS"], methods=["POST"], scope="password.forgot:client"
+    )(view)
+    view = limiter.limit(
+        app.config["RESET_LIMIT_PER_ACCOUNT"],
+        key_func=reset_account_key,
+        methods=["POST"],
+        scope="password.forgot:account",
+    )(view)
+    app.view_functions["password.forgot"] = view
     app.extensions["helhed_limiter"] = limiter

@@ -30,7 +30,14 @@ from werkzeug.wrappers import Response
 
 from app.audit.services import record
 from app.auth import twofactor
-from app.auth.forms import CodeForm, EmptyForm, LoginForm, PasswordChangeForm, TwoFactorOffForm
+from app.auth.forms import (
+    CodeForm,
+    EmptyForm,
+    LoginForm,
+    PasswordChangeForm,
+    RemindersForm,
+    TwoFactorOffForm,
+)
 from app.auth.lifetime import start_session
 from app.auth.models import User
 from app.auth.passwords import MIN_PASSWORD_LENGTH
@@ -44,6 +51,7 @@ from app.auth.services import (
     own_memberships,
     password_matches,
     record_login,
+    set_digest_opt_out,
 )
 from app.core.db import db
 
@@ -231,10 +239,13 @@ def account() -> str | Response:
 def _account_page(
     password_form: PasswordChangeForm, off_form: TwoFactorOffForm, status: int
 ) -> tuple[str, int]:
+    reminders = RemindersForm(formdata=None)
+    reminders.daily_digest.data = not current_user.digest_opt_out
     return render_template(
         "auth/account.html",
         form=password_form,
         off_form=off_form,
+        reminders_form=reminders,
         two_factor_on=current_user.totp_secret is not None,
         two_factor_required=twofactor.is_required(current_user),
     ), status
@@ -262,6 +273,23 @@ def _account_message(message: str) -> str:
     if message in translated:
         return translated[message]
     return _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/account/reminders", methods=["POST"])
+@login_required
+def reminders() -> Response:
+    """The daily digest of due and overdue forms: on, or off for this person."""
+    form = RemindersForm()
+    if not form.validate_on_submit():
+        abort(400)
+    wanted = bool(form.daily_digest.data)
+    set_digest_opt_out(current_user, not wanted)
+    db.session.commit()
+    if wanted:
+        flash(_("You will receive the daily e-mail about forms due."), "success")
+    else:
+        flash(_("You will no longer receive the daily e-mail about forms due."), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/two-factor/off", methods=["POST"])

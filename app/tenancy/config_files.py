@@ -25,6 +25,7 @@ RESERVED_SLUGS = frozenset(
         "login",
         "logout",
         "account",
+        "password",
         "language",
         "operator",
         "research",

@@ -40,6 +40,11 @@ EXCLUDED: dict[str, str] = {
         "in the session, and tested on their own (tests/test_auth.py, tests/test_security.py); "
         "an accepted sign-out or password change here would end the fuzzing user's session"
     ),
+    "password.": (
+        "the forgotten-password request and the page a mailed link opens: for people who are "
+        "not signed in, throttled, and each request sends a mail; bad addresses, short or "
+        "differing passwords, unknown, used and expired links are tested in tests/test_mail.py"
+    ),
     "invitations.": (
         "the invited person's answer to their own invitation from another municipality, which "
         "no fuzzing user has; its one field is the accept or decline button: odd answers, "

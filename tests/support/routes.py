@@ -95,9 +95,11 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     # Platform-level, shared by every municipality: not a tenant's id.
     "study_id": lambda municipality: _study_id(),
     "wave_key": lambda municipality: "intake",
+    # A mailed link's secret: nobody's (the page says the link cannot be used).
+    "secret": lambda municipality: "no-such-link",
 }
 #: Parameters that name shared, platform-level things rather than a municipality's rows.
-PLATFORM_ARGS = {"study_id", "wave_key", "form_id"}
+PLATFORM_ARGS = {"study_id", "wave_key", "form_id", "secret"}
 
 
 def _study_id() -> int:

@@ -1,0 +1,1 @@
+"""Reminders by e-mail: the daily digest of due and overdue forms for each caseworker."""
