@@ -209,7 +209,7 @@ def _window_context(wave: Wave, submission: Submission | None, missing: list[str
     }
     return {
         "position": position,
-        "ask": position.outside and (submission is None or submission.status != "submitted"),
+        "ask": position.outside and not must_stay_complete(submission),
         "reasons": [(code, WINDOW_REASON_LABELS[code]) for code in WINDOW_REASONS],
         "reason_field": REASON_FIELD,
         "confirm_field": WINDOW_CONFIRM_FIELD,
