@@ -26,6 +26,7 @@ from app.research.services import export_package
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.forms import valid_formdata
 from tests.support.research import grant_and_approve, make_study
+from tests.support.windows import LATE_API, LATE_PAGE
 
 TODAY = date.today()
 ENROLMENT = TODAY - timedelta(days=120)
@@ -191,6 +192,7 @@ def test_each_check_on_the_page(client, auth, municipalities, make_user, make_fa
         wave_id, member_id, level = _setup(brondby, make_family, form_id)
         url = f"/brondby/waves/{wave_id}/members/{member_id}/forms/{form_id}"
         data, form = _answers(brondby, wave_id, form_id, level, change)
+        data.update(LATE_PAGE)
         check = next(c for c in form.checks if c.id == check_id)
         page = client.post(url, data={**data, "submit": "1", "lock_version": "0"})
         html = page.get_data(as_text=True)
@@ -242,6 +244,7 @@ def test_each_check_on_the_page(client, auth, municipalities, make_user, make_fa
         # ... and answers that no longer fire it drop the confirmation.
         lock = str(_stored(wave_id, member_id, form_id).lock_version)
         calm_data, _ = _answers(brondby, wave_id, form_id, level, calm)
+        calm_data.update(LATE_PAGE)
         fixed = client.post(url, data={**calm_data, "submit": "1", "lock_version": lock})
         assert fixed.status_code == 302
         stored = _stored(wave_id, member_id, form_id)
@@ -281,7 +284,7 @@ def test_each_check_through_the_api(client, municipalities, make_user, make_fami
         check = next(c for c in form.checks if c.id == check_id)
         family_id = _stored_family(wave_id)
         url = f"/api/v1/vejle/families/{family_id}/waves/{wave_id}/submissions"
-        body = {"form_id": form_id, "member_id": member_id, "answers": _typed(data)}
+        body = {"form_id": form_id, "member_id": member_id, "answers": _typed(data), **LATE_API}
         response = client.post(url, headers=headers, json={**body, "status": "submitted"})
         if not fires:
             assert response.status_code == 201, response.get_json()

@@ -19,6 +19,7 @@ from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.auth import log_in
 from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
+from tests.support.windows import LATE_PAGE
 
 TODAY = date.today()
 
@@ -139,6 +140,7 @@ def test_every_core_form_renders_validates_and_saves(
         data["submit"] = "1"
         data["lock_version"] = "0"
         data["confirm_check"] = warning_ids(definition)
+        data.update(LATE_PAGE)
         saved = client.post(url, data=data)
         assert saved.status_code == 302, (url, saved.get_data(as_text=True)[:3000])
         stored = submission_for(wave.id, form_id, member_id)
@@ -251,7 +253,7 @@ def test_a_submission_renders_with_the_labels_of_its_version(
     wave, form_id, member_id, definition = next(
         p for p in expected_pages(brondby, family.id) if p[1] == "family_intake"
     )
-    data = {**valid_formdata(definition, TODAY), "submit": "1", "lock_version": "0"}
+    data = {**valid_formdata(definition, TODAY), "submit": "1", "lock_version": "0", **LATE_PAGE}
     client.post(fill_url("brondby", wave, form_id, member_id), data=data)
     stored = submission_for(wave.id, form_id, member_id)
     page = client.get(f"/brondby/submissions/{stored.id}").get_data(as_text=True)

@@ -23,6 +23,7 @@ from app.plans.services import add_goal
 from app.tenancy.scoping import tenant_scope
 from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
+from tests.support.windows import LATE_PAGE
 
 TODAY = date.today()
 #: One municipality of each team model.
@@ -64,6 +65,7 @@ def post_form(client, slug, wave_id, version, member_id, button="submit"):
         button: "1",
         "lock_version": "0",
         "confirm_check": warning_ids(version.form),
+        **LATE_PAGE,  # some of these forms are submitted after their window closed
     }
     return client.post(fill_url(slug, wave_id, version.form_id, member_id), data=data)
 

@@ -54,6 +54,7 @@ from tests.support.fuzz_pages import (
     write_rules,
 )
 from tests.support.fuzz_values import form_requests, resolve
+from tests.support.windows import LATE_PAGE
 from tests.support.write_checks import WriteChecker, changed_tables, send, take_snapshot
 
 # -- the fuzzing --------------------------------------------------------------------------------
@@ -166,7 +167,7 @@ def test_a_submitted_form_saved_again_as_a_draft_stays_complete(
     url = f"/jammerbugt/waves/{fuzz_world.values['wave_id']}/forms/family_intake"
     definition = definition_of(app_ctx, url)
     answers = valid_formdata(definition, date.today())
-    assert client.post(url, data={**answers, "submit": "1"}).status_code == 302
+    assert client.post(url, data={**answers, "submit": "1", **LATE_PAGE}).status_code == 302
     required = next(f.name for f in definition.fields if f.required and f.condition is None)
     page = post_forms(client.get(url).get_data(as_text=True), url)[-1]
     draft = {**answers, required: "", "lock_version": page.fields["lock_version"].values[0]}

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
+from app.api.saving import WINDOW_PROPERTIES
+from app.collection.windows import WINDOW_REASONS
 from app.core.db import MAX_ID
 from app.definitions.fields import FIELD_TYPES
 from app.definitions.model import LEVELS, WAVES
@@ -439,6 +441,11 @@ def schemas() -> dict[str, Any]:
                 "lock_version": {"type": "integer"},
                 "updated_at": DATETIME,
                 "confirmed_checks": CONFIRMED_SCHEMA,
+                "window_reason": {
+                    "type": ["string", "null"],
+                    "enum": [*WINDOW_REASONS, None],
+                    "description": "Why it was submitted outside its wave's window",
+                },
             },
         },
         "SubmissionCreate": {
@@ -451,6 +458,7 @@ def schemas() -> dict[str, Any]:
                 "answers": {"type": "object"},
                 "status": {"type": "string", "enum": ["draft", "submitted"]},
                 "confirmed_checks": CONFIRMED_SCHEMA,
+                **WINDOW_PROPERTIES,
             },
         },
         "SubmissionUpdate": {
@@ -461,6 +469,7 @@ def schemas() -> dict[str, Any]:
                 "answers": {"type": "object"},
                 "status": {"type": "string", "enum": ["draft", "submitted"]},
                 "confirmed_checks": CONFIRMED_SCHEMA,
+                **WINDOW_PROPERTIES,
             },
         },
     }

@@ -65,6 +65,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "lock_version": submission.lock_version,
         "updated_at": _iso(submission.updated_at),
         "confirmed_checks": list(submission.confirmed_checks or []),
+        "window_reason": submission.window_reason,
     }
 
 

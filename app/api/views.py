@@ -12,14 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.api import schema as api_schema
-from app.api.checks import CONFIRMED_FIELD, answer_errors, confirmed_from
+from app.api.checks import CONFIRMED_FIELD
 from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
+from app.api.saving import WINDOW_FIELDS, save_answers
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
 from app.api.tokens import find_usable
 from app.audit.services import record
@@ -27,13 +26,10 @@ from app.auth.models import Membership
 from app.auth.permissions import can, require
 from app.collection.models import FormVersion, Submission
 from app.collection.services import (
-    Conflict,
-    Invalid,
     find_submission,
     forms_for_wave,
     latest_versions,
     record_reading,
-    save_submission,
 )
 from app.core import dates
 from app.core.db import MAX_ID, db, utcnow
@@ -404,7 +400,7 @@ def create_submission(family_id: int, wave_id: int) -> Response:
     wave = get_or_404(Wave, wave_id)
     if wave.family_id != row.id:
         raise ApiProblem(404, "No such wave in this family.")
-    allowed = {"form_id", "member_id", "answers", "status", CONFIRMED_FIELD}
+    allowed = {"form_id", "member_id", "answers", "status", CONFIRMED_FIELD, *WINDOW_FIELDS}
     data = _body({"form_id", "answers", "status"}, allowed)
     form_id, member = data.get("form_id"), None
     if data.get("member_id") is not None:
@@ -428,7 +424,7 @@ def create_submission(family_id: int, wave_id: int) -> Response:
         raise _invalid("form_id", f"No {level}-level form with that id in this wave.")
     if find_submission(wave, version.form_id, member) is not None:
         raise ApiProblem(409, "This form is already started here; update it with PUT.")
-    submission = _save(wave, version, member, data, seen=None)
+    submission = save_answers(wave, version, member, data, seen=None)
     return _json(
         submission_json(submission),
         201,
@@ -449,45 +445,11 @@ def submission(submission_id: int) -> Response:
 def update_submission(submission_id: int) -> Response:
     row = owned_by_family_or_404(Submission, submission_id)
     seen = _if_match()
-    data = _body({"answers", "status"}, {"answers", "status", CONFIRMED_FIELD})
+    data = _body({"answers", "status"}, {"answers", "status", CONFIRMED_FIELD, *WINDOW_FIELDS})
     if seen != row.lock_version:
         raise ApiProblem(412, "The submission changed since you read it; read it again.")
-    saved = _save(row.wave, row.form_version, row.member, data, seen=seen)
+    saved = save_answers(row.wave, row.form_version, row.member, data, seen=seen)
     return _json(submission_json(saved), etag=saved.lock_version)
-
-
-def _save(
-    wave: Wave, version: FormVersion, member: Member | None, data: dict[str, Any], seen: int | None
-) -> Submission:
-    answers, status = data.get("answers"), data.get("status")
-    if not isinstance(answers, dict):
-        raise _invalid("answers", "Give the answers as an object of field names.")
-    if status not in ("draft", "submitted"):
-        raise _invalid("status", "Give draft or submitted.")
-    confirmed = confirmed_from(data)
-    try:
-        saved = save_submission(
-            g.municipality,
-            wave,
-            version,
-            member,
-            answers,
-            submit=status == "submitted",
-            seen_lock_version=seen,
-            actor_id=g.membership.user_id,
-            today=dates.today(),
-            confirmed=confirmed,
-        )
-        db.session.commit()
-    except Invalid as exc:
-        errors = answer_errors(exc.result)
-        raise ApiProblem(422, "The answers do not fit the form.", errors=errors) from exc
-    except (Conflict, StaleDataError) as exc:
-        raise ApiProblem(412, "The submission changed since you read it; read it again.") from exc
-    except IntegrityError as exc:
-        # Someone created the same submission between our check and our write.
-        raise ApiProblem(409, "This form was started meanwhile; read it and use PUT.") from exc
-    return saved
 
 
 # -- the document ----------------------------------------------------------------------------------

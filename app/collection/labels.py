@@ -1,4 +1,5 @@
-"""What templates show for a submission's status and for a form: its title, not its id."""
+"""What templates show for a submission's status, for a form (its title, not its id) and
+for a form submitted outside its window (the reason)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,20 @@ from app.collection.services import latest_versions
 from app.core.language import current_language
 
 SUBMISSION_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
+
+#: One label for each of app.collection.windows.WINDOW_REASONS, in its order.
+WINDOW_REASON_LABELS = {
+    "family_unavailable": _l("The family could not be reached in the window"),
+    "contact_delayed": _l("The meeting with the family was delayed"),
+    "rescheduled_by_family": _l("The family moved the meeting"),
+    "caseworker_absent": _l("The caseworker was absent"),
+    "data_entered_late": _l("The answers were collected in time but entered late"),
+    "other": _l("Another reason"),
+}
+
+
+def window_reason_label(code: str | None) -> str:
+    return str(WINDOW_REASON_LABELS.get(code, code)) if code else ""
 
 
 def form_titles() -> dict[str, dict[str, str]]:
@@ -37,4 +52,5 @@ def init_app(app: Flask) -> None:
         return {
             "submission_status_label": lambda code: SUBMISSION_STATUS_LABELS.get(code, code),
             "form_title": form_title,
+            "window_reason_label": window_reason_label,
         }

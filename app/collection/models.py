@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.collection.windows import WINDOW_REASONS
 from app.core.db import JSONType, UTCDateTime, db, utcnow
 from app.definitions.model import FormDef, content_hash
 from app.families.models import Family, Member, Wave
@@ -71,6 +72,12 @@ class Submission(TenantOwned, db.Model):
             ["family_member.id", "family_member.municipality_id"],
         ),
         CheckConstraint("status IN ('draft', 'submitted')", name="status"),
+        CheckConstraint(
+            "window_reason IS NULL OR window_reason IN ("
+            + ", ".join(f"'{code}'" for code in WINDOW_REASONS)
+            + ")",
+            name="window_reason",
+        ),
         # One submission per (wave, form) for the family, and per (wave, form, member).
         Index(
             "uq_submission_family_form",
@@ -122,6 +129,13 @@ class Submission(TenantOwned, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     #: Who submitted it first (the family page says who and when); None for a draft.
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), default=None)
+    #: Why it was submitted outside its wave's window (one of WINDOW_REASONS), confirmed
+    #: by whom and when; None for a submission inside the window.
+    window_reason: Mapped[str | None] = mapped_column(String(30), default=None)
+    window_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    window_confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), default=None
+    )
 
     __mapper_args__ = {"version_id_col": lock_version}
 
@@ -131,3 +145,4 @@ class Submission(TenantOwned, db.Model):
     member: Mapped[Member | None] = relationship(overlaps="family,wave")
     updated_by = relationship("User", foreign_keys=[updated_by_id])
     submitted_by = relationship("User", foreign_keys=[submitted_by_id])
+    window_confirmed_by = relationship("User", foreign_keys=[window_confirmed_by_id])

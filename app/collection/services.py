@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.collection.models import FormVersion, Submission
 from app.collection.waves import refresh_completion
+from app.collection.windows import OutsideWindow, WindowAnswer, window_missing
 from app.core.db import db, utcnow
 from app.definitions.checks import CheckContext, cpr_birth_date
 from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
@@ -257,6 +258,7 @@ def save_submission(
     actor_id: int | None,
     today: date,
     confirmed: list[str] | None = None,
+    window: WindowAnswer | None = None,
 ) -> Submission:
     """Create or update the submission of *version* for *member* (or the family) in *wave*.
 
@@ -265,6 +267,13 @@ def save_submission(
     repeats the check in the UPDATE itself, so two requests racing cannot both win.
     *confirmed* names the warning checks the user confirmed; a confirmation stored before
     holds until the warning stops applying.
+
+    *window* is what the person saving answered about the wave's window; the form page
+    and the API always pass it. Submitting a form for the first time outside the window
+    then needs a reason (one of WINDOW_REASONS) and the confirmation, else
+    :class:`OutsideWindow` is raised and nothing is written; both are stored with the
+    submission. Without *window* (answers brought in by code: tests, imports) nothing is
+    asked and nothing is stored.
     """
     form: FormDef = version.form
     submission = find_submission(wave, version.form_id, member)
@@ -296,6 +305,13 @@ def save_submission(
     )
     if not result.ok:
         raise Invalid(result)
+    window_reason = None
+    first_submit = submit and not must_stay_complete(submission)
+    if first_submit and window is not None:
+        position, missing = window_missing(wave, today, window.reason, window.confirmed)
+        if missing:
+            raise OutsideWindow(position, missing)
+        window_reason = window.reason if position.outside else None
 
     now = utcnow()
     if submission is None:
@@ -327,6 +343,10 @@ def save_submission(
         if submission.submitted_at is None:
             submission.submitted_at = now
             submission.submitted_by_id = actor_id
+    if window_reason is not None:
+        submission.window_reason = window_reason
+        submission.window_confirmed_at = now
+        submission.window_confirmed_by_id = actor_id
     db.session.flush()
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)
@@ -344,6 +364,7 @@ def save_submission(
             "changed_fields": changed,
             "status": submission.status,
             "confirmed_checks": submission.confirmed_checks,
+            **({"window_reason": window_reason} if window_reason else {}),
         },
     )
     return submission

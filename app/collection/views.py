@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from app.audit.services import record
+from app.collection.labels import WINDOW_REASON_LABELS
 from app.collection.models import FormVersion, Submission
 from app.collection.order import next_missing
 from app.collection.services import (
@@ -23,6 +24,17 @@ from app.collection.services import (
     must_stay_complete,
     record_reading,
     save_submission,
+)
+from app.collection.windows import (
+    CONFIRM_FIELD as WINDOW_CONFIRM_FIELD,
+)
+from app.collection.windows import (
+    REASON_FIELD,
+    WINDOW_REASONS,
+    OutsideWindow,
+    WindowAnswer,
+    window_missing,
+    window_position,
 )
 from app.core import dates
 from app.core.db import db
@@ -90,9 +102,14 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
     result = form.check(complete=submit or must_stay_complete(submission))
     if "csrf_token" in result.errors:
         abort(400)
-    if not result.ok:
+    reason = request.form.get(REASON_FIELD) or None
+    window_confirmed = request.form.get(WINDOW_CONFIRM_FIELD) == "1"
+    missing: list[str] = []
+    if submit and not must_stay_complete(submission):
+        missing = window_missing(wave, today, reason, window_confirmed)[1]
+    if not result.ok or missing:
         flash(_("The form has errors. Correct the fields marked below."), "error")
-        return _render_fill(form, wave, member, version, submission), 422
+        return _render_fill(form, wave, member, version, submission, missing=missing), 422
     seen = seen_version(form.lock_version.data) or None
     confirmed = request.form.getlist(CONFIRM_FIELD)
     try:
@@ -107,8 +124,13 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
             actor_id=current_user.id,
             today=today,
             confirmed=confirmed,
+            window=WindowAnswer(reason, window_confirmed),
         )
         db.session.commit()
+    except OutsideWindow as exc:  # checked above; the window may have moved meanwhile
+        db.session.rollback()
+        flash(_("The form has errors. Correct the fields marked below."), "error")
+        return _render_fill(form, wave, member, version, submission, missing=exc.missing), 422
     except Invalid as exc:  # the field checks passed above: these are the form's checks
         db.session.rollback()
         for name, message in exc.result.errors.items():
@@ -158,6 +180,7 @@ def _render_fill(
     version: FormVersion,
     submission: Submission | None,
     fired: list[Fired] | None = None,
+    missing: list[str] | None = None,
 ) -> str:
     # A warning is shown once, after the last of its fields in the form's order.
     order = {f.name: i for i, f in enumerate(version.form.fields)}
@@ -179,7 +202,32 @@ def _render_fill(
         language=current_language(),
         warnings=warnings,
         confirm_field=CONFIRM_FIELD,
+        window=_window_context(wave, submission, missing or []),
     )
+
+
+def _window_context(wave: Wave, submission: Submission | None, missing: list[str]) -> Any:
+    """What the page says about the wave's window, and the reason it asks for when a form
+    is submitted outside it (a form already submitted asks nothing again)."""
+    position = window_position(wave, dates.today())
+    messages = {
+        REASON_FIELD: _("Choose why the form is submitted outside the window."),
+        WINDOW_CONFIRM_FIELD: _("Confirm that the form is submitted outside the window."),
+    }
+    return {
+        "position": position,
+        "ask": position.outside and not must_stay_complete(submission),
+        "reasons": [(code, WINDOW_REASON_LABELS[code]) for code in WINDOW_REASONS],
+        "reason_field": REASON_FIELD,
+        "confirm_field": WINDOW_CONFIRM_FIELD,
+        "reason": request.form.get(REASON_FIELD, "") if request.method == "POST" else "",
+        "confirmed": request.form.get(WINDOW_CONFIRM_FIELD) == "1",
+        "errors": {name: [messages[name]] for name in missing},
+        "labels": {
+            REASON_FIELD: _("Reason for submitting outside the window"),
+            WINDOW_CONFIRM_FIELD: _("Confirmation"),
+        },
+    }
 
 
 def _conflict(

@@ -34,7 +34,7 @@ from app.core.version import __version__
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
-from app.research import aggregates, confirmations
+from app.research import aggregates, confirmations, windows
 from app.research.models import Study
 from app.research.rows import (
     Selection,
@@ -358,6 +358,7 @@ _WAVE_FIELDS = [
         "type": "boolean",
         "description": "Completed within the wave's window (empty if not completed)",
     },
+    *windows.FIELDS,
 ]
 _CODEBOOK_FIELDS = [
     {"name": "variable", "type": "string", "description": "Column name"},
@@ -393,7 +394,7 @@ def _schema(
 def _codebook(
     tables: dict[str, list[Variable]], local: dict[str, list[Variable]]
 ) -> Iterator[list[Any]]:
-    for table, columns in [*tables.items(), *local.items()]:
+    for table, columns in [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]:
         for variable in columns:
             codes = "; ".join(
                 f"{code} = {label.get('da', '')} / {label.get('en', '')}"

@@ -23,6 +23,7 @@ from app.core.db import db
 from app.definitions.model import FieldDef, FormDef
 from app.families.models import Family, Wave
 from app.plans.models import Goal, GoalStatus, Plan
+from app.research import windows
 from app.research.confirmations import confirmed_cell
 from app.research.models import Study
 from app.research.scope import GrantScope, StudyScope, study_scope
@@ -293,6 +294,8 @@ def _wave_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
             Family.enrolment_date,
             Family.team_model,
             Municipality.code,
+            windows.last_submitted().label("last_submitted"),
+            windows.latest_reason().label("window_reason"),
         )
         .join(Family, Family.id == Wave.family_id)
         .join(Municipality, Municipality.id == Family.municipality_id)
@@ -313,5 +316,6 @@ def _wave_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
                 months_between(row.enrolment_date, row.due_date),
                 completed,
                 on_time,
+                *windows.cells(row.due_date, row.last_submitted, row.window_reason),
             ],
         )

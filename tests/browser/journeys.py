@@ -76,8 +76,9 @@ def _value_for(name: str, control: str | None) -> str:
     return "1"
 
 
-def answer_everything(page) -> None:
-    """Answer every visible question still unanswered: first option, plausible numbers."""
+def answer_everything(page, *, window: bool = True) -> None:
+    """Answer every visible question still unanswered: first option, plausible numbers;
+    and, unless *window* is false, the window's question (:func:`answer_the_window`)."""
     for _ in range(3):  # conditional questions appear as their triggers are answered
         for question in page.locator("form.definition-form .question").all():
             if not question.is_visible():
@@ -100,6 +101,18 @@ def answer_everything(page) -> None:
             box = question.locator("input, textarea").first
             if box.count() and not box.input_value():
                 box.fill(_value_for(box.get_attribute("name") or "", box.get_attribute("type")))
+    if window:
+        answer_the_window(page)
+
+
+def answer_the_window(page) -> None:
+    """A form submitted outside its wave's window asks why (the journeys' families were
+    enrolled in the spring): choose a reason and confirm it, as a caseworker entering the
+    answers late would. Inside the window nothing is asked."""
+    reason = page.locator("select[name=window_reason]")
+    if reason.count() and not reason.input_value():
+        reason.select_option("data_entered_late")
+        page.get_by_label(re.compile("^Jeg bekræfter, at skemaet indsendes uden for")).check()
 
 
 _families = count(1)

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.journeys import answer_the_window
 from tests.support.browser import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
@@ -29,6 +30,7 @@ def test_an_error_is_corrected_and_a_warning_confirmed(page) -> None:
     page.get_by_role("link", name=re.compile(r"Udfyld – Indskrivning – barn")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Indskrivning – barn")
 
+    answer_the_window(page)
     page.get_by_label("Fødselsår").fill("2018")
     page.locator("#active_case").get_by_label("Nej").check()
     page.get_by_label("Anbringelse uden for hjemmet (§§ 46–47)").check()

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.journeys import enrol_with_adult
+from tests.browser.journeys import answer_the_window, enrol_with_adult
 from tests.support.browser import assert_accessible, log_in
 
 pytestmark = pytest.mark.browser
@@ -44,6 +44,7 @@ def test_staff_fill_the_adult_intake_with_a_conditional_question(page) -> None:
         page.locator(f"#who5_{item}").get_by_label("3 – Lidt mere end halvdelen af tiden").check()
     page.locator("#employment_activity").get_by_label("Ja").check()
     expect(date_question).to_be_visible()
+    answer_the_window(page)
     date_question.fill("2026-04-01")
     page.get_by_role("button", name="Indsend").click()
 

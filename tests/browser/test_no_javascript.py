@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.journeys import answer_the_window
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser
@@ -49,6 +50,7 @@ def test_a_child_intake_is_validated_and_submitted_without_javascript(page_witho
     expect(page.locator("#case_start_date-error")).to_contain_text("Besvar spørgsmålet.")
     expect(page.get_by_label("Fødselsår")).to_have_value("2015")
 
+    answer_the_window(page)
     question.fill("2026-02-01")
     page.get_by_role("button", name="Indsend").click()
     expect(page.get_by_role("status")).to_have_text("Skemaet er indsendt.")
