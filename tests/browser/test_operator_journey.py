@@ -64,7 +64,8 @@ def test_the_operator_creates_a_study_adds_and_removes_a_researcher(page) -> Non
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
     assert_accessible(page, "a study")
 
-    page.get_by_role("combobox", name="Forsker").select_option(label="Forsker (researcher@example.org)")
+    choice = page.get_by_role("combobox", name="Forsker")
+    choice.select_option(label="Forsker (researcher@example.org)")
     page.get_by_role("button", name="Tilføj til undersøgelsen").click()
     expect(page.get_by_role("status")).to_have_text("Forsker er forsker i undersøgelsen.")
     researchers = page.get_by_role("table", name="Forskere")
