@@ -39,7 +39,8 @@ PEOPLE = {
 
 
 def _fresh_postgres_database(base_url: str) -> str:
-    import psycopg  # only the PostgreSQL case needs the driver
+    # Here, not at the top: only the PostgreSQL case needs the driver.
+    import psycopg
 
     parsed = make_url(base_url)
     name = f"{parsed.database}_backfill"
@@ -51,7 +52,8 @@ def _fresh_postgres_database(base_url: str) -> str:
 
 
 def _drop_postgres_database(base_url: str, url: str) -> None:
-    import psycopg  # only the PostgreSQL case needs the driver
+    # Here, not at the top: only the PostgreSQL case needs the driver.
+    import psycopg
 
     admin = make_url(base_url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
