@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.core.db import db
-from app.families.models import Family, Member
+from app.families.models import Family, Member, cpr_digits
 from app.families.services import add_member
 from app.privacy.services import erase_member
 from app.tenancy.scoping import tenant_scope
@@ -21,8 +21,14 @@ OTHER_CPR = "150387-4722"
 
 
 def _labels(client, query: str = "", **params: str) -> list[str]:
-    page = client.get("/brondby/families/", query_string={"q": query, **params})
-    assert page.status_code == 200
+    """The families found, as the page lists them: a CPR number posted with the search
+    form (as the page sends it), anything else from the list's address."""
+    if cpr_digits(query) is not None:
+        page = client.post("/brondby/families/", data={"q": query, **params})
+        assert page.status_code == 200 and page.location is None
+    else:
+        page = client.get("/brondby/families/", query_string={"q": query, **params})
+        assert page.status_code == 200
     html = page.get_data(as_text=True)
     body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [part.split("</a>", 1)[0].rsplit(">", 1)[1] for part in body.split("<a href=")[1:]]
@@ -129,6 +135,29 @@ def test_the_cpr_is_never_in_clear_in_the_hash_column_the_audit_or_the_log(
     for record in caplog.records:
         for value in (CPR, digits):
             assert value not in record.getMessage()
+
+
+def test_the_form_posts_a_name_on_to_its_address_and_answers_a_cpr_at_once(client, auth, world):
+    auth.login(world["lead"].email)
+    sent = client.post("/brondby/families/", data={"q": "Hansen", "scope": "team", "sort": "label"})
+    assert sent.status_code == 302
+    assert "q=Hansen" in sent.location and "sort=label" in sent.location
+    assert "Familien Hansen" in client.get(sent.location).get_data(as_text=True)
+    for typed in (CPR, CPR.replace("-", "")):
+        answer = client.post("/brondby/families/", data={"q": typed, "sort": "label"})
+        assert answer.status_code == 200 and answer.location is None
+        html = answer.get_data(as_text=True)
+        assert "Familien Jensen" in html
+        # What was typed stays in the field, never in a link of the page.
+        assert f'value="{typed}"' in html
+        for href in html.split('href="')[1:]:
+            link = href.split('"', 1)[0]
+            assert CPR not in link and CPR.replace("-", "") not in link
+        # Nor is it searched for from an address: it is sent on without it, with a word.
+        kept = client.get("/brondby/families/", query_string={"q": typed, "sort": "label"})
+        assert kept.status_code == 302 and typed not in kept.location
+        assert "sort=label" in kept.location
+        assert "med søgefeltet" in client.get(kept.location).get_data(as_text=True)
 
 
 def test_another_municipalitys_member_with_the_same_cpr_is_not_found(client, auth, world):

@@ -124,6 +124,7 @@ def test_text_no_database_can_store_is_refused_before_any_view(
         assert response.status_code == 400
     assert _count(Family) == families
     assert client.get("/jammerbugt/families/?q=%00").status_code == 400
+    assert client.post("/jammerbugt/families/", data={"q": "a\x00b"}).status_code == 400
     assert client.get("/jamm%00erbugt/").status_code == 400
 
 

@@ -14,19 +14,26 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 from sqlalchemy.exc import StatementError
+from werkzeug.serving import make_server
 
+from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.db import db
-from app.families.models import Member
-from app.tenancy.scoping import tenant_scope
+from app.families.models import Family, Member
+from app.families.services import add_member
+from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.apps import owner_engine
 
 NAME = "Plantedine Loggesen"
@@ -260,3 +267,103 @@ def test_mails_leave_neither_address_nor_text_in_the_log(
     lines = {line.strip() for body in bodies for line in body.splitlines() if len(line) > 20}
     assert lines
     assert not [line for line in lines if any(line in text for text in log.texts)]
+
+
+def _clear_in_the_database(app: Flask, values: list[str]) -> list[str]:
+    """Every column of every table, read as text by the table owner, holding a value."""
+    found = []
+    with owner_engine(app).connect() as connection:
+        for table in db.metadata.sorted_tables:
+            for column in table.columns:
+                rows = connection.execute(
+                    text(f'SELECT CAST("{column.name}" AS TEXT) FROM "{table.name}"')
+                ).scalars()
+                found += [
+                    f"{table.name}.{column.name}"
+                    for stored in rows
+                    for value in values
+                    if stored is not None and value in stored
+                ]
+    return found
+
+
+@pytest.fixture
+def served(app_ctx: Flask) -> Iterator[str]:
+    """The application behind the development server (whose access log is "werkzeug")."""
+    server = make_server("127.0.0.1", 0, app_ctx)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join()
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def _send(base: str, cookie: str, path: str, form: dict[str, str] | None = None):
+    """One request to the running server, as the browser sends it: nothing followed."""
+    request = urllib.request.Request(
+        base + path,
+        data=urllib.parse.urlencode(form).encode() if form is not None else None,
+        headers={"Cookie": f"session={cookie}"},
+    )
+    try:
+        return urllib.request.build_opener(_NoRedirects).open(request)
+    except urllib.error.HTTPError as answer:  # a redirect not followed
+        return answer
+
+
+def test_a_cpr_search_leaves_the_number_in_no_log_audit_row_address_or_column(
+    app, client, auth, municipalities, make_family, make_user, log, sent, served
+):
+    """A lead searches the family list by CPR number as the page does (its form posts),
+    with the dash and without it, through the development server: the family is found,
+    and the number is in no log record (the server's access log included), in no audit
+    row, in no address of the answer (its Location, any link or form of the page) and in
+    no column of the database in clear."""
+    brondby = municipalities["brondby"]
+    lead = make_user(brondby, "lead")
+    family = make_family("brondby", label="Familien Søgesen", adults=0, children=0)
+    with tenant_scope(brondby):
+        add_member(db.session.get(Family, family.id), "adult", NAME, family.enrolment_date, CPR)
+        db.session.commit()
+    auth.login(lead.email)
+    cookie = client.get_cookie("session").value
+    digits = CPR.replace("-", "")
+    for typed in (CPR, digits, f" {CPR} "):
+        answer = _send(served, cookie, "/brondby/families/", {"q": typed, "scope": "team"})
+        html = answer.read().decode()
+        assert answer.status == 200 and answer.headers.get("Location") is None
+        assert "Familien Søgesen" in html, "the CPR search found nothing"
+        addresses = [
+            part.split('"', 1)[0]
+            for attribute in ('href="', 'action="', 'src="')
+            for part in html.split(attribute)[1:]
+        ]
+        assert addresses
+        assert [a for a in addresses if CPR in a or digits in a] == []
+    # An address carrying the number (written by hand) is sent on without it.
+    kept = _send(served, cookie, f"/brondby/families/?q={CPR}&sort=label")
+    assert kept.status == 302
+    assert digits not in kept.headers["Location"] and CPR not in kept.headers["Location"]
+    kept.read()
+    # The server logged each request. The address written by hand is in its log, as it
+    # was sent: that request is the one the page never makes, and the only line with it.
+    access = [t for t in log.texts if t.startswith("INFO werkzeug") and "/brondby/families/" in t]
+    assert len(access) >= 4, log.texts
+    # (The handler sits on the root logger and on "werkzeug": a line may come twice.)
+    by_hand = {t for t in log.texts if CPR in t or digits in t}
+    assert len(by_hand) == 1 and f"GET /brondby/families/?q={CPR}" in next(iter(by_hand))
+    log.texts = [t for t in log.texts if t not in by_hand]
+    assert_nothing_planted(log, sent, expected_records=3)
+    with unscoped("test"):
+        events = db.session.scalars(select(AuditEvent)).all()
+        assert [e.action for e in events].count("family.searched_by_cpr") == 3
+        for event_row in events:
+            row = " ".join(str(getattr(event_row, c.key)) for c in AuditEvent.__table__.columns)
+            assert CPR not in row and digits not in row
+        db.session.commit()
+    assert _clear_in_the_database(app, [CPR, digits]) == []

@@ -39,32 +39,61 @@ bp = TenantBlueprint("families", __name__, url_prefix="/families")
 MAX_PAGE = 100_000
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @permission_required("families.list")
-def index() -> str:
-    page = _page_number(request.args.get("page", "1"))
+def index() -> str | Response:
+    """The list, found by GET for a label or a name (a link that can be kept) and by POST
+    for a CPR number, which is never put in an address: it would sit in the browser's
+    history and in every access log the request passes. The search form posts; a POST
+    that is no CPR search is sent on to its GET address, a CPR search is answered at once.
+    """
     scopes = search.scopes_for_member()
+    if request.method == "POST":
+        wanted = search.Search.from_args(request.form.to_dict(), scopes)
+        if not wanted.by_cpr:
+            return redirect(url_for("families.index", **_kept(wanted)))
+        return _list(wanted, page=1)
     wanted = search.Search.from_args(request.args.to_dict(), scopes)
-    rows, total = search.run(wanted, current_municipality(), page)
-    db.session.commit()
-    # The links of the pager and the sort keep the search; a CPR number stays out of them
-    # (it would sit in the browser's history): a CPR search is one page of exact matches.
-    kept = {
+    if wanted.by_cpr:
+        # An address written by hand, or kept from before: the number is not searched for
+        # from an address, and the answer's address leaves it out.
+        flash(
+            _(
+                "Search for a CPR number with the search field. A CPR number is not "
+                "searched for from a web address, so that it is not kept in the "
+                "browser's history."
+            ),
+            "info",
+        )
+        return redirect(url_for("families.index", **{**_kept(wanted), "q": None}))
+    return _list(wanted, page=_page_number(request.args.get("page", "1")))
+
+
+def _kept(wanted: search.Search) -> dict[str, str | None]:
+    """The search as the GET address and the links of the pager carry it: never a CPR."""
+    return {
         "q": None if wanted.by_cpr else wanted.query or None,
         "scope": wanted.scope,
         "status": wanted.status or None,
         "team_model": wanted.team_model or None,
         "sort": wanted.sort,
     }
+
+
+def _list(wanted: search.Search, page: int) -> str:
+    rows, total = search.run(wanted, current_municipality(), page)
+    db.session.commit()
     return render_template(
         "families/index.html",
         rows=rows,
         page=page,
         total=total,
-        pages=max((total + search.PAGE_SIZE - 1) // search.PAGE_SIZE, 1),
+        # A CPR search is one page of exact matches (a number belongs to a person or two):
+        # it has no pager, whose links could only carry the number.
+        pages=1 if wanted.by_cpr else max((total + search.PAGE_SIZE - 1) // search.PAGE_SIZE, 1),
         search=wanted,
-        scopes=scopes,
-        kept=kept,
+        scopes=search.scopes_for_member(),
+        kept=_kept(wanted),
         statuses=search.STATUSES,
         team_models=TEAM_MODELS,
         sorts=search.SORTS,
