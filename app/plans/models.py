@@ -14,7 +14,6 @@ Goals in the child-related life areas (:data:`CHILD_AREAS`) are hidden from exte
 contact persons unless someone unticks the box: :func:`hidden_by_default` says so once.
 """
 
-
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -167,9 +167,7 @@ def _check_version(goal: Goal, seen_lock_version: int) -> None:
         )
 
 
-def edit_goal(
-    goal: Goal, fields: GoalFields, seen_lock_version: int, actor_id: int | None
-) -> Goal:
+def edit_goal(goal: Goal, fields: GoalFields, seen_lock_version: int, actor_id: int | None) -> Goal:
     """Change what the goal says; what it said before is kept as a revision."""
     _check_version(goal, seen_lock_version)
     fields = _checked(goal.plan, fields)
@@ -199,7 +197,11 @@ def edit_goal(
         object_type="plan",
         object_id=goal.plan_id,
         # Which words changed, never the words themselves.
-        details={"goal_id": goal.id, "changes": changes, "reworded": sorted(k for k, v in wording.items() if v)},
+        details={
+            "goal_id": goal.id,
+            "changes": changes,
+            "reworded": sorted(k for k, v in wording.items() if v),
+        },
     )
     return goal
 
