@@ -32,6 +32,7 @@ from app.research.jobs import exports_dir, start_job
 from app.research.models import ExportJob, ExportRecord, Grant, Study, WaveApproval
 from app.research.scope import active_grants
 from app.research.services import (
+    WAVE_KEY_RE,
     ResearchError,
     UnknownFormError,
     grant_study,
@@ -40,6 +41,7 @@ from app.research.services import (
     set_wave_approval,
     studies_of,
 )
+from app.research.summary import release_summary
 from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 from app.tenancy.scoping import unscoped
 
@@ -165,9 +167,20 @@ def overview() -> str:
     )
 
 
-@tenant.route("/waves/<wave_key>", methods=["POST"])
+@tenant.route("/waves/<wave_key>", methods=["GET", "POST"])
 @permission_required("research.approve")
-def approve(wave_key: str) -> Response:
+def approve(wave_key: str) -> str | Response:
+    """GET: what approving the wave releases, and the button to confirm; POST: the sign-off
+    (or, with approve=0, its withdrawal)."""
+    if not (wave_key in ("intake", "exit") or WAVE_KEY_RE.fullmatch(wave_key)):
+        abort(404)
+    if request.method == "GET":
+        approval = db.session.scalar(select(WaveApproval).where(WaveApproval.wave_key == wave_key))
+        return render_template(
+            "research/approve.html",
+            summary=release_summary(current_municipality(), wave_key),
+            approved=bool(approval and approval.approved),
+        )
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
