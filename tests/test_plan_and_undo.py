@@ -300,7 +300,7 @@ def test_the_approval_summary_matches_an_independent_count(
         )
     assert families > 0
     log_in(client, lead.email, PASSWORD)
-    page = client.get(f"/vejle/research/waves/{key}")
+    page = client.get(f"/vejle/research/waves/{key}/summary")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f'data-figure="families">{families}<' in html

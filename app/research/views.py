@@ -167,20 +167,30 @@ def overview() -> str:
     )
 
 
-@tenant.route("/waves/<wave_key>", methods=["GET", "POST"])
-@permission_required("research.approve")
-def approve(wave_key: str) -> str | Response:
-    """GET: what approving the wave releases, and the button to confirm; POST: the sign-off
-    (or, with approve=0, its withdrawal)."""
+def _wave_key_or_404(wave_key: str) -> str:
     if not (wave_key in ("intake", "exit") or WAVE_KEY_RE.fullmatch(wave_key)):
         abort(404)
-    if request.method == "GET":
-        approval = db.session.scalar(select(WaveApproval).where(WaveApproval.wave_key == wave_key))
-        return render_template(
-            "research/approve.html",
-            summary=release_summary(current_municipality(), wave_key),
-            approved=bool(approval and approval.approved),
-        )
+    return wave_key
+
+
+@tenant.route("/waves/<wave_key>/summary")
+@permission_required("research.view")
+def release(wave_key: str) -> str:
+    """What approving the wave releases; a lead confirms the sign-off from here."""
+    approval = db.session.scalar(
+        select(WaveApproval).where(WaveApproval.wave_key == _wave_key_or_404(wave_key))
+    )
+    return render_template(
+        "research/approve.html",
+        summary=release_summary(current_municipality(), wave_key),
+        approved=bool(approval and approval.approved),
+    )
+
+
+@tenant.route("/waves/<wave_key>", methods=["POST"])
+@permission_required("research.approve")
+def approve(wave_key: str) -> Response:
+    """The sign-off (shown first by :func:`release`), or with approve=0 its withdrawal."""
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:

@@ -35,6 +35,7 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
         if blueprint == "municipal_research":
             allowed = {
                 "municipal_research.overview": ("admin", "lead"),
+                "municipal_research.release": ("admin", "lead"),
                 "municipal_research.approve": ("lead",),
                 "municipal_research.grant": ("admin",),
                 "municipal_research.revoke": ("admin",),
