@@ -154,7 +154,7 @@ def world(municipalities, forms_published, make_user) -> World:
             _fill_intake(jammerbugt, family)
             plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
             goal = add_goal(plan, 1, "work_education", PLANTED, None)
-            set_goal_status(goal, family.waves[1], "partly", None)
+            set_goal_status(goal, family.waves[1], "partly", None, today=family.waves[1].due_date)
         for wave in ("intake", "follow_up_6"):
             set_wave_approval(jammerbugt, wave, True)
         db.session.commit()

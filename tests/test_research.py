@@ -353,7 +353,9 @@ def test_the_operator_commands_run_a_study_end_to_end(app_ctx, dataset, tmp_path
     ).splitlines()[-1]
     ok("studies", "add-researcher", "--study", study_id, "--email", researcher.email)
     ok("studies", "grant", "--study", study_id, "--municipality", "vejle", "--waves", "intake")
-    assert "approved" in ok("waves", "approve", "--municipality", "vejle", "--wave", "intake")
+    assert "approved" in ok(
+        "waves", "approve", "--municipality", "vejle", "--wave", "intake", "--yes"
+    )
     out = tmp_path / "cli.zip"
     assert "sha256" in ok("export", "package", "--study", study_id, "--out", str(out))
     families = read_tables(out)["families.csv"]

@@ -164,7 +164,9 @@ def dataset(municipalities, forms_published) -> Dataset:
                     fill_wave(municipality, family, wave, consent=consent)
                 plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
                 goal = add_goal(plan, 1, "work_education", f"Mål {slug} {n}", None)
-                set_goal_status(goal, family.waves[1], "partly", None)
+                set_goal_status(
+                    goal, family.waves[1], "partly", None, today=family.waves[1].due_date
+                )
                 data.families[family.id] = (municipality.id, enrolment, consent)
                 data.first_follow_up[municipality.id] = family.waves[1].key
             db.session.commit()

@@ -147,6 +147,10 @@ EVENTS: dict[str, EventText] = {
         _l("Enrolment date corrected"),
         _l("%(actor)s corrected the enrolment date of %(object)s from %(old)s to %(new)s."),
     ),
+    "family.reopened": EventText(
+        _l("Family reopened"),
+        _l("%(actor)s reopened %(object)s after its exit: %(reason)s."),
+    ),
     "family.exit_started": EventText(
         _l("Exit started"),
         _l("%(actor)s started the exit of %(object)s, due %(exit_due)s."),
@@ -190,6 +194,14 @@ EVENTS: dict[str, EventText] = {
     "municipality.settings_changed": EventText(
         _l("Settings changed"),
         _l("%(actor)s changed the settings: %(changes)s."),
+    ),
+    "plan.goal_edited": EventText(
+        _l("Goal changed in the joint plan"),
+        _l("%(actor)s changed a goal in the joint plan of %(object)s."),
+    ),
+    "plan.goal_deleted": EventText(
+        _l("Goal removed from the joint plan"),
+        _l("%(actor)s removed a goal in %(life_area)s from the joint plan of %(object)s."),
     ),
     "plan.goal_added": EventText(
         _l("Goal added to the joint plan"),

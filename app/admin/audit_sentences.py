@@ -21,7 +21,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.admin.audit_events import EVENTS
 from app.auth.labels import ROLE_LABELS
-from app.collection.labels import SUBMISSION_STATUS_LABELS, form_title
+from app.casework.reopen import REOPEN_REASON_LABELS
+from app.collection.labels import SUBMISSION_STATUS_LABELS, WINDOW_REASON_LABELS, form_title
 from app.core.formatting import format_day, format_moment
 from app.families.labels import MEMBER_ROLE_LABELS, wave_key_label
 from app.teams.labels import ASSIGNMENT_KIND_LABELS, TEAM_MODEL_LABELS
@@ -31,6 +32,10 @@ from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES
 FIELD_LABELS: dict[str, LazyString] = {
     "alembic_revision": _l("database version"),
     "found": _l("families found"),
+    "window_reason": _l("reason for the date outside the window"),
+    "exit_wave": _l("the exit wave"),
+    "reworded": _l("reworded"),
+    "waves_restored": _l("follow-ups made again"),
     "known": _l("known account"),
     "answers_removed": _l("answers removed"),
     "backend": _l("database"),
@@ -273,6 +278,14 @@ _VALUE_TEXTS: dict[str, Callable[[Any], str]] = {
 }
 
 
+#: What a reopening did with the exit wave (app/casework/reopen.py).
+_EXIT_WAVE_TEXTS = {
+    "none": _l("there was none"),
+    "kept": _l("kept with its answers"),
+    "removed": _l("removed, nothing was started in it"),
+}
+
+
 def value_text(key: str, value: Any) -> str:
     """One detail's value in words, never a Python repr."""
     if key in _VALUE_TEXTS and value is not None:
@@ -294,6 +307,12 @@ def value_text(key: str, value: Any) -> str:
             f"{FIELD_LABELS.get(k, k)}: {value_text(k, v)}" for k, v in sorted(value.items())
         )
     text = str(value)
+    if key == "window_reason" and text in WINDOW_REASON_LABELS:
+        return str(WINDOW_REASON_LABELS[text])
+    if key == "exit_wave" and text in _EXIT_WAVE_TEXTS:
+        return str(_EXIT_WAVE_TEXTS[text])
+    if key == "reason" and text in REOPEN_REASON_LABELS:
+        return str(REOPEN_REASON_LABELS[text])
     if text in CODE_LABELS:
         return str(CODE_LABELS[text])
     return _date_text(text) or text

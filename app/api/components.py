@@ -380,6 +380,10 @@ def schemas() -> dict[str, Any]:
                             "life_area": {"type": "string", "enum": list(LIFE_AREAS)},
                             "description": {"type": "string"},
                             "responsible_department": {"type": ["string", "null"]},
+                            "target_date": {"type": ["string", "null"], "format": "date"},
+                            "responsible_person": {"type": ["string", "null"]},
+                            "family_words": {"type": ["string", "null"]},
+                            "hidden_from_external": {"type": "boolean"},
                             "statuses": {
                                 "type": "array",
                                 "items": {

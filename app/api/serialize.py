@@ -69,7 +69,10 @@ def submission_json(submission: Submission) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan, team: list[Assignment]) -> dict[str, Any]:
+def plan_json(plan: Plan, team: list[Assignment], sees_hidden: bool) -> dict[str, Any]:
+    """The plan; without *sees_hidden* (external contact persons) the goals hidden from
+    them are left out, as on the plan page."""
+    goals = [g for g in plan.goals if sees_hidden or not g.hidden_from_external]
     return {
         "family_id": plan.family_id,
         "phases": plan.phases,
@@ -84,8 +87,12 @@ def plan_json(plan: Plan, team: list[Assignment]) -> dict[str, Any]:
                 if goal.responsible_department
                 else None,
                 "statuses": [{"wave": s.wave.key, "status": s.status} for s in goal.statuses],
+                "target_date": _iso(goal.target_date),
+                "responsible_person": goal.responsible_user.name if goal.responsible_user else None,
+                "family_words": goal.family_words,
+                "hidden_from_external": goal.hidden_from_external,
             }
-            for goal in plan.goals
+            for goal in goals
         ],
         "team": [
             {

@@ -387,7 +387,8 @@ def plan(family_id: int) -> Response:
         raise ApiProblem(404, "The family has no plan.")
     record_family_reading(row, via="api plan", actor_id=g.membership.user_id)
     db.session.commit()
-    return _json(plan_json(the_plan, active_team(row)))
+    # External contact persons never get a goal hidden from them.
+    return _json(plan_json(the_plan, active_team(row), can("plans.view_hidden_goals")))
 
 
 # -- submissions ---------------------------------------------------------------------------------

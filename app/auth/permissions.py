@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "families.enrol": frozenset({"admin", "lead", "staff"}),
     # Open a family's records and forms: the family page, members, waves, answers, team.
     "families.records": frozenset({"admin", "lead", "staff"}),
+    # Reopen a family whose exit was started or recorded by mistake.
+    "families.reopen": frozenset({"admin", "lead"}),
     # See every family of the municipality, not only those one works with.
     "families.view_all": frozenset({"admin", "lead"}),
     # Joint-team members see every single-entry family where the municipality's setting
@@ -45,10 +47,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "families.view_joint_team": frozenset({"staff"}),
     # Read a family's joint plan and its contact details.
     "plans.view": _EVERY_MEMBER,
-    # Add goals to a joint plan and set their status.
+    # Add, edit and delete goals of a joint plan and set their status.
     "plans.edit": frozenset({"admin", "lead", "staff"}),
     # Have a caseload: the demonstration data gives its families to these roles' members.
     "families.caseload": frozenset({"lead", "staff"}),
+    # Read the goals hidden from external contact persons (children's areas by default).
+    "plans.view_hidden_goals": frozenset({"admin", "lead", "staff"}),
     # Be put on a family's team in any part the team model has.
     "teams.join": frozenset({"admin", "lead", "staff"}),
     # Be put on a family's team only as its chosen contact person, where the municipality

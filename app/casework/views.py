@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
+from wtforms import HiddenField, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
 
-from app.auth.permissions import can, permission_required
+from app.auth.permissions import can, permission_required, require
 from app.casework import search
 from app.casework.overview import plan_summary, waves_of
+from app.casework.reopen import REOPEN_REASON_LABELS, REOPEN_REASONS, can_reopen, reopen_family
 from app.casework.timeline import MOST as TIMELINE_MOST
 from app.casework.timeline import PAGE as TIMELINE_PAGE
 from app.casework.timeline import timeline
-from app.collection.waves import start_exit
+from app.collection.waves import dropped_by_exit, start_exit
 from app.core import dates
 from app.core.db import db
-from app.core.forms import seen_version
+from app.core.forms import OneTimeForm, seen_version
 from app.families.access import family_or_404, member_or_404
 from app.families.forms import CorrectEnrolmentForm, EndMemberForm, EnrolForm, ExitForm, MemberForm
 from app.families.services import (
@@ -247,21 +253,101 @@ def correct_enrolment(family_id: int) -> Response:
     return redirect(url_for("families.detail", family_id=family.id))
 
 
-@bp.route("/<int:family_id>/exit", methods=["POST"])
-def exit_family(family_id: int) -> Response:
+class ExitConfirmForm(OneTimeForm):
+    exit_date = HiddenField()
+
+
+class ReopenForm(OneTimeForm):
+    reason = RadioField(
+        _l("Why is the family reopened?"),
+        choices=[SelectChoice(k, REOPEN_REASON_LABELS[k]) for k in REOPEN_REASONS],
+        validators=[InputRequired(_l("Choose why the family is reopened."))],
+    )
+
+
+@bp.route("/<int:family_id>/exit", methods=["GET", "POST"])
+def exit_family(family_id: int) -> str | Response:
+    """GET: what the exit would do, on the date chosen, and a button to confirm; POST: do it."""
     family = family_or_404(family_id)
-    form = ExitForm()
-    if not form.validate_on_submit():
-        flash(_("Write the exit date as dd-mm-yyyy."), "error")
-    else:
+    back = url_for("families.detail", family_id=family.id)
+    if any(w.kind == "exit" for w in family.waves):
+        flash(_("The exit wave is already open."), "info")
+        return redirect(back)
+    form = ExitConfirmForm()
+    typed = (form.exit_date.data if request.method == "POST" else None) or request.args.get(
+        "exit_date", ""
+    )
+    exit_due = dates.parse_date(typed) if typed else dates.today()
+    error = None
+    if exit_due is None:
+        error = _("Write the exit date as dd-mm-yyyy.")
+    elif exit_due < family.enrolment_date:
+        error = _("The exit date cannot be before enrolment.")
+    if request.method == "POST" and error is None and form.validate_on_submit():
+        if (repeat := repeat_of(form, back)) is not None:
+            return repeat
         try:
-            start_exit(current_municipality(), family, form.exit_date.date)  # type: ignore[arg-type]
+            start_exit(current_municipality(), family, exit_due)  # type: ignore[arg-type]
         except FamilyError as exc:
-            flash(str(exc), "error")
+            error = str(exc)
         else:
+            target = lands_on(back)
             db.session.commit()
             flash(
                 _("The exit wave is open: fill in the exit form and the last follow-ups."),
                 "success",
             )
-    return redirect(url_for("families.detail", family_id=family.id))
+            return redirect(target)
+    dropped = dropped_by_exit(family, exit_due) if error is None and exit_due else []
+    record_reading(family, via="exit page")
+    db.session.commit()
+    form.exit_date.data = exit_due.isoformat() if exit_due else ""
+    return render_template(
+        "families/exit_confirm.html",
+        family=family,
+        form=form,
+        typed=typed or (exit_due.isoformat() if exit_due else ""),
+        exit_due=exit_due if error is None else None,
+        error=error,
+        dropped=dropped,
+    )
+
+
+@bp.route("/<int:family_id>/reopen", methods=["GET", "POST"])
+def reopen(family_id: int) -> str | Response:
+    """A lead reopens a family exited by mistake, after a confirmation page."""
+    family = family_or_404(family_id)
+    require("families.reopen")
+    back = url_for("families.detail", family_id=family.id)
+    form = ReopenForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if (repeat := repeat_of(form, back)) is not None:
+            return repeat
+        try:
+            made = reopen_family(
+                current_municipality(), family, form.reason.data or "", g.membership.user_id
+            )
+        except FamilyError as exc:
+            flash(str(exc), "error")
+            return redirect(back)
+        target = lands_on(back)
+        db.session.commit()
+        flash(
+            ngettext(
+                "The family is back in the programme; %(num)s follow-up is expected again.",
+                "The family is back in the programme; %(num)s follow-ups are expected again.",
+                len(made),
+            ),
+            "success",
+        )
+        return redirect(target)
+    record_reading(family, via="reopen page")
+    db.session.commit()
+    exit_wave = next((w for w in family.waves if w.kind == "exit"), None)
+    return render_template(
+        "families/reopen_confirm.html",
+        family=family,
+        form=form,
+        reopenable=can_reopen(family),
+        exit_wave=exit_wave,
+    )

@@ -19,6 +19,22 @@ from app.families.services import FamilyError, _follow_up
 from app.tenancy.models import Municipality
 
 
+def answered_waves(family: Family) -> set[int]:
+    return set(
+        db.session.scalars(select(Submission.wave_id).where(Submission.family_id == family.id))
+    )
+
+
+def dropped_by_exit(family: Family, exit_due: date) -> list[Wave]:
+    """The follow-ups an exit on *exit_due* would drop: due after it, nothing answered."""
+    answered = answered_waves(family)
+    return [
+        w
+        for w in family.waves
+        if w.kind == "follow_up" and w.due_date > exit_due and w.id not in answered
+    ]
+
+
 def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wave:
     """Open the exit wave; unanswered follow-ups due after it are no longer expected."""
     existing = next((w for w in family.waves if w.kind == "exit"), None)
@@ -26,12 +42,8 @@ def start_exit(municipality: Municipality, family: Family, exit_due: date) -> Wa
         return existing
     if exit_due < family.enrolment_date:
         raise FamilyError(_l("The exit date cannot be before enrolment."))
-    answered = set(
-        db.session.scalars(select(Submission.wave_id).where(Submission.family_id == family.id))
-    )
-    for wave in list(family.waves):
-        if wave.kind == "follow_up" and wave.due_date > exit_due and wave.id not in answered:
-            db.session.delete(wave)
+    for wave in dropped_by_exit(family, exit_due):
+        db.session.delete(wave)
     window = _follow_up(municipality)["window_days"]
     wave = Wave(
         municipality_id=family.municipality_id,

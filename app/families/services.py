@@ -273,3 +273,29 @@ def hash_cpr_numbers(municipality: Municipality, *, only_missing: bool) -> int:
     if members:
         db.session.flush()
     return len(members)
+
+
+def restore_follow_ups(municipality: Municipality, family: Family) -> list[Wave]:
+    """Make the follow-ups the municipality's schedule gives the family and it lacks (those
+    an exit dropped), with due dates from enrolment as :func:`enrol_family` makes them."""
+    schedule = _follow_up(municipality)
+    have = {w.key for w in family.waves}
+    made = []
+    for k in range(1, schedule["count"] + 1):
+        month = k * schedule["interval_months"]
+        key = f"follow_up_{month}"
+        if key in have:
+            continue
+        wave = Wave(
+            municipality_id=family.municipality_id,
+            family_id=family.id,
+            key=key,
+            kind="follow_up",
+            month=month,
+        )
+        _place(wave, family.enrolment_date, schedule["window_days"])
+        db.session.add(wave)
+        made.append(wave)
+    db.session.flush()
+    db.session.expire(family, ["waves"])
+    return made

@@ -122,6 +122,11 @@ def blank_family(family: Family) -> dict[str, int]:
     goals = db.session.scalars(select(Goal).join(Plan).where(Plan.family_id == family.id))
     for goal in goals:
         goal.description = REMOVED
+        goal.family_words = REMOVED if goal.family_words else None
+        # What the goal said before an edit or its deletion is the family's words too.
+        for revision in goal.revisions:
+            revision.description = REMOVED
+            revision.family_words = REMOVED if revision.family_words else None
         counts["goals"] += 1
     db.session.flush()
     return counts

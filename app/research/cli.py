@@ -12,6 +12,7 @@ from app.auth.services import find_user
 from app.core.db import db
 from app.research.models import Study
 from app.research.services import (
+    WAVE_KEY_RE,
     ResearchError,
     add_researcher,
     create_study,
@@ -20,6 +21,7 @@ from app.research.services import (
     grantable_forms,
     set_wave_approval,
 )
+from app.research.summary import release_summary
 from app.tenancy.models import Municipality
 
 
@@ -144,8 +146,22 @@ def _sign_off(slug: str, wave_key: str, approved: bool) -> None:
 @waves.command("approve")
 @click.option("--municipality", "slug", required=True)
 @click.option("--wave", "wave_key", required=True, help="intake, follow_up_<months> or exit")
+@click.option("--yes", is_flag=True, help="Approve without asking after the summary.")
 @with_appcontext
-def approve(slug: str, wave_key: str) -> None:
+def approve(slug: str, wave_key: str, yes: bool) -> None:
+    municipality = _municipality(slug)
+    if not (wave_key in ("intake", "exit") or WAVE_KEY_RE.fullmatch(wave_key)):
+        _fail("a wave is intake, follow_up_<months> or exit")
+    summary = release_summary(municipality, wave_key)
+    click.echo(f"{slug}: {wave_key} releases")
+    click.echo(f"  families:            {summary.families}")
+    click.echo(f"  complete waves:      {summary.waves_completed} of {summary.waves_expected}")
+    click.echo(f"  drafts not included: {summary.drafts}")
+    click.echo(f"  forms missing:       {summary.forms_missing}")
+    if not yes and not click.confirm("Approve the wave for research?", default=False):
+        db.session.rollback()
+        click.echo("not approved")
+        raise click.exceptions.Exit(1)
     _sign_off(slug, wave_key, True)
 
 

@@ -325,6 +325,8 @@ _PLAN_FIELDS = [
         "description": "Status of the goal at that wave",
         "constraints": {"enum": list(GOAL_STATUSES)},
     },
+    # Appended: no column above moves. A deleted goal keeps its rows and statuses.
+    {"name": "goal_deleted", "type": "boolean", "description": "Taken off the plan later"},
 ]
 _INDICATOR_FIELDS = [
     {"name": "indicator", "type": "string", "description": "Indicator id (docs/indicators.md)"},

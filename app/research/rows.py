@@ -248,6 +248,7 @@ def _plan_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
             Department.code.label("department"),
             Wave.key,
             GoalStatus.status,
+            Goal.deleted_at,
             scope.free_text().label("free_text"),
         )
         .join(Goal, Goal.plan_id == Plan.id)
@@ -275,6 +276,7 @@ def _plan_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
                 row.description if row.free_text else NOT_SHARED,
                 row.key,
                 row.status,
+                row.deleted_at is not None,
             ],
         )
 

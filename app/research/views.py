@@ -32,6 +32,7 @@ from app.research.jobs import exports_dir, start_job
 from app.research.models import ExportJob, ExportRecord, Grant, Study, WaveApproval
 from app.research.scope import active_grants
 from app.research.services import (
+    WAVE_KEY_RE,
     ResearchError,
     UnknownFormError,
     grant_study,
@@ -40,6 +41,7 @@ from app.research.services import (
     set_wave_approval,
     studies_of,
 )
+from app.research.summary import release_summary
 from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 from app.tenancy.scoping import unscoped
 
@@ -165,9 +167,30 @@ def overview() -> str:
     )
 
 
+def _wave_key_or_404(wave_key: str) -> str:
+    if not (wave_key in ("intake", "exit") or WAVE_KEY_RE.fullmatch(wave_key)):
+        abort(404)
+    return wave_key
+
+
+@tenant.route("/waves/<wave_key>/summary")
+@permission_required("research.view")
+def release(wave_key: str) -> str:
+    """What approving the wave releases; a lead confirms the sign-off from here."""
+    approval = db.session.scalar(
+        select(WaveApproval).where(WaveApproval.wave_key == _wave_key_or_404(wave_key))
+    )
+    return render_template(
+        "research/approve.html",
+        summary=release_summary(current_municipality(), wave_key),
+        approved=bool(approval and approval.approved),
+    )
+
+
 @tenant.route("/waves/<wave_key>", methods=["POST"])
 @permission_required("research.approve")
 def approve(wave_key: str) -> Response:
+    """The sign-off (shown first by :func:`release`), or with approve=0 its withdrawal."""
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:

@@ -37,6 +37,7 @@ TENANT_TABLES = (
     "idempotency_key",
     "plan",
     "plan_goal",
+    "plan_goal_revision",
     "plan_goal_status",
     "research_grant",
     "submission",

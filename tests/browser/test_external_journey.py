@@ -23,6 +23,11 @@ pytestmark = pytest.mark.browser
 SLUG = "jammerbugt"
 EXTERNAL = "Ekstern kontaktperson Jammerbugt Kommune"
 GOAL = "Far starter på et hold i idrætsforeningen"
+#: In a children's life area: hidden from externals by default.
+CHILD_GOAL = "Anbringelse af barnet undgås; familiebehandling"
+#: In another area, with the box "not for external contact persons" ticked.
+MARKED_GOAL = "Mor går til lægen om sin gæld og sin søvn"
+DELETED_GOAL = "Et mål skrevet ved en fejl"
 
 
 def test_an_external_contact_sees_the_plan_and_nothing_of_child_welfare(
@@ -72,6 +77,41 @@ def test_an_external_contact_sees_the_plan_and_nothing_of_child_welfare(
     assert_accessible(page, "joint plan (lead)")
     screenshot(page, "joint-plan")
 
+    # A goal about the children starts hidden from externals; another is marked so.
+    page.get_by_label("Livsområde").select_option("children_school_wellbeing")
+    expect(page.get_by_label("Ikke for eksterne kontaktpersoner")).to_be_checked()
+    page.get_by_role("textbox", name="Mål", exact=True).fill(CHILD_GOAL)
+    page.get_by_role("button", name="Tilføj målet").click()
+    expect(page.get_by_role("status")).to_have_text("Målet er tilføjet planen.")
+    page.get_by_label("Livsområde").select_option("health")
+    expect(page.get_by_label("Ikke for eksterne kontaktpersoner")).not_to_be_checked()
+    page.get_by_role("textbox", name="Mål", exact=True).fill("Mor går til lægen")
+    page.get_by_label("Ikke for eksterne kontaktpersoner").check()
+    page.get_by_role("button", name="Tilføj målet").click()
+    expect(page.get_by_role("status")).to_have_text("Målet er tilføjet planen.")
+    # The lead corrects the marked goal's words on its edit page.
+    page.get_by_role("link", name="Redigér – Mor går til lægen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ret et mål")
+    assert_accessible(page, "edit a goal")
+    page.get_by_role("textbox", name="Mål", exact=True).fill(MARKED_GOAL)
+    page.get_by_role("button", name="Gem målet").click()
+    expect(page.get_by_role("status")).to_have_text("Målet er ændret. Det, der stod før, er gemt.")
+    # A goal written by mistake is deleted, after a confirmation page.
+    page.get_by_label("Livsområde").select_option("housing")
+    page.get_by_role("textbox", name="Mål", exact=True).fill(DELETED_GOAL)
+    page.get_by_role("button", name="Tilføj målet").click()
+    page.get_by_role("link", name=f"Slet – {DELETED_GOAL}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Slet målet?")
+    assert_accessible(page, "delete a goal")
+    page.get_by_role("button", name="Slet målet").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Målet er slettet fra planen. Dets historik er gemt."
+    )
+    lead_main = page.locator("main")
+    expect(lead_main).to_contain_text(CHILD_GOAL)
+    expect(lead_main).to_contain_text(MARKED_GOAL)
+    expect(lead_main).not_to_contain_text(DELETED_GOAL)
+
     with second_page(browser, live_server) as external:
         log_in(external, f"external@{SLUG}.example")
         assert_accessible(external, "external home")
@@ -85,6 +125,8 @@ def test_an_external_contact_sees_the_plan_and_nothing_of_child_welfare(
         expect(external.get_by_role("heading", level=1)).to_have_text(f"Fælles plan for {name}")
         main = external.locator("main")
         expect(main).to_contain_text(GOAL)
+        expect(main).not_to_contain_text(CHILD_GOAL)
+        expect(main).not_to_contain_text(MARKED_GOAL)
         expect(main).to_contain_text(EXTERNAL)
         expect(main).not_to_contain_text(child)
         expect(main).not_to_contain_text("Indskrivning")

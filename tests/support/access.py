@@ -35,6 +35,7 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
         if blueprint == "municipal_research":
             allowed = {
                 "municipal_research.overview": ("admin", "lead"),
+                "municipal_research.release": ("admin", "lead"),
                 "municipal_research.approve": ("lead",),
                 "municipal_research.grant": ("admin",),
                 "municipal_research.revoke": ("admin",),
@@ -56,6 +57,9 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
     if blueprint == "privacy":
         # A person's rights are the admin's to handle, whoever works with the family.
         return "allowed" if member_role == "admin" else "forbidden"
+    if endpoint == "families.reopen":
+        # Undoing an exit is for leads (and admins), whoever else works with the family.
+        return "allowed" if member_role in ("admin", "lead") else "forbidden"
     sees = member_role in ("admin", "lead") or (
         role in ("staff_assigned", "external") and family == "A"
     )

@@ -108,7 +108,7 @@ def fill_every_tenant_table(
             plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
             goal = add_goal(plan, 1, "work_education", "Et mål", None)
             follow_up = next(w for w in family.waves if w.kind == "follow_up")
-            set_goal_status(goal, follow_up, "partly", staff.id)
+            set_goal_status(goal, follow_up, "partly", staff.id, today=follow_up.due_date)
             _token, filled.token[municipality.slug] = create_token(staff, municipality, "Fagsystem")
             grant_study(
                 municipality,

@@ -113,8 +113,9 @@ def jammerbugt_world(municipalities, make_user, make_family):
                 confirmed=warning_ids(version.form),
             )
             plan = db.session.scalar(select(Plan).where(Plan.family_id == row.id))
-            goal = add_goal(plan, 1, "children_school_wellbeing", f"Mål for familie {name}", None)
-            set_goal_status(goal, follow_up, "partly", None)
+            goal = add_goal(plan, 1, "housing", f"Mål for familie {name}", None)
+            # The status of a follow-up is recorded once its window has opened.
+            set_goal_status(goal, follow_up, "partly", None, today=follow_up.due_date)
             assignment = db.session.scalar(
                 select(Assignment).where(
                     Assignment.family_id == row.id, Assignment.user_id == bystander.id
