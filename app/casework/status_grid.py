@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, func, select
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.collection.models import FormVersion, Submission
 from app.collection.services import expected_in_wave, latest_versions
 from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.families.access import visible_families
-from app.families.models import WAVE_STATUSES, Family, Wave
+from app.families.models import WAVE_STATUSES, Family, Member, Wave
 from app.tenancy.models import Municipality
 from app.tenancy.settings_spec import tables as settings_tables
 
@@ -91,12 +92,7 @@ def columns(municipality: Municipality) -> list[str]:
 
 def families_statement(today: date, status: str | None, sort: str) -> Select[tuple[Family]]:
     """The active families the member sees, with a wave of *status* if one is given."""
-    # The members come with the family: every wave asks who belonged to it on its due date.
-    statement = (
-        select(Family)
-        .where(visible_families(), Family.status == "active")
-        .options(selectinload(Family.members))
-    )
+    statement = select(Family).where(visible_families(), Family.status == "active")
     if status is not None:
         statement = statement.where(
             Family.id.in_(select(Wave.family_id).where(Wave.status_is(status, today)))
@@ -114,7 +110,9 @@ def build(
     statement = families_statement(today, status, sort)
     total = (
         db.session.scalar(
-            select(func.count()).select_from(statement.with_only_columns(Family.id).subquery())
+            select(func.count()).select_from(
+                statement.with_only_columns(Family.id).order_by(None).subquery()
+            )
         )
         or 0
     )
@@ -133,12 +131,7 @@ def csv_rows(
     )
     for start in range(0, len(ids), CSV_BATCH):
         batch = ids[start : start + CSV_BATCH]
-        by_id = {
-            f.id: f
-            for f in db.session.scalars(
-                select(Family).where(Family.id.in_(batch)).options(selectinload(Family.members))
-            )
-        }
+        by_id = {f.id: f for f in db.session.scalars(select(Family).where(Family.id.in_(batch)))}
         yield from _rows(municipality, today, [by_id[i] for i in batch], versions)
         db.session.expunge_all()
 
@@ -156,11 +149,23 @@ def _rows(
     if not families:
         return []
     ids = [f.id for f in families]
+    by_id = {f.id: f for f in families}
+    # Every wave asks who belonged to the family on its due date: the members' roles and
+    # dates, not their names or (encrypted) CPR numbers, read by the index on family_id
+    # (a selectinload joins the family table again, which SQLite plans badly).
+    members: dict[int, list[Member]] = {i: [] for i in ids}
+    for member in db.session.scalars(
+        select(Member)
+        .options(load_only(Member.family_id, Member.role, Member.start_date, Member.end_date))
+        .where(Member.family_id.in_(ids))
+    ):
+        members[member.family_id].append(member)
+    for family in families:
+        # In the relationship's order (by id), sorted here: ORDER BY id in the query would
+        # lead SQLite to walk the whole table in id order instead of using the index.
+        set_committed_value(family, "members", sorted(members[family.id], key=lambda m: m.id))
     waves = db.session.execute(
-        select(Wave, Wave.status_sql(today))
-        .join(Wave.family)
-        .options(contains_eager(Wave.family))
-        .where(Wave.family_id.in_(ids))
+        select(Wave, Wave.status_sql(today)).where(Wave.family_id.in_(ids))
     ).all()
     submitted: dict[int, set[tuple[str, int | None]]] = defaultdict(set)
     for wave_id, form_id, member_id in db.session.execute(
@@ -171,6 +176,8 @@ def _rows(
         submitted[wave_id].add((form_id, member_id))
     rows = {f.id: Row(f.id, f.label, f.enrolment_date) for f in families}
     for wave, status in waves:
+        # The family is loaded: no query per wave for wave.family (its key is composite).
+        set_committed_value(wave, "family", by_id[wave.family_id])
         done = submitted[wave.id]
         missing = sum(
             1
