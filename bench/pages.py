@@ -131,12 +131,13 @@ def run(url: str, families: int, requests: int) -> dict[str, object]:
         )
         assert response.status_code == 302, response.status_code
         for name, path in {**WITHOUT_TARGET, **PAGES}.items():
-            # The whole CSV is far larger than a page: fewer requests tell its time as well.
-            count = max(requests // 6, 3) if path.endswith(".csv") else requests
-            if _timed(client, path, 3) == MISSING:  # warms caches and compiled statements
+            # The whole CSV is far larger than a page: a few requests tell its time as well.
+            whole = path.endswith(".csv")
+            # Warms caches and compiled statements.
+            if _timed(client, path, 1 if whole else 3) == MISSING:
                 figures[name] = MISSING
                 continue
-            figures[name] = _timed(client, path, count)
+            figures[name] = _timed(client, path, 3 if whole else requests)
         with owner.app_context(), db.engine.connect() as connection:
             raw = []
             for _ in range(requests):
