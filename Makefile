@@ -35,7 +35,8 @@ FAMILIES ?= 2000
 bench-reports: install $(MO)
 	$(BIN)/python bench/reports.py --families $(FAMILIES)
 
-# The dashboard and the family list with PAGE_FAMILIES families in one municipality.
+# The dashboard, the family list, the status grid and the work lists with PAGE_FAMILIES
+# families in one municipality.
 PAGE_FAMILIES ?= 10000
 bench-pages: install $(MO)
 	$(BIN)/python bench/pages.py --families $(PAGE_FAMILIES)

@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.views import meta as api_meta_bp
     from app.auth.reset_views import bp as password_bp
     from app.auth.views import bp as auth_bp
+    from app.casework.grid import bp as grid_bp
     from app.casework.views import bp as families_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (
         tenancy_bp,
         families_bp,
+        grid_bp,
         teams_bp,
         plans_bp,
         collection_bp,

@@ -110,6 +110,11 @@ REGISTRY: dict[str, CsvDownload] = {
         _get(lambda w: f"/research/studies/{w.study_id}/report/indicators.csv"),
         (PLANTED_CODE,),
     ),
+    "grid.csv": CsvDownload(
+        "lead",
+        _get(lambda w: f"/{w.municipality.slug}/work/grid.csv"),
+        (PLANTED,),
+    ),
     "research.download": CsvDownload(
         "researcher",
         _research_package,
@@ -155,6 +160,8 @@ def world(municipalities, forms_published, make_user) -> World:
             plan = db.session.scalar(select(Plan).where(Plan.family_id == family.id))
             goal = add_goal(plan, 1, "work_education", PLANTED, None)
             set_goal_status(goal, family.waves[1], "partly", None, today=family.waves[1].due_date)
+        # A family label is typed by staff: the status grid's CSV carries it.
+        enrol_family(jammerbugt, PLANTED, date(2026, 1, 10))
         for wave in ("intake", "follow_up_6"):
             set_wave_approval(jammerbugt, wave, True)
         db.session.commit()

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import has_request_context
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, insert
 
 from app.audit.models import AuditEvent
-from app.core.db import TenantSession, db
+from app.core.db import TenantSession, db, utcnow
 
 
 class AuditIsAppendOnly(RuntimeError):
@@ -42,6 +42,37 @@ def record(
     )
     db.session.add(event_row)
     return event_row
+
+
+def record_each(
+    action: str,
+    *,
+    object_type: str,
+    object_ids: list[Any],
+    municipality_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """:func:`record` one event per object, in one multi-row INSERT: a download that reads
+    thousands of families records each read without thousands of round trips."""
+    if not object_ids:
+        return
+    actor_id = current_user.id if has_request_context() and current_user.is_authenticated else None
+    now = utcnow()
+    db.session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "occurred_at": now,
+                "action": action,
+                "actor_id": actor_id,
+                "municipality_id": municipality_id,
+                "object_type": object_type,
+                "object_id": str(object_id),
+                "details": details or {},
+            }
+            for object_id in object_ids
+        ],
+    )
 
 
 @event.listens_for(TenantSession, "before_flush")

@@ -45,6 +45,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Joint-team members see every single-entry family where the municipality's setting
     # says so (``access.joint_team_sees_all``).
     "families.view_joint_team": frozenset({"staff"}),
+    # The status grid of the families one sees (families × waves) and its CSV download.
+    "families.grid": frozenset({"admin", "lead", "staff"}),
     # Read a family's joint plan and its contact details.
     "plans.view": _EVERY_MEMBER,
     # Add, edit and delete goals of a joint plan and set their status.

@@ -47,11 +47,17 @@ class FormVersion(db.Model):
 
     @property
     def form(self) -> FormDef:
-        # Snapshots change only in their checks, so the parsed form is cached by both hashes.
+        # Snapshots change only in their checks, so the parsed form is cached by both hashes;
+        # the loaded row remembers its own, as long as its definition is the same object
+        # (a page over many waves asks each version thousands of times).
+        memo = self.__dict__.get("_form_memo")
+        if memo is not None and memo[0] is self.definition:
+            return memo[1]  # type: ignore[no-any-return]
         key = (self.content_hash, content_hash({"checks": self.definition.get("checks", [])}))
         parsed = _PARSED.get(key)
         if parsed is None:
             parsed = _PARSED[key] = FormDef.from_dict(self.definition)
+        self.__dict__["_form_memo"] = (self.definition, parsed)
         return parsed
 
 

@@ -128,10 +128,17 @@ def latest_versions(form_ids: list[str] | None = None) -> dict[str, FormVersion]
     return {v.form_id: v for v in db.session.scalars(statement)}
 
 
-def forms_for_wave(municipality: Municipality, wave: Wave) -> list[FormVersion]:
-    """Core forms for the wave's kind, then the municipality's enabled local forms."""
+def forms_for_wave(
+    municipality: Municipality, wave: Wave, versions: dict[str, FormVersion] | None = None
+) -> list[FormVersion]:
+    """Core forms for the wave's kind, then the municipality's enabled local forms.
+
+    *versions* is :func:`latest_versions` read once by a caller that asks about many waves
+    (the status grid); by default it is read here.
+    """
     local = list(municipality.settings.get("local_forms", []))
-    versions = latest_versions([*CORE_FORMS, *local])
+    if versions is None:
+        versions = latest_versions([*CORE_FORMS, *local])
     core = [versions[f] for f in CORE_FORMS if f in versions]
     extra = [versions[f] for f in local if f in versions]
     return [v for v in core + extra if wave.kind in v.form.waves]
@@ -159,7 +166,10 @@ def submitted_in(wave: Wave) -> set[tuple[str, int | None]]:
 
 
 def expected_in_wave(
-    municipality: Municipality, wave: Wave, submitted: set[tuple[str, int | None]]
+    municipality: Municipality,
+    wave: Wave,
+    submitted: set[tuple[str, int | None]],
+    versions: dict[str, FormVersion] | None = None,
 ) -> list[ExpectedForm]:
     """What the wave expects: the one definition behind its rows and its completion.
 
@@ -169,12 +179,12 @@ def expected_in_wave(
     it was asked), and a local form switched off stops holding open waves back, while
     answers already given stay part of the wave.
     """
-    versions = forms_for_wave(municipality, wave)
+    asked = forms_for_wave(municipality, wave, versions)
     enabled = set(municipality.settings.get("local_forms", []))
     still_asked = wave.completed_at is None
     result: list[ExpectedForm] = []
-    for expected in expected_forms(wave, [(v.form_id, v.level) for v in versions]):
-        version = next(v for v in versions if v.form_id == expected.form_id)
+    for expected in expected_forms(wave, [(v.form_id, v.level) for v in asked]):
+        version = next(v for v in asked if v.form_id == expected.form_id)
         pair = (expected.form_id, expected.member.id if expected.member else None)
         if (
             not version.form.is_local

@@ -30,6 +30,8 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             return "allowed" if member_role == "admin" else "forbidden"
         if endpoint == "families.index":
             return "allowed"
+        if blueprint == "grid":
+            return "allowed" if member_role in ("admin", "lead", "staff") else "forbidden"
         if endpoint == "families.new":
             return "allowed" if member_role != "external" else "forbidden"
         if blueprint == "municipal_research":
