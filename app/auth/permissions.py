@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Joint-team members see every single-entry family where the municipality's setting
     # says so (``access.joint_team_sees_all``).
     "families.view_joint_team": frozenset({"staff"}),
+    # Record why a wave of a family one opens cannot be collected (declined, moved, ...),
+    # or take that back.
+    "waves.record_missed": frozenset({"admin", "lead", "staff"}),
     # Read a family's joint plan and its contact details.
     "plans.view": _EVERY_MEMBER,
     # Add goals to a joint plan and set their status.
