@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
+from app.api.work_components import work_wave_schemas
 from app.core.db import MAX_ID
 from app.definitions.fields import FIELD_TYPES
 from app.definitions.model import LEVELS, WAVES
@@ -353,6 +354,7 @@ def schemas() -> dict[str, Any]:
                 "completed_at": DATETIME,
             },
         },
+        **work_wave_schemas(),
         "Plan": {
             "type": "object",
             "required": ["family_id", "phases", "phase_months", "goals", "team"],

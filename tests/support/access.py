@@ -30,6 +30,9 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             return "allowed" if member_role == "admin" else "forbidden"
         if endpoint == "families.index":
             return "allowed"
+        if blueprint == "worklists":
+            # The work lists: everyone who opens families' records.
+            return "allowed" if member_role != "external" else "forbidden"
         if endpoint == "families.new":
             return "allowed" if member_role != "external" else "forbidden"
         if blueprint == "municipal_research":

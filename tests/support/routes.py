@@ -95,9 +95,11 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     # Platform-level, shared by every municipality: not a tenant's id.
     "study_id": lambda municipality: _study_id(),
     "wave_key": lambda municipality: "intake",
+    # A work list's name: the same lists in every municipality.
+    "name": lambda municipality: "overdue",
 }
 #: Parameters that name shared, platform-level things rather than a municipality's rows.
-PLATFORM_ARGS = {"study_id", "wave_key", "form_id"}
+PLATFORM_ARGS = {"study_id", "wave_key", "form_id", "name"}
 
 
 def _study_id() -> int:
