@@ -95,10 +95,14 @@ def expected_waves(name: str, family_ids: set[int], today, user_families: set[in
     for wave in db.session.scalars(select(Wave).where(Wave.family_id.in_(family_ids))):
         status = wave.status(today)
         soon = status == "upcoming" and wave.window_start <= today + timedelta(days=UPCOMING_DAYS)
-        if (name in ("overdue", "due") and status == name) or (name == "upcoming" and soon) or (
-            name == "mine"
-            and wave.family_id in user_families
-            and (status in ("overdue", "due") or soon)
+        if (
+            (name in ("overdue", "due") and status == name)
+            or (name == "upcoming" and soon)
+            or (
+                name == "mine"
+                and wave.family_id in user_families
+                and (status in ("overdue", "due") or soon)
+            )
         ):
             rows.add(wave.id)
     return rows
@@ -166,7 +170,7 @@ def test_filters_and_sorts_narrow_and_order_in_the_database(app_ctx, caseload):
 
 
 def test_the_pages_show_titles_in_danish_and_answer_bad_parameters_calmly(client, auth, caseload):
-    brondby, users, families = caseload
+    _, users, _ = caseload
     auth.login(users["staff"].email)
     page = client.get("/brondby/work/overdue")
     assert page.status_code == 200
