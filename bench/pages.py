@@ -7,7 +7,9 @@ family) and times, in the same run and through the same test client:
 - the **baseline**: ``/healthz``, the whole request stack with one trivial query;
 - the raw driver reading the first page of the family list (what the page must read);
 - the dashboard (``/brondby/``) and the family list (``/brondby/families/``, first page and
-  a search).
+  a search);
+- the work lists: their overview (``/brondby/work/``, every list counted) and the first page
+  of the overdue, due and upcoming lists, one of them sorted by family.
 
 On PostgreSQL the application connects as the non-owner role, so row-level security is in
 every query, as in a deployment. Prints median and 95th percentile, the ratio to the
@@ -105,6 +107,11 @@ def run(url: str, families: int, requests: int) -> dict[str, object]:
             "dashboard": "/brondby/",
             "family list": "/brondby/families/",
             "family search": "/brondby/families/?q=Familien+1",
+            "work lists": "/brondby/work/",
+            "work: overdue": "/brondby/work/overdue",
+            "work: due": "/brondby/work/due",
+            "work: overdue by family": "/brondby/work/overdue?sort=family&order=desc",
+            "work: upcoming": "/brondby/work/upcoming",
         }
         for name, path in paths.items():
             _timed(client, path, 3)  # warm caches and compiled statements
@@ -146,7 +153,7 @@ def main() -> int:
             median = statistics.median(times)
             p95 = sorted(times)[int(0.95 * (len(times) - 1))]
             verdict = ""
-            if name in ("dashboard", "family list", "family search"):
+            if name in ("dashboard", "family list", "family search") or name.startswith("work"):
                 verdict = "PASS" if p95 < TARGET_MS else "FAIL"
             print(
                 f"{database:<11}{name:<24}{median:>10.1f}{p95:>9.1f}"

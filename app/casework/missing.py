@@ -1,9 +1,10 @@
 """What the waves of one page of a list still miss, read for those rows alone.
 
-The submitted forms of all the page's waves come in one query and the families' members in
-one more; what each wave expects is :func:`app.collection.services.expected_in_wave`, the
-definition behind the family page's rows and the wave's completion, so a list cannot say
-a form is missing that the family page shows as submitted.
+The submitted forms of all the page's waves come in one query, the families' members in
+one more and the newest form versions in a third; what each wave expects is
+:func:`app.collection.services.expected_in_wave`, the definition behind the family page's
+rows and the wave's completion, so a list cannot say a form is missing that the family
+page shows as submitted.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.collection.models import FormVersion, Submission
-from app.collection.services import expected_in_wave
+from app.collection.services import expected_in_wave, latest_versions
 from app.core.db import db
+from app.definitions.loader import CORE_FORMS
 from app.families.models import Family, Member, Wave
 from app.tenancy.models import Municipality
 
@@ -46,6 +48,8 @@ def missing_forms(
         )
     ):
         submitted[wave_id].add((form_id, member_id))
+    # The newest form versions once for the page, not once per wave.
+    latest = latest_versions([*CORE_FORMS, *municipality.settings.get("local_forms", [])])
     result: dict[int, list[MissingForm]] = {}
     for wave, family in pairs:
         # The row's family is the wave's: no lazy load of it per row.
@@ -53,7 +57,7 @@ def missing_forms(
         done = submitted[wave.id]
         result[wave.id] = [
             MissingForm(expected.version, expected.member)
-            for expected in expected_in_wave(municipality, wave, done)
+            for expected in expected_in_wave(municipality, wave, done, latest=latest)
             if (expected.version.form_id, expected.member.id if expected.member else None)
             not in done
         ]

@@ -49,7 +49,8 @@ def page(name: str) -> str:
         "worklists/page.html",
         found=found,
         query=query,
-        counts=worklists.counts(today),
+        # The other lists by name only: their counts are the overview's and the home page's.
+        counts={n: None for n in worklists.LISTS if worklists.available(n)},
         **_row_details(name, found.rows),
         caseworker_choices=worklists.caseworker_choices(),
         wave_keys=worklists.wave_keys(),
