@@ -53,7 +53,7 @@ def page(name: str) -> str:
         counts={n: None for n in worklists.LISTS if worklists.available(n)},
         **_row_details(name, found.rows),
         caseworker_choices=worklists.caseworker_choices(),
-        wave_keys=worklists.wave_keys(),
+        wave_keys=worklists.wave_keys(current_municipality(), query.wave),
         team_models=TEAM_MODELS,
         statuses=worklists.OPEN_STATUSES,
         today=today,
@@ -67,20 +67,26 @@ def _row_details(name: str, rows: list[Any]) -> dict[str, Any]:
         return {"missing": {}, "caseworkers": {}}
     pairs = [(row[0], row[1]) if name in worklists.WAVE_LISTS else (row[1], row[2]) for row in rows]
     missing = missing_forms(current_municipality(), pairs) if name in worklists.WAVE_LISTS else {}
+    titles: dict[int, str] = {}
     return {
-        "missing": {wave_id: titled(forms) for wave_id, forms in missing.items()},
+        "missing": {wave_id: titled(forms, titles) for wave_id, forms in missing.items()},
         "caseworkers": worklists.caseworkers([family.id for _, family in pairs]),
     }
 
 
-def titled(forms: list[MissingForm]) -> list[tuple[str, int]]:
+def titled(forms: list[MissingForm], titles: dict[int, str] | None = None) -> list[tuple[str, int]]:
     """Missing forms as their titles in the page's language, each with how many are
     missing (one per adult or child): no form ids and no names on a list."""
     language = str(get_locale() or "da")[:2]
     counted: dict[str, int] = {}
+    # Parsing a version's form costs a hash: once per version for the whole page.
+    titles = {} if titles is None else titles
     for missing in forms:
-        title = missing.version.form.title
-        text = title.get(language) or title.get("da") or ""
+        version = missing.version
+        if version.id not in titles:
+            title = version.form.title
+            titles[version.id] = title.get(language) or title.get("da") or ""
+        text = titles[version.id]
         counted[text] = counted.get(text, 0) + 1
     return list(counted.items())
 

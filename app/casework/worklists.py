@@ -28,7 +28,8 @@ from app.collection.models import Submission
 from app.core.db import db
 from app.families.access import visible_families
 from app.families.models import UPCOMING_DAYS, Assignment, Family, Wave
-from app.tenancy.models import TEAM_MODELS
+from app.tenancy.models import TEAM_MODELS, Municipality
+from app.tenancy.settings_spec import tables as settings_tables
 
 #: The lists, in the order the overview shows them.
 LISTS = ("mine", "overdue", "due", "upcoming", "drafts", "unassigned")
@@ -295,9 +296,17 @@ def caseworker_choices() -> list[tuple[int, str]]:
     ]
 
 
-def wave_keys() -> list[str]:
-    """The wave keys of the municipality, in the order of the course (filter choices)."""
-    keys = list(db.session.scalars(select(Wave.key).group_by(Wave.key)))
+def wave_keys(municipality: Municipality, chosen: str | None = None) -> list[str]:
+    """The wave keys of the municipality's schedule, in the order of the course (filter
+    choices), and the one chosen. Read from the settings, not from the waves: a DISTINCT
+    over every wave of the municipality costs more than the rest of the page."""
+    schedule = settings_tables(municipality.settings)["follow_up"]
+    keys = {"intake", "exit"}
+    keys |= {
+        f"follow_up_{k * schedule['interval_months']}" for k in range(1, schedule["count"] + 1)
+    }
+    if chosen:
+        keys.add(chosen)
     return sorted(keys, key=_course_order)
 
 
