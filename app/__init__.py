@@ -78,6 +78,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin.invitation_views import bp as invitations_bp
     from app.admin.municipality_views import bp as tenancy_bp
     from app.admin.views import bp as admin_bp
+
+    # The API's list of waves adds its route to the API's blueprint when imported.
+    from app.api import wave_lists  # noqa: F401
     from app.api.pages import bp as tokens_bp
     from app.api.views import bp as api_bp
     from app.api.views import meta as api_meta_bp
@@ -85,6 +88,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth_bp
     from app.casework.grid import bp as grid_bp
     from app.casework.views import bp as families_bp
+    from app.casework.worklist_views import bp as worklists_bp
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
@@ -111,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
         tenancy_bp,
         families_bp,
         grid_bp,
+        worklists_bp,
         teams_bp,
         plans_bp,
         collection_bp,

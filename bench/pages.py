@@ -10,9 +10,10 @@ family) and times, in the same run and through the same test client:
   a search);
 - the status grid (``/brondby/work/grid``, first page, filtered to families with an overdue
   wave, and its whole CSV download);
-- the work lists (``/brondby/work/mine``, ``overdue``, ``due``, ``upcoming``, ``drafts``,
-  ``unassigned``). A page that answers 404 is reported as *missing* and fails, so the
-  benchmark runs before a page exists and says so.
+- the work lists: their overview (``/brondby/work/``, every list counted) and the first page
+  of each (``/brondby/work/mine``, ``overdue``, ``due``, ``upcoming``, ``drafts``,
+  ``unassigned``), the overdue one also sorted by family. A page that answers 404 is
+  reported as *missing* and fails.
 
 On PostgreSQL the application connects as the non-owner role, so row-level security is in
 every query, as in a deployment. Prints median and 95th percentile, the ratio to the
@@ -52,8 +53,10 @@ PAGES = {
     "family search": "/brondby/families/?q=Familien+1",
     "status grid": "/brondby/work/grid",
     "grid: overdue": "/brondby/work/grid?status=overdue",
+    "work lists": "/brondby/work/",
     "work list: mine": "/brondby/work/mine",
     "work list: overdue": "/brondby/work/overdue",
+    "overdue by family": "/brondby/work/overdue?sort=family&order=desc",
     "work list: due": "/brondby/work/due",
     "work list: upcoming": "/brondby/work/upcoming",
     "work list: drafts": "/brondby/work/drafts",

@@ -67,6 +67,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = study_id
                 elif argument == "wave_key":
                     values[argument] = "intake"
+                elif argument == "name":
+                    values[argument] = "overdue"
                 elif argument == "job_id":
                     values[argument] = job_id
                 elif argument == "invitation_id":

@@ -27,7 +27,7 @@ from app.tenancy.scoping import tenant_scope
 from app.tenancy.settings_spec import tables
 from tests.support.access import FAMILY_ARGS, ROLES, expected
 from tests.support.auth import PASSWORD, log_in
-from tests.support.routes import report_job_for, tenant_rules
+from tests.support.routes import ID_PROVIDERS, report_job_for, tenant_rules
 
 #: Words that are codes, not Danish: wave keys, role and status codes.
 CODES = re.compile(
@@ -115,8 +115,8 @@ def test_no_page_shows_ids_codes_or_reprs_in_danish(app_ctx, client, words_world
                 values[argument] = "child_intake" if "member_id" in arguments else "family_intake"
             elif argument in shared:
                 values[argument] = shared[argument]
-            elif argument == "secret":  # a mailed link nobody holds: the page refuses it
-                values[argument] = "no-such-link"
+            elif argument in ("secret", "name"):  # a mailed link nobody holds; a work list
+                values[argument] = ID_PROVIDERS[argument](None)
             else:
                 values[argument] = ids["A"][argument]
         tenant = "slug" in rule.arguments

@@ -147,6 +147,14 @@ EVENTS: dict[str, EventText] = {
         _l("Enrolment date corrected"),
         _l("%(actor)s corrected the enrolment date of %(object)s from %(old)s to %(new)s."),
     ),
+    "wave.missed_recorded": EventText(
+        _l("Wave recorded as not collected"),
+        _l("%(actor)s recorded that %(wave)s of %(object)s cannot be collected: %(reason)s."),
+    ),
+    "wave.missed_undone": EventText(
+        _l("Wave expected again"),
+        _l("%(actor)s took back that %(wave)s of %(object)s cannot be collected."),
+    ),
     "family.reopened": EventText(
         _l("Family reopened"),
         _l("%(actor)s reopened %(object)s after its exit: %(reason)s."),

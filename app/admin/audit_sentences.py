@@ -24,7 +24,7 @@ from app.auth.labels import ROLE_LABELS
 from app.casework.reopen import REOPEN_REASON_LABELS
 from app.collection.labels import SUBMISSION_STATUS_LABELS, WINDOW_REASON_LABELS, form_title
 from app.core.formatting import format_day, format_moment
-from app.families.labels import MEMBER_ROLE_LABELS, wave_key_label
+from app.families.labels import MEMBER_ROLE_LABELS, MISSED_REASON_LABELS, wave_key_label
 from app.teams.labels import ASSIGNMENT_KIND_LABELS, TEAM_MODEL_LABELS
 from app.tenancy.settings_spec import SETTINGS_SPEC, TABLES
 
@@ -311,6 +311,8 @@ def value_text(key: str, value: Any) -> str:
         return str(WINDOW_REASON_LABELS[text])
     if key == "exit_wave" and text in _EXIT_WAVE_TEXTS:
         return str(_EXIT_WAVE_TEXTS[text])
+    if key == "reason" and text in MISSED_REASON_LABELS:
+        return str(MISSED_REASON_LABELS[text])
     if key == "reason" and text in REOPEN_REASON_LABELS:
         return str(REOPEN_REASON_LABELS[text])
     if text in CODE_LABELS:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import joinedload
 
 from app.admin.invitations import waiting_here
 from app.auth.permissions import can, permission_required, require
-from app.casework import dashboard
+from app.casework import dashboard, worklists
+from app.casework.worklist_labels import labels as worklist_labels
 from app.core import dates
 from app.core.db import db
 from app.families.access import visible_families
@@ -31,6 +32,7 @@ def home() -> str:
     ).all()
     records = can("families.records")
     board = dashboard.build(dates.today()) if records else None
+    work = worklists.summary(dates.today()) if records else None
     external_families = None
     if not records:
         # An external contact person: the plans of their own families, nothing else.
@@ -42,7 +44,9 @@ def home() -> str:
         municipality=current_municipality(),
         departments=departments,
         board=board,
+        work=work,
         external_families=external_families,
+        **worklist_labels(),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
 from app.api.saving import WINDOW_PROPERTIES
+from app.api.work_components import work_wave_schemas
 from app.collection.windows import WINDOW_REASONS
 from app.core.db import MAX_ID
 from app.definitions.fields import FIELD_TYPES
@@ -355,6 +356,7 @@ def schemas() -> dict[str, Any]:
                 "completed_at": DATETIME,
             },
         },
+        **work_wave_schemas(),
         "Plan": {
             "type": "object",
             "required": ["family_id", "phases", "phase_months", "goals", "team"],

@@ -12,6 +12,7 @@ from typing import Any
 from app.api.components import ID, ref, schemas
 from app.api.idempotency import KEY_PATTERN
 from app.api.links import add_links
+from app.casework.worklists import API_STATUSES
 from app.collection.models import FormVersion
 from app.core.version import __version__
 from app.tenancy.config_files import SLUG_RE
@@ -303,6 +304,34 @@ def document() -> dict[str, Any]:
                     "Waves with due dates, windows and status",
                     {**_ok({"type": "array", "items": ref("Wave")}), **_errors("403")},
                     parameters=family_path,
+                )
+            },
+            "/api/v1/{slug}/waves": {
+                "get": _op(
+                    "listWorkWaves",
+                    "The waves of the work lists, by status, of the active families the "
+                    "token's user may see, with the forms each still misses (upcoming: the "
+                    "window opens within 30 days)",
+                    {**_ok(ref("WorkWaveList")), **_errors("403", "422")},
+                    parameters=[
+                        *_path(),
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "enum": list(API_STATUSES)},
+                        },
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100000},
+                        },
+                        {
+                            "name": "per_page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+                        },
+                    ],
                 )
             },
             "/api/v1/{slug}/families/{family_id}/plan": {

@@ -47,6 +47,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "families.view_joint_team": frozenset({"staff"}),
     # The status grid of the families one sees (families × waves) and its CSV download.
     "families.grid": frozenset({"admin", "lead", "staff"}),
+    # Record why a wave of a family one opens cannot be collected (declined, moved, ...),
+    # or take that back.
+    "waves.record_missed": frozenset({"admin", "lead", "staff"}),
     # Read a family's joint plan and its contact details.
     "plans.view": _EVERY_MEMBER,
     # Add, edit and delete goals of a joint plan and set their status.

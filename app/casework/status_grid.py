@@ -181,7 +181,7 @@ def _rows(
         done = submitted[wave.id]
         missing = sum(
             1
-            for expected in expected_in_wave(municipality, wave, done, versions)
+            for expected in expected_in_wave(municipality, wave, done, latest=versions)
             if (expected.version.form_id, expected.member.id if expected.member else None)
             not in done
         )

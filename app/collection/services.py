@@ -129,16 +129,17 @@ def latest_versions(form_ids: list[str] | None = None) -> dict[str, FormVersion]
 
 
 def forms_for_wave(
-    municipality: Municipality, wave: Wave, versions: dict[str, FormVersion] | None = None
+    municipality: Municipality,
+    wave: Wave,
+    *,
+    latest: dict[str, FormVersion] | None = None,
 ) -> list[FormVersion]:
     """Core forms for the wave's kind, then the municipality's enabled local forms.
 
-    *versions* is :func:`latest_versions` read once by a caller that asks about many waves
-    (the status grid); by default it is read here.
-    """
+    *latest* is :func:`latest_versions` read once by a caller asking for many waves (a
+    page of a work list), instead of once per wave."""
     local = list(municipality.settings.get("local_forms", []))
-    if versions is None:
-        versions = latest_versions([*CORE_FORMS, *local])
+    versions = latest if latest is not None else latest_versions([*CORE_FORMS, *local])
     core = [versions[f] for f in CORE_FORMS if f in versions]
     extra = [versions[f] for f in local if f in versions]
     return [v for v in core + extra if wave.kind in v.form.waves]
@@ -169,7 +170,8 @@ def expected_in_wave(
     municipality: Municipality,
     wave: Wave,
     submitted: set[tuple[str, int | None]],
-    versions: dict[str, FormVersion] | None = None,
+    *,
+    latest: dict[str, FormVersion] | None = None,
 ) -> list[ExpectedForm]:
     """What the wave expects: the one definition behind its rows and its completion.
 
@@ -179,7 +181,7 @@ def expected_in_wave(
     it was asked), and a local form switched off stops holding open waves back, while
     answers already given stay part of the wave.
     """
-    asked = forms_for_wave(municipality, wave, versions)
+    asked = forms_for_wave(municipality, wave, latest=latest)
     enabled = set(municipality.settings.get("local_forms", []))
     still_asked = wave.completed_at is None
     result: list[ExpectedForm] = []

@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,6 +36,7 @@ from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
 from app.research import aggregates, confirmations, windows
+from app.research.missed_rows import missed_rows
 from app.research.models import Study
 from app.research.rows import (
     Selection,
@@ -46,6 +48,7 @@ from app.research.rows import (
 )
 from app.research.variables import (
     LEVEL_TABLES,
+    MISSED_CODE_TEXTS,
     MISSING_VALUES,
     NOT_ANSWERED,
     Variable,
@@ -140,7 +143,10 @@ def write_package(
             emit(
                 f"{table}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
-                _answer_rows(selection, level, {None: columns}),
+                chain(
+                    _answer_rows(selection, level, {None: columns}),
+                    missed_rows(selection, level, columns),
+                ),
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"One row per {level if level != 'family' else 'family'} and wave",
             )
@@ -470,6 +476,7 @@ def _readme(
         "- empty: not answered (or not asked because of an earlier answer)",
         "- `NV`: the variable is not in the form version or wave of this row",
         "- `NS`: free text withheld under the municipality's grant",
+        *(f"- `{code}`: {text}" for code, text in MISSED_CODE_TEXTS.items()),
         "",
         "## Files (SHA-256)",
         "",

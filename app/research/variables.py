@@ -23,7 +23,23 @@ from app.definitions.model import FieldDef, FormDef
 NOT_ANSWERED = ""
 NOT_IN_VERSION = "NV"
 NOT_SHARED = "NS"
-MISSING_VALUES = [NOT_ANSWERED, NOT_IN_VERSION, NOT_SHARED]
+#: A wave staff recorded as not collectable (``Wave.missed_reason``): every answer cell of
+#: the forms it expected carries the reason's code instead of an answer.
+MISSED_CODES = {
+    "declined": "M_DECLINED",
+    "moved": "M_MOVED",
+    "not_reached": "M_NOT_REACHED",
+    "exited_early": "M_EXITED_EARLY",
+    "other": "M_OTHER",
+}
+MISSED_CODE_TEXTS = {
+    "M_DECLINED": "the wave was not collected: the family declined",
+    "M_MOVED": "the wave was not collected: the family moved away",
+    "M_NOT_REACHED": "the wave was not collected: the family could not be reached",
+    "M_EXITED_EARLY": "the wave was not collected: the family left the programme early",
+    "M_OTHER": "the wave was not collected, for another reason",
+}
+MISSING_VALUES = [NOT_ANSWERED, NOT_IN_VERSION, NOT_SHARED, *MISSED_CODES.values()]
 
 LEVEL_TABLES = {"family": "families", "adult": "adults", "child": "children"}
 

@@ -32,6 +32,9 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             return "allowed"
         if blueprint == "grid":
             return "allowed" if member_role in ("admin", "lead", "staff") else "forbidden"
+        if blueprint == "worklists":
+            # The work lists: everyone who opens families' records.
+            return "allowed" if member_role != "external" else "forbidden"
         if endpoint == "families.new":
             return "allowed" if member_role != "external" else "forbidden"
         if blueprint == "municipal_research":

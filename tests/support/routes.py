@@ -97,9 +97,11 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "wave_key": lambda municipality: "intake",
     # A mailed link's secret: nobody's (the page says the link cannot be used).
     "secret": lambda municipality: "no-such-link",
+    # A work list's name: the same lists in every municipality.
+    "name": lambda municipality: "overdue",
 }
 #: Parameters that name shared, platform-level things rather than a municipality's rows.
-PLATFORM_ARGS = {"study_id", "wave_key", "form_id", "secret"}
+PLATFORM_ARGS = {"study_id", "wave_key", "form_id", "secret", "name"}
 
 
 def _study_id() -> int:
