@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.services import record
+from app.casework.missed import record_missed, undo_missed
+from app.casework.reopen import reopen_family
 from app.collection.models import Submission
 from app.collection.services import expected_in_wave, submitted_in
 from app.collection.waves import start_exit
@@ -283,3 +285,43 @@ def test_save_and_next_goes_to_the_next_missing_form_then_back_to_the_overview(
     turn = next((i for i in range(1, len(ranks)) if ranks[i] < ranks[i - 1]), len(ranks))
     assert ranks[:turn] == sorted(ranks[:turn]) and ranks[turn:] == sorted(ranks[turn:]), ranks
     assert ranks[turn] == 0 if turn < len(ranks) else True
+
+
+def test_a_missed_wave_and_a_reopening_are_on_the_page_and_in_the_timeline(
+    client, auth, municipalities, make_user, make_family
+):
+    """An overdue wave offers to record why it cannot be collected; once recorded, the
+    page says so with the reason and a way back, and the timeline tells it, as it tells
+    a reopening after an exit."""
+    brondby = municipalities["brondby"]
+    lead = make_user(brondby, "lead")
+    family = make_family("brondby", adults=1, children=0, enrolment=TODAY - timedelta(days=400))
+    auth.login(lead.email)
+    with tenant_scope(brondby):
+        overdue = next(
+            w for w in db.session.get(Family, family.id).waves if w.status(TODAY) == "overdue"
+        )
+        overdue_id = overdue.id
+    link = f"/brondby/waves/{overdue_id}/missed"
+    assert link in wave_sections(page(client, "brondby", family.id))[overdue_id]
+    with tenant_scope(brondby):
+        wave = db.session.get(Wave, overdue_id)
+        record_missed(wave, "moved", actor_id=lead.id)
+        db.session.commit()
+    section = unescape(wave_sections(page(client, "brondby", family.id))[overdue_id])
+    assert 'class="status status-missed"' in section
+    assert "Ikke indsamlet: familien er fraflyttet." in section and link in section
+    with tenant_scope(brondby):
+        undo_missed(db.session.get(Wave, overdue_id), actor_id=lead.id)
+        found = db.session.get(Family, family.id)
+        start_exit(brondby, found, TODAY)
+        db.session.commit()
+        reopen_family(brondby, db.session.get(Family, family.id), "exit_by_mistake", lead.id)
+        db.session.commit()
+    lines = timeline_of(page(client, "brondby", family.id))
+    assert (
+        "genåbnede familien efter afslutningen (Afslutningen blev startet ved en fejl)"
+        in (lines[0])
+    ), lines[:3]
+    assert any("forventes igen" in line for line in lines), lines
+    assert any("ikke kan indsamles: familien er fraflyttet" in line for line in lines), lines

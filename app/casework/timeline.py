@@ -19,11 +19,12 @@ from sqlalchemy import and_, or_, select
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.casework.reopen import REOPEN_REASON_LABELS
 from app.collection.models import Submission
 from app.core.db import db
 from app.core.formatting import format_day
 from app.core.language import current_language
-from app.families.labels import MEMBER_ROLE_LABELS, wave_key_label
+from app.families.labels import MEMBER_ROLE_LABELS, MISSED_REASON_LABELS, wave_key_label
 from app.families.models import Family, Member
 from app.plans.models import Plan
 from app.plans.views import GOAL_STATUS_LABELS, LIFE_AREA_LABELS
@@ -92,6 +93,30 @@ def _exit_started(e: AuditEvent, c: _Context) -> str:
         "%(who)s started the exit; the exit form is due %(due)s.",
         who=c.who(e),
         due=_day(e.details.get("exit_due")),
+    )
+
+
+def _reopened(e: AuditEvent, c: _Context) -> str:
+    reason = REOPEN_REASON_LABELS.get(e.details.get("reason", ""), "")
+    return _(
+        "%(who)s reopened the family after its exit (%(reason)s).", who=c.who(e), reason=reason
+    )
+
+
+def _missed(e: AuditEvent, c: _Context) -> str:
+    return _(
+        "%(who)s recorded that %(wave)s cannot be collected: %(reason)s.",
+        who=c.who(e),
+        wave=wave_key_label(str(e.details.get("wave", ""))),
+        reason=MISSED_REASON_LABELS.get(e.details.get("reason", ""), ""),
+    )
+
+
+def _missed_undone(e: AuditEvent, c: _Context) -> str:
+    return _(
+        "%(who)s took back that %(wave)s cannot be collected; it is expected again.",
+        who=c.who(e),
+        wave=wave_key_label(str(e.details.get("wave", ""))),
     )
 
 
@@ -184,11 +209,16 @@ FAMILY_EVENTS: dict[str, Sentence] = {
     "family.enrolled": _enrolled,
     "family.enrolment_corrected": _corrected,
     "family.exit_started": _exit_started,
+    "family.reopened": _reopened,
     "team.assigned": _assigned,
     "team.ended": _team_ended,
 }
 MEMBER_EVENTS: dict[str, Sentence] = {"member.added": _member_added, "member.ended": _member_ended}
 SUBMISSION_EVENTS: dict[str, Sentence] = {"submission.submitted": _submitted}
+WAVE_EVENTS: dict[str, Sentence] = {
+    "wave.missed_recorded": _missed,
+    "wave.missed_undone": _missed_undone,
+}
 #: The plan's events; any other ``plan.*`` action reads as "changed the joint plan".
 PLAN_EVENTS: dict[str, Sentence] = {
     "plan.goal_added": _goal_added,
@@ -222,6 +252,11 @@ def timeline(family: Family, limit: int = PAGE) -> tuple[list[Entry], bool]:
             AuditEvent.object_id.in_(submission_ids),
             AuditEvent.action.in_(SUBMISSION_EVENTS),
         ),
+        and_(
+            AuditEvent.object_type == "wave",
+            AuditEvent.object_id.in_([str(w.id) for w in family.waves]),
+            AuditEvent.action.in_(WAVE_EVENTS),
+        ),
     ]
     if plan_id is not None:
         about.append(
@@ -242,7 +277,13 @@ def timeline(family: Family, limit: int = PAGE) -> tuple[list[Entry], bool]:
     more = len(events) > limit
     events = events[:limit]
     context = _context(family, events)
-    sentences = {**FAMILY_EVENTS, **MEMBER_EVENTS, **SUBMISSION_EVENTS, **PLAN_EVENTS}
+    sentences = {
+        **FAMILY_EVENTS,
+        **MEMBER_EVENTS,
+        **SUBMISSION_EVENTS,
+        **WAVE_EVENTS,
+        **PLAN_EVENTS,
+    }
     entries = [
         Entry(e.occurred_at, sentences.get(e.action, _plan_changed)(e, context)) for e in events
     ]
