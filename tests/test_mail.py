@@ -8,15 +8,19 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.models import OneTimeLink, User
+from app.casework import worklists
+from app.casework.missing import missing_forms
 from app.collection.services import expected_in_wave, submitted_in
 from app.core.db import db, utcnow
 from app.demo.generate import generate
 from app.families.models import Assignment, Family, Member
 from app.notifications.digest import send_digest
+from app.tenancy.models import Membership
 from app.tenancy.scoping import tenant_scope
 from tests.support.auth import PASSWORD, log_in
 from tests.support.smtp import text_of
@@ -253,3 +257,32 @@ def test_a_reset_answers_the_same_for_known_and_unknown_addresses(
     assert step.status_code == 302 and step.location.endswith("/login/code")
     assert log_in(client, user.email, NEW_PASSWORD).status_code == 302
     assert smtp.wait_for(2, seconds=0.5) == messages  # nothing was sent to the unknown one
+
+
+def test_the_digest_counts_what_each_persons_work_list_shows(digest_world, smtp, app_ctx):
+    """The mail's figures are the person's own work list ("mine") filtered to due and to
+    overdue, counted form by form as the list shows what each wave still misses."""
+    municipalities, _emails = digest_world
+    today = date(2026, 12, 15)
+    sent = send_digest(today)
+    mailed = {str(m["To"]): _counts_in(m) for m in smtp.wait_for(sent)}
+    assert mailed
+    listed: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for municipality in municipalities:
+        with tenant_scope(municipality):
+            memberships = db.session.scalars(select(Membership)).all()
+        for membership in memberships:
+            with app_ctx.test_request_context(), tenant_scope(municipality, membership.user_id):
+                g.municipality = municipality
+                g.membership = db.session.get(Membership, membership.id)
+                figures = []
+                for status in ("due", "overdue"):
+                    rows = db.session.execute(
+                        worklists.statement("mine", worklists.Query(status=status), today)
+                    ).all()
+                    missing = missing_forms(municipality, [(w, f) for w, f in rows])
+                    figures.append(sum(len(forms) for forms in missing.values()))
+                if any(figures):
+                    email = db.session.get(User, membership.user_id).email
+                    listed[email][municipality.name("da")] = (figures[0], figures[1])
+    assert mailed == dict(listed)

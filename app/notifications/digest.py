@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
-from app.collection.services import expected_in_wave, submitted_in
+from app.casework.missing import missing_forms
 from app.core import mail
 from app.core.db import db, utcnow
 from app.families.models import Assignment, Family, Wave
@@ -35,16 +35,6 @@ class Counts:
     municipality: Municipality
     due: int
     overdue: int
-
-
-def missing_forms(municipality: Municipality, wave: Wave) -> int:
-    submitted = submitted_in(wave)
-    return sum(
-        1
-        for expected in expected_in_wave(municipality, wave, submitted)
-        if (expected.version.form_id, expected.member.id if expected.member else None)
-        not in submitted
-    )
 
 
 def counts_by_user(today: date) -> dict[int, list[Counts]]:
@@ -64,13 +54,18 @@ def counts_by_user(today: date) -> dict[int, list[Counts]]:
                 )
                 .order_by(Assignment.user_id, Wave.id)
             ).all()
-            missing: dict[int, int] = {}
+            # What each wave still misses, as the work lists count it (one definition).
+            waves = {wave.id: wave for _, wave in rows}
+            missing = {
+                wave_id: len(forms)
+                for wave_id, forms in missing_forms(
+                    municipality, [(w, w.family) for w in waves.values()]
+                ).items()
+            }
             per_user: dict[int, list[int]] = defaultdict(lambda: [0, 0])
             for user_id, wave in rows:
                 if user_id not in members:
                     continue
-                if wave.id not in missing:
-                    missing[wave.id] = missing_forms(municipality, wave)
                 per_user[user_id][0 if wave.status(today) == "due" else 1] += missing[wave.id]
             for user_id, (due, overdue) in per_user.items():
                 if due or overdue:
