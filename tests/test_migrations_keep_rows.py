@@ -26,7 +26,7 @@ from app.demo.services import DEFAULT_PASSWORD, seed_demo
 from app.tenancy.config_files import load_directory
 from app.tenancy.models import Membership, Municipality
 from app.tenancy.scoping import unscoped
-from tests.support.apps import TEST_CONFIG
+from tests.support.apps import TEST_CONFIG, scratch_database_url
 
 #: The head of the last release: every revision after it is checked step by step.
 RELEASED = "0014_check_confirmations"
@@ -34,21 +34,7 @@ RELEASED = "0014_check_confirmations"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'steps.sqlite3'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"{base.database}_steps"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from scratch_database_url(request, tmp_path, "steps")
 
 
 def _counts() -> dict[str, int]:

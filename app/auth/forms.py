@@ -36,12 +36,7 @@ class CodeForm(FlaskForm):
     )
 
 
-class PasswordChangeForm(FlaskForm):
-    current = PasswordField(
-        _l("Current password"),
-        validators=[DataRequired(), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
+class NewPasswordForm(FlaskForm):
     new = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(max=1024)],
@@ -54,6 +49,16 @@ class PasswordChangeForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    """The new password, as a mailed link sets it, behind the current one."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
     )
 
 
@@ -77,22 +82,6 @@ class ForgotPasswordForm(FlaskForm):
         _l("E-mail"),
         validators=[DataRequired(), Length(max=254)],
         render_kw={"autocomplete": "username"},
-    )
-
-
-class NewPasswordForm(FlaskForm):
-    new = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(), Length(max=1024)],
-        description=_l(
-            "At least 12 characters. A few unrelated words are easy to remember and hard to guess."
-        ),
-        render_kw={"autocomplete": "new-password"},
-    )
-    repeat = PasswordField(
-        _l("Repeat the new password"),
-        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
-        render_kw={"autocomplete": "new-password"},
     )
 
 

@@ -13,6 +13,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import Membership
 from app.core.db import db
 from app.tenancy.scoping import tenant_scope, unscoped
+from tests.support.apps import scratch_database_url
 
 SETTINGS = "/api/v1/vejle/settings"
 
@@ -119,21 +120,7 @@ def test_a_token_is_tied_to_the_membership_it_was_issued_under(app_ctx, municipa
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_at_0011(request, tmp_path):
     """A database migrated up to the revision before tokens knew their membership."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
-        return
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(request.getfixturevalue("postgres_url"))
-    name = f"{base.database}_tokens"
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield base.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from scratch_database_url(request, tmp_path, "tokens")
 
 
 def test_the_migration_ties_each_token_to_the_membership_it_was_issued_under(

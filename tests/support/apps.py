@@ -6,6 +6,7 @@ each run in their own application context.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +127,24 @@ class IsolatedClient(FlaskClient):
             # What the test holds was loaded before the request changed it: read again.
             db.session.expire_all()
         return response
+
+
+def scratch_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, name: str
+) -> Iterator[str]:
+    """An empty database of the test's backend (``request.param``: sqlite or postgresql)
+    for a test that runs migrations itself; a PostgreSQL one is dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / f'{name}.sqlite3'}"
+        return
+    import psycopg
+
+    base = make_url(request.getfixturevalue("postgres_url"))
+    database = f"{base.database}_{name}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{database}"')
+    yield base.set(database=database).render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
