@@ -19,6 +19,7 @@ from app.audit.services import AuditIsAppendOnly, record
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.models import Family
+from app.plans.models import Goal, Plan
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.apps import owner_engine
 from tests.support.auth import log_in
@@ -247,6 +248,7 @@ class Objects:
     child_submission: int
     child_form: str
     study: int
+    goal: int
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,17 @@ READ_PATHS = {
     "families.detail": ReadPath(
         "staff",
         lambda o: f"/brondby/families/{o.family}",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    # A goal's own pages show what it says, the family's words among it.
+    "plans.edit": ReadPath(
+        "staff",
+        lambda o: f"/brondby/families/{o.family}/plan/goals/{o.goal}/edit",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "plans.delete": ReadPath(
+        "staff",
+        lambda o: f"/brondby/families/{o.family}/plan/goals/{o.goal}/delete",
         lambda o: ("family.viewed", "family", o.family),
     ),
     "plans.plan": ReadPath(
@@ -327,6 +340,11 @@ NOT_READS = {
     "privacy.member": "the person's name over the erasure form; what is held about them "
     "is the subject-access download, which is recorded",
     "api.waves": "the wave schedule (due dates, completion): no names, no answers",
+    "families.exit_family": "the exit's confirmation: the family's label, the date and the "
+    "titles of the follow-ups no longer expected",
+    "families.reopen": "the reopening's confirmation: the family's label and a reason to choose",
+    "worklists.record_missed": "a wave's title, dates and the titles of its missing forms, "
+    "under the family's label",
 }
 
 #: Route arguments that name a family's data.
@@ -366,6 +384,11 @@ def _objects(brondby, filled) -> Objects:
             child_submission=of_child.id,
             child_form=of_child.form_id,
             study=filled.study.id,
+            goal=db.session.scalar(
+                select(Goal.id)
+                .join(Plan, Plan.id == Goal.plan_id)
+                .where(Plan.family_id == family.id)
+            ),
         )
 
 

@@ -113,6 +113,9 @@ def test_deleting_a_goal_asks_first_and_keeps_its_statuses(
     with tenant_scope(jammerbugt):
         assert db.session.get(Goal, goal_id).deleted_at is None  # asking deleted nothing
     assert client.post(url, data={"lock_version": "1"}).status_code == 302
+    # A double click: the goal is deleted once.
+    assert client.post(url, data={"lock_version": "1"}).status_code in (302, 404)
+    assert len(_events(jammerbugt, "plan.goal_deleted")) == 1
     with tenant_scope(jammerbugt):
         goal = db.session.get(Goal, goal_id)
         assert goal.deleted_at is not None and goal.deleted_by_id == users["staff_assigned"].id
@@ -221,6 +224,9 @@ def test_exit_shows_a_confirmation_then_reopen_restores_waves_and_status(
             select(Wave.id).where(Wave.family_id == family_id, Wave.kind == "exit")
         )  # showing the page changed nothing
     assert client.post(url, data={"exit_date": exit_day.isoformat()}).status_code == 302
+    # A double click: the exit is started once.
+    assert client.post(url, data={"exit_date": exit_day.isoformat()}).status_code == 302
+    assert len(_events(jammerbugt, "family.exit_started")) == 1
     with tenant_scope(jammerbugt):
         keys = set(db.session.scalars(select(Wave.key).where(Wave.family_id == family_id)))
         assert "exit" in keys and "follow_up_12" not in keys
@@ -229,6 +235,9 @@ def test_exit_shows_a_confirmation_then_reopen_restores_waves_and_status(
     reopen = f"/jammerbugt/families/{family_id}/reopen"
     assert client.get(reopen).status_code == 200
     assert client.post(reopen, data={"reason": "exit_by_mistake"}).status_code == 302
+    # A double click: the family is reopened once.
+    assert client.post(reopen, data={"reason": "exit_by_mistake"}).status_code in (302, 403, 404)
+    assert len(_events(jammerbugt, "family.reopened")) == 1
     with tenant_scope(jammerbugt):
         family = db.session.get(Family, family_id)
         assert family.status == "active" and family.exit_date is None

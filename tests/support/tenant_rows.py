@@ -76,7 +76,7 @@ def fill_every_tenant_table(
     from app.audit.services import record
     from app.definitions.loader import CORE_FORMS
     from app.plans.models import Plan
-    from app.plans.services import add_goal, set_goal_status
+    from app.plans.services import GoalFields, add_goal, edit_goal, set_goal_status
     from app.reports.models import ReportJob
     from app.research.services import (
         add_researcher,
@@ -109,6 +109,14 @@ def fill_every_tenant_table(
             goal = add_goal(plan, 1, "work_education", "Et mål", None)
             follow_up = next(w for w in family.waves if w.kind == "follow_up")
             set_goal_status(goal, follow_up, "partly", staff.id, today=follow_up.due_date)
+            # Reworded once, so the goal has a revision (the plan_goal_revision table).
+            db.session.flush()
+            edit_goal(
+                goal,
+                GoalFields(1, "work_education", "Et mål, omformuleret"),
+                goal.lock_version,
+                staff.id,
+            )
             _token, filled.token[municipality.slug] = create_token(staff, municipality, "Fagsystem")
             grant_study(
                 municipality,
