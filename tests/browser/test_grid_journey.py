@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.journeys import add_member, enrol, unique
-from tests.support.browser import assert_accessible, log_in
+from tests.support.browser import assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,6 +50,7 @@ def test_a_lead_moves_through_the_grid_with_the_arrow_keys(page) -> None:
     page.get_by_role("link", name="Statusoversigt").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Statusoversigt")
     assert_accessible(page, "the status grid")
+    screenshot(page, "status-grid")
     table = page.get_by_role("table")
     expect(table.locator("caption")).to_contain_text("familie")
     for title in ("Indskrivning", "Opfølgning efter 6 måneder", "Afslutning"):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.browser.journeys import add_member, answer_everything, enrol, unique
-from tests.support.browser import assert_accessible, log_in
+from tests.support.browser import assert_accessible, log_in, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +28,7 @@ def test_the_family_overview_reads_fills_and_prints(page) -> None:
     expect(page.locator("#timeline")).to_contain_text("indskrev familien.")
     expect(page.locator("#timeline")).to_contain_text("føjede Bo Overblik (barn) til familien.")
     assert_accessible(page, "the family overview")
+    screenshot(page, "family-overview")
     height = page.evaluate("document.documentElement.scrollHeight")
     print(f"family overview height: {height}px")  # reported, not asserted
 

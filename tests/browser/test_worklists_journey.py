@@ -78,6 +78,7 @@ def test_staff_record_why_an_overdue_wave_cannot_be_collected(page) -> None:
     page.goto(f"/{SLUG}/work/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Arbejdslister")
     assert_accessible(page, "the work lists")
+    screenshot(page, "worklists")
     for name_of_list in ("Mine familiers runder", "Aktuelle nu", "Kommende (30 dage)", "Kladder"):
         page.goto(f"/{SLUG}/work/")
         page.get_by_role("link", name=name_of_list, exact=True).click()
