@@ -8,13 +8,14 @@ and the erasure; and the migration that fills the table from the submissions the
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, event, insert, select
 
 from app import create_app
 from app.collection.models import FormVersion, Submission
@@ -30,6 +31,9 @@ from app.demo.services import DEFAULT_PASSWORD, seed_demo
 from app.families.models import Family, Member
 from app.families.services import add_member
 from app.privacy.services import anonymise_family, erase_member
+from app.reports.cohort import FACT_FORMS, Cohort
+from app.reports.indicator_run import compute
+from app.research.scope import GrantScope, StudyScope
 from app.tenancy.config_files import load_directory
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import tenant_scope, unscoped
@@ -191,6 +195,48 @@ def test_every_generated_submission_has_rows_equal_to_its_answers(
             if db.session.scalar(select(table.c.name).where(table.c[column].is_not(None)).limit(1))
         }
     assert filled == set(VALUE_COLUMNS)
+
+
+def test_the_indicators_read_the_typed_answers_and_no_json(
+    app_ctx, municipalities, forms_published
+):
+    """Every statement of an indicator run, the facts' copy and a study's consent
+    included: none names the answers' JSON column, and the figures are not empty."""
+    vejle = municipalities["vejle"]
+    generate(vejle, 30, seed=6)
+    db.session.commit()
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    scope = StudyScope(
+        study_id=0,
+        grants={
+            vejle.id: GrantScope(
+                municipality_id=vejle.id,
+                period_from=None,
+                period_to=None,
+                forms=FACT_FORMS,
+                waves=("intake", "follow_up", "exit"),
+                approved_waves=("intake", *(f"follow_up_{m}" for m in range(6, 61, 6))),
+                free_text=False,
+            )
+        },
+    )
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with tenant_scope(vejle):
+            pooled = compute(Cohort((vejle.id,), date.today()))
+            studied = compute(Cohort((vejle.id,), date.today(), scope))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert any("answer_value" in s for s in statements)
+    assert [s for s in statements if re.search(r"\banswers\b", s)] == []
+    for raw in (pooled, studied):
+        n, on_support = raw["adults_income_support_intake"][(vejle.id, "single_entry")]
+        assert n > 0 and on_support > 0
+    assert studied["single_parent_households"] != {}
 
 
 def _bip_rows(member_id: int) -> dict[str, AnswerValue]:

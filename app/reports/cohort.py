@@ -3,13 +3,14 @@
 :class:`Cohort` says whose data a run may read (for a study: what
 :mod:`app.research.scope` lets it see). Before the indicators run,
 :func:`_fill_facts` copies the cohort's submitted answers, with their wave and family and
-only the answers the indicators read (:data:`FACTS`, typed), into a temporary table of the
-connection; the indicators' statements read that through the small helpers here
-(:func:`_submitted`, :func:`_latest`, :func:`_groups`, :func:`_answer`, :func:`_count_if`).
-Joining waves and families, checking consent and grants and extracting JSON then happen
-once per run instead of once per indicator. It is separate from the statements and the
-indicators of :mod:`app.reports.indicators` because every indicator shares it and none
-defines it.
+only the answers the indicators read (:data:`FACTS`), into a temporary table of the
+connection, one row per submission; the indicators' statements read that through the small
+helpers here (:func:`_submitted`, :func:`_latest`, :func:`_groups`, :func:`_answer`,
+:func:`_count_if`). The answers come from their typed copy (``answer_value``, written with
+each submission), never from the JSON; joining waves and families and checking consent and
+grants then happen once per run instead of once per indicator. It is separate from the
+statements and the indicators of :mod:`app.reports.indicators` because every indicator
+shares it and none defines it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
+    false,
     func,
     insert,
     select,
@@ -39,6 +42,7 @@ from sqlalchemy import (
 )
 
 from app.collection.models import Submission
+from app.collection.typed import AnswerValue
 from app.core.db import db
 from app.families.models import Family, Wave
 from app.research.scope import StudyScope
@@ -83,9 +87,9 @@ class Codes:
 FACTS: dict[str, type] = {
     "active_case": Boolean,
     "birth_year": Integer,
-    "case_start_date": String,
+    "case_start_date": Date,
     "employment_activity": Boolean,
-    "employment_activity_date": String,
+    "employment_activity_date": Date,
     "household_type": String,
     "income_support": String,
     "n_contact_persons": Float,
@@ -126,15 +130,27 @@ facts_table = Table(
 _FACT_INDEXES = {"member": "form_id, member_id", "family": "form_id, family_id"}
 
 
-def _extract(name: str, kind: type) -> ColumnElement[Any]:
-    answer = Submission.answers[name]
+#: The column of ``answer_value`` each type of fact is kept in.
+_STORED_IN: dict[type, str] = {
+    Boolean: "flag",
+    Integer: "number",
+    Float: "number",
+    String: "text",
+    Date: "day",
+}
+
+
+def _fact(name: str, kind: type) -> ColumnElement[Any]:
+    """The answer *name* of the submission grouped on, from its joined typed rows (at most
+    one row per name, so MAX picks it, and gives NULL where it is not answered)."""
+    values = AnswerValue.__table__.c
+    stored = values[_STORED_IN[kind]]
     if kind is Boolean:
-        return answer.as_boolean()
-    if kind is Integer:
-        return answer.as_integer()
-    if kind is Float:
-        return answer.as_float()
-    return answer.as_string()
+        # Neither database has a MAX of booleans that both share: take 1/0 and turn back.
+        picked = func.max(case((values.name == name, case((stored, 1), else_=0))))
+        return case((picked == 1, true()), (picked == 0, false()))
+    picked = func.max(case((values.name == name, stored)))
+    return cast(picked, Integer) if kind is Integer else picked
 
 
 def _fill_facts(cohort: Cohort) -> None:
@@ -142,20 +158,31 @@ def _fill_facts(cohort: Cohort) -> None:
     connection = db.session.connection()
     facts_table.drop(connection, checkfirst=True)
     facts_table.create(connection)
+    values = AnswerValue.__table__.c
+    grouped = (
+        Submission.id,
+        Submission.family_id,
+        Submission.member_id,
+        Submission.form_id,
+        Wave.id,
+        Wave.due_date,
+        Family.municipality_id,
+        Family.team_model,
+        Family.enrolment_date,
+    )
     source = (
-        select(
-            Submission.family_id,
-            Submission.member_id,
-            Submission.form_id,
-            Wave.id,
-            Wave.due_date,
-            Family.municipality_id,
-            Family.team_model,
-            Family.enrolment_date,
-            *(_extract(name, kind) for name, kind in FACTS.items()),
-        )
+        select(*grouped[1:], *(_fact(name, kind) for name, kind in FACTS.items()))
         .join(Wave, Wave.id == Submission.wave_id)
         .join(Family, Family.id == Submission.family_id)
+        # An outer join: a submission that answers none of the facts still counts.
+        .outerjoin(
+            AnswerValue.__table__,
+            and_(
+                values.municipality_id == Submission.municipality_id,
+                values.submission_id == Submission.id,
+                values.name.in_(FACTS),
+            ),
+        )
         .where(
             Submission.status == "submitted",
             Submission.form_id.in_(FACT_FORMS),
@@ -163,9 +190,11 @@ def _fill_facts(cohort: Cohort) -> None:
             cohort.waves(),
             cohort.forms(),
         )
+        .group_by(*grouped)
     )
     # The session scopes the SELECTs it runs, not the source of an INSERT: apply the
-    # tenant rules here, so a cohort outside the scope copies nothing.
+    # tenant rules here, so a cohort outside the scope copies nothing. The typed rows
+    # follow their submission's municipality in the join.
     connection.execute(
         insert(facts_table).from_select(
             list(facts_table.c.keys()), scoped(source, Submission, Wave, Family)
@@ -186,7 +215,7 @@ def _drop_facts() -> None:
 
 
 class _Fact:
-    """An answer column of the facts table, read the way a JSON answer is read."""
+    """An answer column of the facts table, read with the names the statements use."""
 
     def __init__(self, column: ColumnElement[Any]) -> None:
         self.column = column

@@ -30,6 +30,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 
 from app.collection.models import Submission
+from app.collection.typed import AnswerValue
 from app.core.db import db
 from app.families.models import Family, Wave
 from app.research.models import Grant, WaveApproval
@@ -48,11 +49,25 @@ def active_grants(study_id: int | None = None) -> Select[tuple[Grant]]:
 
 
 def consenting_families() -> Select[tuple[int]]:
-    """Ids of the families whose submitted intake says they agreed to research use."""
-    return select(Submission.family_id).where(
-        Submission.form_id == CONSENT_FORM,
-        Submission.status == "submitted",
-        Submission.answers[CONSENT_ANSWER].as_boolean() == true(),
+    """Ids of the families whose submitted intake says they agreed to research use.
+
+    Read from the answer's typed copy (app.collection.typed), by the index on its name:
+    no statement that reads a cohort parses the answers' JSON."""
+    return (
+        select(Submission.family_id)
+        .join(
+            AnswerValue,
+            and_(
+                AnswerValue.municipality_id == Submission.municipality_id,
+                AnswerValue.submission_id == Submission.id,
+            ),
+        )
+        .where(
+            Submission.form_id == CONSENT_FORM,
+            Submission.status == "submitted",
+            AnswerValue.name == CONSENT_ANSWER,
+            AnswerValue.flag == true(),
+        )
     )
 
 
