@@ -20,7 +20,7 @@ from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
 from app.api.saving import WINDOW_FIELDS, save_answers
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
-from app.api.tokens import find_usable
+from app.api.tokens import Credentials, find_usable
 from app.audit.services import record
 from app.auth.permissions import can, require
 from app.collection import published
@@ -85,7 +85,8 @@ def _add_slug(endpoint: str, values: dict[str, Any]) -> None:
 def _authenticate() -> None:
     # The municipality's id by its slug, from the process once it has read it: the scope
     # is then set before the first statement and reaches the database with it, once.
-    municipality_id = cached.municipality_id(g.api_slug) if g.api_slug else None
+    slug = g.api_slug
+    municipality_id = cached.municipality_id(slug) if slug else None
     if municipality_id is None:
         raise ApiProblem(404, "No such municipality.")
     header = request.headers.get("Authorization", "")
@@ -97,11 +98,15 @@ def _authenticate() -> None:
     )
     if scheme.lower() != "bearer" or not plain.strip():
         raise unauthorised
-    set_request_scope(municipality_id, None)
-    # The token, its membership and user, and the stamps of the municipality's row and of
-    # the published forms, which the process keeps copies of: one statement.
-    updated = select(Municipality.updated_at).where(Municipality.id == municipality_id)
-    found = find_usable(plain.strip(), updated.scalar_subquery(), *published.stamp_columns())
+    found = _credentials(municipality_id, slug, plain.strip())
+    if found is None or found.also[0] is None:
+        # No such token here, or the id kept for the slug is no longer its municipality's
+        # (deleted and made again): read the id again, and the token with it.
+        db.session.rollback()
+        municipality_id = cached.municipality_id(slug, afresh=True)
+        if municipality_id is None:
+            raise ApiProblem(404, "No such municipality.")
+        found = _credentials(municipality_id, slug, plain.strip())
     if found is None or not found.membership.user.active:
         raise unauthorised
     token, membership = found.token, found.membership
@@ -121,6 +126,13 @@ def _authenticate() -> None:
     g.membership = membership
     # The token's user is the request's user: audit events name them, roles are theirs.
     g._login_user = membership.user
+
+
+def _credentials(municipality_id: int, slug: str, plain: str) -> Credentials | None:
+    """The token in the municipality's scope, with the stamps of the municipality's row
+    and of the published forms, which the process keeps copies of: one statement."""
+    set_request_scope(municipality_id, None)
+    return find_usable(plain, cached.updated_at(municipality_id, slug), *published.stamp_columns())
 
 
 @bp.errorhandler(HTTPException)

@@ -15,7 +15,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -26,8 +26,6 @@ from app.core.db import db
 Stamp = tuple[int, datetime | None]
 
 _LOCK = threading.Lock()
-#: The stamp the copy below was made at, and form id -> the newest version's copy.
-_HELD: list[Any] = [None, {}]
 _G_KEY = "_form_versions_stamp"
 
 
@@ -62,11 +60,14 @@ def cached_latest(read: Any, form_ids: list[str] | None) -> dict[str, FormVersio
     stamp = g.get(_G_KEY) if has_app_context() else None
     if stamp is None:
         return None
-    held_stamp, held = _HELD
+    # The application's own (each database has its own versions): the stamp it was made
+    # at, and form id -> a detached copy of the newest version.
+    kept: list[Any] = current_app.extensions.setdefault("helhed.published_forms", [None, {}])
+    held_stamp, held = kept
     if held_stamp != stamp:
         held = {form_id: _copy(v) for form_id, v in read().items()}
         with _LOCK:
-            _HELD[:] = [stamp, held]
+            kept[:] = [stamp, held]
     wanted = held if form_ids is None else {f: held[f] for f in form_ids if f in held}
     return {form_id: _attached(copy) for form_id, copy in wanted.items()}
 
