@@ -348,6 +348,7 @@ def save_submission(
         window_reason = window.reason if position.outside else None
 
     now = utcnow()
+    created = submission is None
     if submission is None:
         submission = Submission(
             municipality_id=municipality.id,
@@ -383,7 +384,7 @@ def save_submission(
         submission.window_confirmed_by_id = actor_id
     db.session.flush()
     # The typed copy of the answers, in this transaction: readers by variable use it.
-    store_typed(db.session, submission.id, municipality.id, form, result.answers)
+    store_typed(db.session, submission.id, municipality.id, form, result.answers, new=created)
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)
     refresh_wave(municipality, wave)

@@ -16,18 +16,20 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from app.api.tokens import create_token
 from app.collection.models import Submission
 from app.collection.services import latest_versions
+from app.collection.typed import AnswerValue, typed_rows
 from app.core.db import db
-from app.families.models import Wave
+from app.families.models import Member, Wave
 from app.tenancy.scoping import tenant_scope
 
 SLUG = "assens"
 #: The most statements one API submission may cost, the commit not counted.
 MOST_STATEMENTS = 8
+TYPED_COLUMNS = ("municipality_id", "submission_id", "name", "number", "text", "day", "flag")
 
 
 @contextmanager
@@ -61,10 +63,12 @@ def _intake_answers(today: date) -> dict[str, Any]:
 def world(municipalities, make_user, make_family) -> dict[str, Any]:
     municipality = municipalities[SLUG]
     staff = make_user(municipality, "staff")
-    # Enrolled today, as the answers are dated: inside the intake's window.
+    # Enrolled today, as the answers are dated: inside the intake's window. Without
+    # members the family's form is all the intake asks, so the wave is completed by it
+    # (one statement more); with members it stays open.
     families = [
-        make_family(SLUG, adults=1, children=1, team=[staff], enrolment=date.today())
-        for _ in range(3)
+        make_family(SLUG, adults=n, children=n, team=[staff], enrolment=date.today())
+        for n in (0, 0, 1)
     ]
     with tenant_scope(municipality, staff.id):
         _, plain = create_token(staff, municipality, "Fagsystem")
@@ -112,5 +116,22 @@ def test_one_api_submission_costs_at_most_eight_statements(app_ctx, client, muni
             assert stored.updated_at.isoformat() == written["updated_at"]
             assert response.headers["ETag"] == f'"{stored.lock_version}"'
             assert response.headers["Location"].endswith(f"/submissions/{stored.id}")
+            typed = [
+                {column: getattr(row, column) for column in TYPED_COLUMNS}
+                for row in db.session.scalars(
+                    select(AnswerValue)
+                    .where(AnswerValue.submission_id == stored.id)
+                    .order_by(AnswerValue.name)
+                )
+            ]
+            form = latest_versions(["family_intake"])["family_intake"].form
+            expected = typed_rows(stored.id, stored.municipality_id, form, world["answers"])
+            assert typed == sorted(expected, key=lambda row: row["name"])
+            wave = db.session.scalar(
+                select(Wave).where(Wave.id == wave_id).execution_options(populate_existing=True)
+            )
+            members = db.session.scalar(
+                select(func.count(Member.id)).where(Member.family_id == family_id)
+            )
+            assert (wave.completed_at is not None) == (members == 0)
         db.session.rollback()
-        print(len(sent), "statements:", *sent, sep="\n  ")
