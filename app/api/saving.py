@@ -63,9 +63,20 @@ def _invalid(field: str, message: str) -> ApiProblem:
 
 
 def save_answers(
-    wave: Wave, version: FormVersion, member: Member | None, data: dict[str, Any], seen: int | None
+    wave: Wave,
+    version: FormVersion,
+    member: Member | None,
+    data: dict[str, Any],
+    seen: int | None,
+    *,
+    new: bool = False,
 ) -> Submission:
-    """Save *data* (answers, status, confirmations, the window's reason) and commit."""
+    """Save *data* (answers, status, confirmations, the window's reason), written (flushed)
+    but not committed: the caller answers from what was written, then commits.
+
+    *new*: the caller creates the submission (a POST); a second one of the form here is
+    refused by the database's unique index, answered 409 as a form already started.
+    """
     answers, status = data.get("answers"), data.get("status")
     if not isinstance(answers, dict):
         raise _invalid("answers", "Give the answers as an object of field names.")
@@ -91,8 +102,8 @@ def save_answers(
             today=dates.today(),
             confirmed=confirmed,
             window=WindowAnswer(reason, window_confirmed),
+            new=new,
         )
-        db.session.commit()
     except Invalid as exc:
         errors = answer_errors(exc.result)
         raise ApiProblem(422, "The answers do not fit the form.", errors=errors) from exc
@@ -109,6 +120,8 @@ def save_answers(
     except (Conflict, StaleDataError) as exc:
         raise ApiProblem(412, "The submission changed since you read it; read it again.") from exc
     except IntegrityError as exc:
-        # Someone created the same submission between our check and our write.
-        raise ApiProblem(409, "This form was started meanwhile; read it and use PUT.") from exc
+        # The unique index's answer to a second submission of the form here (only a POST
+        # creates one): the same answer whether it was there before or another request
+        # wrote it meanwhile.
+        raise ApiProblem(409, "This form is already started here; update it with PUT.") from exc
     return saved

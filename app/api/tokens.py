@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.api.models import ApiToken
 from app.audit.services import record
@@ -63,25 +66,44 @@ def create_token(
     return token, plain
 
 
-def find_usable(plain: str) -> ApiToken | None:
+@dataclass(frozen=True)
+class Credentials:
+    """A usable token, the membership it was issued under (with its user), and whatever
+    else the caller read with them."""
+
+    token: ApiToken
+    membership: Membership
+    also: tuple[Any, ...]
+
+
+def find_usable(plain: str, *also: Any) -> Credentials | None:
     """The token, if it exists in the current municipality, is not revoked and not expired,
-    and the membership it was issued under still stands.
+    and the membership it was issued under still stands, with that membership and its user,
+    in one statement; *also* are columns read in the same statement (the stamps of what the
+    process caches: app.tenancy.cached, app.collection.published).
 
     Only that membership: a person removed and later given a role again has a new one, and
     the tokens of the old one stay dead.
     """
-    token = db.session.scalar(
-        select(ApiToken)
+    row = db.session.execute(
+        select(ApiToken, Membership, User, *also)
         .join(Membership, Membership.id == ApiToken.membership_id)
+        .join(User, User.id == Membership.user_id)
         .where(
             ApiToken.token_hash == digest(plain),
             Membership.user_id == ApiToken.user_id,
             Membership.municipality_id == ApiToken.municipality_id,
         )
-    )
-    if token is None or not token.usable(utcnow()):
+    ).one_or_none()
+    if row is None:
         return None
-    return token
+    token, membership, user = row[0], row[1], row[2]
+    if not token.usable(utcnow()):
+        return None
+    # Loaded by the join: the relationships need no statement of their own.
+    set_committed_value(membership, "user", user)
+    set_committed_value(token, "user", user)
+    return Credentials(token, membership, tuple(row[3:]))
 
 
 def revoke(token: ApiToken, *, reason: str | None = None) -> None:

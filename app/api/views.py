@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request, url_for
+from flask import Blueprint, Response, abort, g, jsonify, request, url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
@@ -20,13 +20,12 @@ from app.api.idempotency import idempotent
 from app.api.problems import ApiProblem, from_http_exception
 from app.api.saving import WINDOW_FIELDS, save_answers
 from app.api.serialize import family_json, member_json, plan_json, submission_json, wave_json
-from app.api.tokens import find_usable
+from app.api.tokens import Credentials, find_usable
 from app.audit.services import record
-from app.auth.models import Membership
 from app.auth.permissions import can, require
+from app.collection import published
 from app.collection.models import FormVersion, Submission
 from app.collection.services import (
-    find_submission,
     forms_for_wave,
     latest_versions,
     record_reading,
@@ -36,12 +35,13 @@ from app.core.db import MAX_ID, db, utcnow
 from app.definitions.loader import CORE_FORMS
 from app.families.access import (
     PLAN,
+    family_and_wave_or_404,
     family_or_404,
     member_or_404,
     owned_by_family_or_404,
     visible_families,
 )
-from app.families.models import FAMILY_STATUSES, Family, Member, Wave
+from app.families.models import FAMILY_STATUSES, Family
 from app.families.services import (
     FamilyError,
     StaleFamily,
@@ -56,9 +56,9 @@ from app.families.services import (
 from app.plans.models import Plan
 from app.reports.figures import as_json, municipality_report
 from app.teams.services import active_team, assign
+from app.tenancy import cached
 from app.tenancy.models import Department, Municipality
-from app.tenancy.request import get_or_404
-from app.tenancy.scoping import set_request_scope
+from app.tenancy.scoping import name_request_user, set_request_scope
 
 #: How exactly a token's last use is recorded (see _authenticate).
 TOKEN_USE_RESOLUTION = timedelta(minutes=1)
@@ -83,8 +83,11 @@ def _add_slug(endpoint: str, values: dict[str, Any]) -> None:
 
 @bp.before_request
 def _authenticate() -> None:
-    municipality = db.session.scalar(select(Municipality).filter_by(slug=g.api_slug))
-    if municipality is None:
+    # The municipality's id by its slug, from the process once it has read it: the scope
+    # is then set before the first statement and reaches the database with it, once.
+    slug = g.api_slug
+    municipality_id = cached.municipality_id(slug) if slug else None
+    if municipality_id is None:
         raise ApiProblem(404, "No such municipality.")
     header = request.headers.get("Authorization", "")
     scheme, _, plain = header.partition(" ")
@@ -95,23 +98,41 @@ def _authenticate() -> None:
     )
     if scheme.lower() != "bearer" or not plain.strip():
         raise unauthorised
-    set_request_scope(municipality, None)
-    token = find_usable(plain.strip())
-    if token is None:
+    found = _credentials(municipality_id, slug, plain.strip())
+    if found is None or found.also[0] is None:
+        # No such token here, or the id kept for the slug is no longer its municipality's
+        # (deleted and made again): read the id again, and the token with it.
+        db.session.rollback()
+        municipality_id = cached.municipality_id(slug, afresh=True)
+        if municipality_id is None:
+            raise ApiProblem(404, "No such municipality.")
+        found = _credentials(municipality_id, slug, plain.strip())
+    if found is None or not found.membership.user.active:
         raise unauthorised
-    membership = db.session.scalar(select(Membership).where(Membership.user_id == token.user_id))
-    if membership is None or not membership.user.active:
-        raise unauthorised
+    token, membership = found.token, found.membership
+    updated_at, *forms_stamp = found.also
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= TOKEN_USE_RESOLUTION:
         # At most once a minute: on SQLite this write takes the database's one write lock
         # until the request commits, so writing it on every request serialised them all.
         token.last_used_at = now
-    set_request_scope(municipality, token.user_id)
-    g.municipality = municipality
+    name_request_user(token.user_id)
+    published.use_stamp(*forms_stamp)
+    g.municipality = cached.municipality(municipality_id, updated_at)
+    # A request commits once, at its end, and answers from what it wrote: nothing it holds
+    # is to be read again after its commit (the response headers still ask whether its
+    # user is signed in). A rollback still forgets everything.
+    db.session().expire_on_commit = False
     g.membership = membership
     # The token's user is the request's user: audit events name them, roles are theirs.
     g._login_user = membership.user
+
+
+def _credentials(municipality_id: int, slug: str, plain: str) -> Credentials | None:
+    """The token in the municipality's scope, with the stamps of the municipality's row
+    and of the published forms, which the process keeps copies of: one statement."""
+    set_request_scope(municipality_id, None)
+    return find_usable(plain, cached.updated_at(municipality_id, slug), *published.stamp_columns())
 
 
 @bp.errorhandler(HTTPException)
@@ -397,8 +418,9 @@ def plan(family_id: int) -> Response:
 @bp.post("/families/<int:family_id>/waves/<int:wave_id>/submissions")
 @idempotent
 def create_submission(family_id: int, wave_id: int) -> Response:
-    row = family_or_404(family_id)
-    wave = get_or_404(Wave, wave_id)
+    row, wave = family_and_wave_or_404(family_id, wave_id)
+    if wave is None:
+        abort(404)
     if wave.family_id != row.id:
         raise ApiProblem(404, "No such wave in this family.")
     allowed = {"form_id", "member_id", "answers", "status", CONFIRMED_FIELD, *WINDOW_FIELDS}
@@ -407,9 +429,8 @@ def create_submission(family_id: int, wave_id: int) -> Response:
     if data.get("member_id") is not None:
         if not _is_id(data["member_id"]):
             raise _invalid("member_id", "Give a member id.")
-        member = db.session.scalar(
-            select(Member).where(Member.id == data["member_id"], Member.family_id == row.id)
-        )
+        # The family's members were read with it.
+        member = next((m for m in row.members if m.id == data["member_id"]), None)
         if member is None:
             raise _invalid("member_id", "No such member in this family.")
     level = member.role if member else "family"
@@ -423,9 +444,10 @@ def create_submission(family_id: int, wave_id: int) -> Response:
     )
     if version is None:
         raise _invalid("form_id", f"No {level}-level form with that id in this wave.")
-    if find_submission(wave, version.form_id, member) is not None:
-        raise ApiProblem(409, "This form is already started here; update it with PUT.")
-    submission = save_answers(wave, version, member, data, seen=None)
+    # A second submission of the form here is refused by the unique index (save_answers
+    # answers 409), not looked for first. The answer is made from what was written, before
+    # the commit (the idempotency wrapper's), so nothing is read again after it.
+    submission = save_answers(wave, version, member, data, seen=None, new=True)
     return _json(
         submission_json(submission),
         201,
@@ -450,7 +472,9 @@ def update_submission(submission_id: int) -> Response:
     if seen != row.lock_version:
         raise ApiProblem(412, "The submission changed since you read it; read it again.")
     saved = save_answers(row.wave, row.form_version, row.member, data, seen=seen)
-    return _json(submission_json(saved), etag=saved.lock_version)
+    response = _json(submission_json(saved), etag=saved.lock_version)
+    db.session.commit()
+    return response
 
 
 # -- the document ----------------------------------------------------------------------------------

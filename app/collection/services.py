@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.audit.services import record
+from app.collection import published
 from app.collection.models import FormVersion, Submission
 from app.collection.typed import store_typed
 from app.collection.waves import refresh_completion
@@ -49,6 +50,9 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
     restored in place, audited, and its answers keep their version.
     """
     report = PublishReport()
+    # A snapshot changed in place is published anew: its time tells the processes holding
+    # a copy of the versions that theirs is old (app.collection.published).
+    now = utcnow()
     existing = {(v.form_id, v.version): v for v in db.session.scalars(select(FormVersion))}
     answered = answered_versions()
     for (form_id, version), form in sorted(catalogue.forms.items()):
@@ -70,12 +74,14 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
                 # Checks judge new saves only (see app.definitions.checks): they may change
                 # in a version that has answers, and the change is audited below.
                 stored.definition = form.data
+                stored.published_at = now
                 report.checks_updated.append(key)
             else:
                 report.unchanged.append(key)
         elif stored.content_hash == earlier_content_hash(form):
             stored.definition = form.data
             stored.content_hash = form.content_hash
+            stored.published_at = now
             report.restored.append(key)
         elif stored.id in answered:
             raise PublishError(
@@ -86,6 +92,7 @@ def publish_catalogue(catalogue: Catalogue) -> PublishReport:
             stored.definition = form.data
             stored.content_hash = form.content_hash
             stored.level = form.level
+            stored.published_at = now
             report.replaced.append(key)
     db.session.flush()
     if report.created or report.replaced or report.restored or report.checks_updated:
@@ -114,7 +121,17 @@ def published_state() -> dict[tuple[str, int], tuple[str, bool]]:
 
 
 def latest_versions(form_ids: list[str] | None = None) -> dict[str, FormVersion]:
-    """The newest published version of each form (new answers use it)."""
+    """The newest published version of each form (new answers use it).
+
+    From the process's copy when the request has read its stamp (app.collection.published).
+    """
+    cached = published.cached_latest(_read_latest, form_ids)
+    if cached is not None:
+        return cached
+    return _read_latest(form_ids)
+
+
+def _read_latest(form_ids: list[str] | None = None) -> dict[str, FormVersion]:
     newest = (
         select(FormVersion.form_id, func.max(FormVersion.version).label("version"))
         .group_by(FormVersion.form_id)
@@ -272,6 +289,7 @@ def save_submission(
     today: date,
     confirmed: list[str] | None = None,
     window: WindowAnswer | None = None,
+    new: bool = False,
 ) -> Submission:
     """Create or update the submission of *version* for *member* (or the family) in *wave*.
 
@@ -287,9 +305,12 @@ def save_submission(
     :class:`OutsideWindow` is raised and nothing is written; both are stored with the
     submission. Without *window* (answers brought in by code: tests, imports) nothing is
     asked and nothing is stored.
+
+    *new* says the caller creates the submission (the API's POST): it is not looked for,
+    and if it exists the unique index refuses the second at the flush (IntegrityError).
     """
     form: FormDef = version.form
-    submission = find_submission(wave, version.form_id, member)
+    submission = None if new else find_submission(wave, version.form_id, member)
     if submission is not None and seen_lock_version != submission.lock_version:
         raise Conflict(submission)
     if submission is None and seen_lock_version not in (None, 0):
@@ -327,6 +348,7 @@ def save_submission(
         window_reason = window.reason if position.outside else None
 
     now = utcnow()
+    created = submission is None
     if submission is None:
         submission = Submission(
             municipality_id=municipality.id,
@@ -362,7 +384,7 @@ def save_submission(
         submission.window_confirmed_by_id = actor_id
     db.session.flush()
     # The typed copy of the answers, in this transaction: readers by variable use it.
-    store_typed(db.session, submission.id, municipality.id, form, result.answers)
+    store_typed(db.session, submission.id, municipality.id, form, result.answers, new=created)
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)
     refresh_wave(municipality, wave)

@@ -114,17 +114,22 @@ def store_typed(
     municipality_id: int,
     form: FormDef,
     answers: dict[str, Any],
+    *,
+    new: bool = False,
 ) -> None:
     """Replace the submission's typed rows by those of *answers*, in the caller's
-    transaction (a session's or a connection's)."""
+    transaction (a session's or a connection's); a *new* submission has none to delete,
+    and its rows are one statement."""
     table = AnswerValue.__table__
     # Core statements on the table, not the entity: no ORM work per row, and the
     # municipality is named in the statement (the rows' policies check it on PostgreSQL).
-    connection.execute(
-        delete(table).where(
-            table.c.municipality_id == municipality_id, table.c.submission_id == submission_id
+    if not new:
+        connection.execute(
+            delete(table).where(
+                table.c.municipality_id == municipality_id,
+                table.c.submission_id == submission_id,
+            )
         )
-    )
     rows = typed_rows(submission_id, municipality_id, form, answers)
     if rows:
         connection.execute(insert(table), rows)

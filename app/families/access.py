@@ -21,10 +21,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.permissions import can
-from app.core.db import db
+from app.core.db import MAX_ID, db
 from app.families.models import Assignment, Family, Member, Wave
 from app.tenancy.request import get_or_404
 
@@ -72,6 +74,39 @@ def check_family(family: Family, purpose: str = RECORDS) -> Family:
 
 def family_or_404(family_id: int, purpose: str = RECORDS) -> Family:
     return check_family(get_or_404(Family, family_id), purpose)
+
+
+def family_and_wave_or_404(family_id: int, wave_id: int) -> tuple[Family, Wave | None]:
+    """The family with its members, checked as :func:`family_or_404` checks it, and the
+    wave *wave_id* of the municipality (None when there is none), in one statement.
+
+    Whether the wave is the family's is the caller's to answer, after the family's 404
+    and 403, as when the two are loaded one after the other.
+    """
+    if not 0 < family_id <= MAX_ID:
+        abort(404)
+    # Beyond any id the database holds: no wave, as get_or_404 would say.
+    wave_on = Wave.id == wave_id if 0 < wave_id <= MAX_ID else false()
+    row = (
+        db.session.execute(
+            select(Family, Wave, visible_families().label("visible"))
+            .outerjoin(Wave, wave_on)
+            .where(Family.id == family_id)
+            .options(joinedload(Family.members))
+            .execution_options(populate_existing=True)
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
+        abort(404)
+    family, wave, visible = row
+    if not can("families.records") or not visible:
+        abort(403)
+    if wave is not None and wave.family_id == family.id:
+        # Read with it: the wave's family needs no statement of its own.
+        set_committed_value(wave, "family", family)
+    return family, wave
 
 
 def wave_or_404(wave_id: int) -> Wave:

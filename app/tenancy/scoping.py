@@ -69,10 +69,29 @@ def _pop() -> None:
     _sync_database_scope()
 
 
-def set_request_scope(municipality: Municipality | None, user_id: int | None) -> None:
-    """Set the scope for the rest of this request (called once, by the request hook)."""
-    g._tenant_scopes = [Scope(municipality.id if municipality else None, user_id)]
+def set_request_scope(municipality: Municipality | int | None, user_id: int | None) -> None:
+    """Set the scope for the rest of this request (called once, by the request hook).
+
+    *municipality* may be given by its id: the API knows it before it has read any row.
+    Set before the request's first statement, the scope reaches the database with the
+    transaction's first statement, in the one ``set_config`` every transaction begins with.
+    """
+    municipality_id = municipality.id if isinstance(municipality, Municipality) else municipality
+    g._tenant_scopes = [Scope(municipality_id, user_id)]
     _sync_database_scope()
+
+
+def name_request_user(user_id: int) -> None:
+    """Name the request's user, learnt from its credentials after its transaction began
+    (the API's token), in the scope the ORM's rules read.
+
+    The database's copy is left as the transaction began, with the municipality alone: the
+    user adds only their own rows elsewhere (memberships, invitations), which no API route
+    reads, so the copy hides no more than it should and shows nothing more, and the
+    transaction needs no second ``set_config``.
+    """
+    scope = current_scope()
+    g._tenant_scopes = [Scope(scope.municipality_id, user_id, scope.crosses_tenants)]
 
 
 # -- the database's copy of the scope (PostgreSQL row-level security) ----------------------
