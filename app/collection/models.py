@@ -77,6 +77,9 @@ class Submission(TenantOwned, db.Model):
             ["member_id", "municipality_id"],
             ["family_member.id", "family_member.municipality_id"],
         ),
+        # What a typed answer's composite foreign key points at (app.collection.typed), so
+        # it cannot name another municipality's submission.
+        UniqueConstraint("id", "municipality_id"),
         CheckConstraint("status IN ('draft', 'submitted')", name="status"),
         CheckConstraint(
             "window_reason IS NULL OR window_reason IN ("

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.audit.services import record
 from app.collection.models import FormVersion, Submission
+from app.collection.typed import store_typed
 from app.collection.waves import refresh_completion
 from app.collection.windows import OutsideWindow, WindowAnswer, window_missing
 from app.core.db import db, utcnow
@@ -360,6 +361,8 @@ def save_submission(
         submission.window_confirmed_at = now
         submission.window_confirmed_by_id = actor_id
     db.session.flush()
+    # The typed copy of the answers, in this transaction: readers by variable use it.
+    store_typed(db.session, submission.id, municipality.id, form, result.answers)
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)
     refresh_wave(municipality, wave)

@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select, text
 from app.auth.models import Membership
 from app.auth.permissions import allows
 from app.collection.models import FormVersion, Submission
+from app.collection.typed import AnswerValue, typed_rows
 from app.core import dates
 from app.core.db import db, utcnow
 from app.families.models import MISSED_REASONS, Assignment, Family, Member, Wave
@@ -235,6 +236,7 @@ def generate(
             )
         )
     }
+    forms = {v.id: v.form for v in versions.values()}
     schedule = _follow_up(municipality)
     settings = settings_tables(municipality.settings)["joint_plan"]
     now = utcnow()
@@ -398,7 +400,20 @@ def generate(
                             "submitted_at": completed,
                         }
                     )
-            _insert(Submission, submission_rows)
+            submission_ids = _insert(Submission, submission_rows)
+            # Their typed answers, as save_submission writes them: one batch for all.
+            typed = [
+                row
+                for submission_id, submission in zip(submission_ids, submission_rows, strict=True)
+                for row in typed_rows(
+                    submission_id,
+                    municipality.id,
+                    forms[submission["form_version_id"]],
+                    submission["answers"],
+                )
+            ]
+            for begin in range(0, len(typed), BATCH * 10):
+                db.session.execute(insert(AnswerValue.__table__), typed[begin : begin + BATCH * 10])
             assignments = _assignments(rng, municipality, caseload, family_ids, now)
             if assignments:
                 _insert(Assignment, assignments)

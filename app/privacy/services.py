@@ -25,6 +25,7 @@ from app.audit.models import AuditEvent
 from app.audit.services import record
 from app.auth.models import User
 from app.collection.models import Submission
+from app.collection.typed import store_typed
 from app.core.db import db, utcnow
 from app.definitions.compile import display_value
 from app.definitions.model import FieldDef
@@ -59,6 +60,8 @@ def _strip_answers(submission: Submission) -> list[str]:
         submission.answers = {
             k: (None if k in removed else v) for k, v in submission.answers.items()
         }
+        # The typed copy loses the same answers (a removed answer has no row).
+        store_typed(db.session, submission.id, submission.municipality_id, form, submission.answers)
     return removed
 
 

@@ -27,6 +27,7 @@ CROSS_TENANT = "helhed.cross_tenant"
 
 #: Tables whose rows belong to one municipality (NOT NULL municipality_id).
 TENANT_TABLES = (
+    "answer_value",
     "api_token",
     "assignment",
     "department",

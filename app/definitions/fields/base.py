@@ -60,6 +60,9 @@ class FieldType:
     #: What a data-quality check may compare the answer with (app.definitions.checks):
     #: "number", "day", "truth", "words", "code" or "codes".
     compared_as: ClassVar[str] = "any"
+    #: The column of ``answer_value`` (app.collection.typed) an answer is kept in at write
+    #: time, so readers by variable never parse JSON: "number", "text", "day" or "flag".
+    stored_in: ClassVar[str]
 
     # -- the definition ---------------------------------------------------------------------
 
@@ -133,6 +136,10 @@ class FieldType:
 
     def export_cell(self, value: Any, enrolment: date) -> Any:
         """A non-empty answer as a cell of the research package."""
+        return value
+
+    def typed_value(self, value: Any) -> Any:
+        """A non-empty stored answer as the value of its :attr:`stored_in` column."""
         return value
 
     def answer_of_size(self, size: float) -> Any:

@@ -35,6 +35,7 @@ class Boolean(FieldType):
     storage = "boolean"
     export_type = "boolean"
     widget = "choices"
+    stored_in = "flag"
 
     def wtforms_field(
         self,
@@ -90,6 +91,7 @@ class SingleChoice(FieldType):
     export_type = "string"
     needs_codelist = True
     widget = "choices"
+    stored_in = "text"
 
     def wtforms_field(
         self,
@@ -128,6 +130,8 @@ class MultipleChoice(FieldType):
     needs_codelist = True
     multiple = True
     widget = "choices"
+    #: The codes joined by ";", as the export's cell: one column holds every answer.
+    stored_in = "text"
 
     def wtforms_field(
         self,
@@ -148,6 +152,9 @@ class MultipleChoice(FieldType):
             raise InvalidAnswer(_l("Choose only among the options."))
         # Stored in the code list's order, without duplicates.
         return [c for c in codes if c in values]
+
+    def typed_value(self, value: Any) -> Any:
+        return ";".join(value)
 
     def export_cell(self, value: Any, enrolment: date) -> Any:
         return ";".join(value)

@@ -15,6 +15,10 @@ class Computed(FieldType):
     export_type = "integer"
     input = False
     widget = "computed"
+    stored_in = "number"
+
+    def typed_value(self, value: Any) -> Any:
+        return float(value)
 
     def check(
         self,

@@ -28,6 +28,7 @@ class Date(FieldType):
     #: A calendar date could single a family out; the package gives the months instead.
     export_type = "number"
     export_unit = "months since enrolment"
+    stored_in = "day"
 
     def wtforms_field(
         self,
@@ -57,6 +58,9 @@ class Date(FieldType):
 
     def display(self, form: FormDef, field: FieldDef, value: Any, language: str) -> str:
         return format_day(date.fromisoformat(value), "long", language)
+
+    def typed_value(self, value: Any) -> Any:
+        return date.fromisoformat(value)
 
     def export_cell(self, value: Any, enrolment: date) -> Any:
         return months_between(enrolment, date.fromisoformat(value))

@@ -38,6 +38,7 @@ class Integer(FieldType):
     storage = "integer"
     export_type = "integer"
     bounded = True
+    stored_in = "number"
 
     def wtforms_field(
         self,
@@ -58,6 +59,9 @@ class Integer(FieldType):
         check_range(value, *field.bounds(today))
         return value
 
+    def typed_value(self, value: Any) -> Any:
+        return float(value)
+
     def answer_of_size(self, size: float) -> Any:
         return int(size)
 
@@ -71,6 +75,7 @@ class Decimal(FieldType):
     storage = "number"
     export_type = "number"
     bounded = True
+    stored_in = "number"
 
     def wtforms_field(
         self,
@@ -104,6 +109,9 @@ class Decimal(FieldType):
 
     def display_text(self, field: FieldDef, value: Any, language: str) -> str:
         return format_number(value, language=language)
+
+    def typed_value(self, value: Any) -> Any:
+        return float(value)
 
     def answer_of_size(self, size: float) -> Any:
         return float(size)

@@ -30,6 +30,7 @@ class Text(FieldType):
     #: Whatever the label says, a typed sentence can name someone.
     privacy = FREE_TEXT
     limit: ClassVar[int] = TEXT_LIMIT
+    stored_in = "text"
 
     def parse(self, field: FieldDef, raw: Any, form: FormDef, today: date, keep: list[str]) -> Any:
         if not isinstance(raw, str):
