@@ -43,14 +43,18 @@ def plan_goals(selection: Selection, dialect: str) -> Select[Any]:
             case((Goal.deleted_at.is_(None), "false"), else_="true"),
             Family.municipality_id,
         )
-        .join(Goal, Goal.plan_id == Plan.id)
-        .join(Family, Family.id == Plan.family_id)
-        .join(Municipality, Municipality.id == Family.municipality_id)
-        .join(family, family_joined)
-        .join(goal, goal_joined)
-        .outerjoin(Department, Department.id == Goal.responsible_department_id)
-        .outerjoin(GoalStatus, GoalStatus.goal_id == Goal.id)
-        .outerjoin(Wave, Wave.id == GoalStatus.wave_id)
+        # One explicit join tree: two aliases of the pseudonym table leave the ORM's own
+        # inference of a join's left side ambiguous.
+        .select_from(
+            Plan.__table__.join(Goal.__table__, Goal.plan_id == Plan.id)
+            .join(Family.__table__, Family.id == Plan.family_id)
+            .join(Municipality.__table__, Municipality.id == Family.municipality_id)
+            .join(family, family_joined)
+            .join(goal, goal_joined)
+            .outerjoin(Department.__table__, Department.id == Goal.responsible_department_id)
+            .outerjoin(GoalStatus.__table__, GoalStatus.goal_id == Goal.id)
+            .outerjoin(Wave.__table__, Wave.id == GoalStatus.wave_id)
+        )
         # A status recorded at a wave not yet approved stays out; a goal without one does not.
         .where(scope.families(), or_(Wave.id.is_(None), scope.approved_waves()))
         .order_by(Plan.family_id, Goal.id, GoalStatus.id)
@@ -92,9 +96,8 @@ def waves(selection: Selection, dialect: str) -> Select[Any]:
 
 def counted(statement: Select[Any]) -> Select[Any]:
     """Rows per municipality of a table's statement (its last column)."""
-    last = list(statement.selected_columns)[-1]
-    inner = statement.with_only_columns(last, maintain_column_froms=True).order_by(None)
-    municipality = next(iter(inner.subquery().c))
+    inner = statement.order_by(None).subquery()
+    municipality = list(inner.c)[-1]
     return select(municipality, func.count()).group_by(municipality)
 
 
