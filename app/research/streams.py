@@ -54,7 +54,7 @@ def _copy(
     with cursor.copy(copy_sql, compiled.params) as copy:
         for block in copy:
             target.write(block)
-            lines += block.count(b"\n")
+            lines += bytes(block).count(b"\n")
             while progress and lines - reported >= every:
                 reported += every
                 progress(reported)
