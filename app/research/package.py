@@ -47,7 +47,7 @@ from app.research import (
     wide,
     windows,
 )
-from app.research.missed_rows import missed_rows
+from app.research.missed_rows import missed_rows, missed_waves
 from app.research.models import Study
 from app.research.readme import readme
 from app.research.rows import batch_size, selection_for
@@ -125,6 +125,7 @@ def write_package(
     if dialect == "sqlite":
         cells.register(connection.connection.dbapi_connection)
     pseudonyms.fill(selection.scope, study.pseudonym_key)
+    missed = missed_waves(selection)
     # PostgreSQL's COPY ends its lines in \n; the rows written here end theirs the same.
     newline = "\n" if dialect == "postgresql" else "\r\n"
     every = batch_size()
@@ -139,6 +140,7 @@ def write_package(
             schema: dict[str, Any],
             description: str,
             statement: Select[Any] | None = None,
+            counted: Select[Any] | None = None,
             parquet_too: bool = True,
         ) -> None:
             """A table into the zip: the statement's rows streamed by the database, then
@@ -152,7 +154,9 @@ def write_package(
                 text.flush()
                 written = 0
                 if statement is not None:
-                    for municipality_id, rows_of in db.session.execute(tables.counted(statement)):
+                    if counted is None:
+                        counted = tables.counted(statement)
+                    for municipality_id, rows_of in db.session.execute(counted):
                         table_counts = counts.setdefault(municipality_id, {})
                         table_counts[name] = table_counts.get(name, 0) + rows_of
 
@@ -208,10 +212,10 @@ def write_package(
             emit(
                 f"{table}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
-                missed_rows(selection, level, columns),
+                missed_rows(selection, level, columns, missed),
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"One row per {level if level != 'family' else 'family'} and wave",
-                wide.answers(selection, dialect, level, columns, core),
+                *wide.answers(selection, dialect, level, columns, core),
             )
         for name, columns in local_tables.items():
             level = next(lv for lv, t in LEVEL_TABLES.items() if name.startswith(t))
@@ -223,7 +227,7 @@ def write_package(
                 None,
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"Local questions of {slug}",
-                wide.answers(selection, dialect, level, columns, versions, slug),
+                *wide.answers(selection, dialect, level, columns, versions, slug),
             )
         emit(
             "plan_goals.csv",

@@ -95,10 +95,14 @@ def waves(selection: Selection, dialect: str) -> Select[Any]:
 
 
 def counted(statement: Select[Any]) -> Select[Any]:
-    """Rows per municipality of a table's statement (its last column)."""
-    inner = statement.order_by(None).subquery()
-    municipality = list(inner.c)[-1]
-    return select(municipality, func.count()).group_by(municipality)
+    """Rows per municipality of a table's statement, without making its cells."""
+    return (
+        statement.with_only_columns(
+            Family.municipality_id, func.count(), maintain_column_froms=True
+        )
+        .group_by(Family.municipality_id)
+        .order_by(None)
+    )
 
 
 def without_municipality(statement: Select[Any]) -> Select[Any]:

@@ -35,8 +35,9 @@ def answers(
     columns: list[Variable],
     versions: list[FormVersion],
     slug: str | None = None,
-) -> Select[Any]:
-    """The rows of a level's core table (*slug* None) or of a municipality's local one."""
+) -> tuple[Select[Any], Select[Any]]:
+    """The rows of a level's core table (*slug* None) or of a municipality's local one,
+    and how many each municipality has (a statement that reads no answers)."""
     scope = selection.scope
     ids = {f"{v.form_id}:{v.version}": v.id for v in versions}
     local = slug is not None
@@ -75,6 +76,17 @@ def answers(
     )
     for alias, condition in joins:
         source = source.join(alias, condition)
+    groups = (
+        select(Family.municipality_id)
+        .select_from(source)
+        .where(*_criteria(selection, level, local, slug))
+        .group_by(Family.id, Submission.member_id, Wave.id, Family.municipality_id)
+        .subquery()
+    )
+    counts = scoped(
+        select(groups.c.municipality_id, func.count()).group_by(groups.c.municipality_id),
+        Submission,
+    )
     source = source.outerjoin(
         AnswerValue.__table__,
         and_(
@@ -85,20 +97,29 @@ def answers(
     statement = (
         select(*keys, *values, _confirmed_cell(dialect, level_versions), Family.municipality_id)
         .select_from(source)
-        .where(
-            Submission.status == "submitted",
-            FormVersion.level == level,
-            scope.families(),
-            scope.waves(),
-            scope.forms(),
-            Submission.form_id.contains(".") if local else ~Submission.form_id.contains("."),
-        )
+        .where(*_criteria(selection, level, local, slug))
         .group_by(Family.id, Submission.member_id, Wave.id, Family.municipality_id)
         .order_by(Family.id, Submission.member_id, func.max(Wave.due_date), Wave.id)
     )
+    return scoped(statement, Submission, Wave, Family, Municipality), counts
+
+
+def _criteria(
+    selection: Selection, level: str, local: bool, slug: str | None
+) -> list[ColumnElement[bool]]:
+    """Which submissions a table's rows are made of: what the study may see of them."""
+    scope = selection.scope
+    criteria = [
+        Submission.status == "submitted",
+        FormVersion.level == level,
+        scope.families(),
+        scope.waves(),
+        scope.forms(),
+        Submission.form_id.contains(".") if local else ~Submission.form_id.contains("."),
+    ]
     if slug is not None:
-        statement = statement.where(Municipality.slug == slug)
-    return scoped(statement, Submission, Wave, Family, Municipality)
+        criteria.append(Municipality.slug == slug)
+    return criteria
 
 
 def _quarter(dialect: str, day: ColumnElement[Any]) -> ColumnElement[Any]:

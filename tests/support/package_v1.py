@@ -20,6 +20,7 @@ from typing import IO, Any
 from sqlalchemy import or_, select
 
 from app.collection.models import FormVersion, Submission
+from app.collection.services import expected_in_wave, submitted_in
 from app.core import csvfile, dates
 from app.core.db import db
 from app.core.version import __version__
@@ -29,12 +30,12 @@ from app.families.models import Family, Wave
 from app.plans.models import GOAL_STATUSES, Goal, GoalStatus, Plan
 from app.research import aggregates, confirmations, windows
 from app.research.confirmations import confirmed_cell
-from app.research.missed_rows import missed_rows
 from app.research.models import Study
 from app.research.rows import Selection, batch_size, selection_for
 from app.research.variables import (
     LEVEL_TABLES,
     MISSED_CODE_TEXTS,
+    MISSED_CODES,
     MISSING_VALUES,
     NOT_ANSWERED,
     NOT_IN_VERSION,
@@ -699,3 +700,55 @@ def _wave_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
                 *windows.cells(row.due_date, row.last_submitted, row.window_reason),
             ],
         )
+
+
+def missed_rows(
+    selection: Selection, level: str, columns: list[Variable]
+) -> Iterator[tuple[int, list[Any]]]:
+    key = Pseudonyms(selection.study.pseudonym_key)
+    scope = selection.scope
+    waves = db.session.scalars(
+        select(Wave)
+        .join(Family, Family.id == Wave.family_id)
+        .where(
+            Wave.missed_reason.is_not(None),
+            Wave.completed_at.is_(None),
+            scope.families(),
+            scope.waves(),
+        )
+        .order_by(Wave.family_id, Wave.due_date, Wave.id)
+    )
+    for wave in waves:
+        municipality = selection.municipalities[wave.municipality_id]
+        granted = set(selection.grants[wave.municipality_id].forms)
+        submitted = submitted_in(wave)
+        subjects: dict[int | None, set[str]] = {}
+        for expected in expected_in_wave(municipality, wave, submitted):
+            version = expected.version
+            if version.level != level or version.form.is_local:
+                continue
+            if version.form_id not in granted:
+                continue
+            member_id = expected.member.id if expected.member else None
+            subjects.setdefault(member_id, set()).add(version.form_id)
+        answered = {member_id for form_id, member_id in submitted if form_id in granted}
+        code = MISSED_CODES[str(wave.missed_reason)]
+        family = wave.family
+        for member_id, forms in subjects.items():
+            if member_id in answered:
+                continue
+            row: list[Any] = [key("family", wave.family_id)]
+            if level != "family":
+                row.append(key("person", member_id))  # type: ignore[arg-type]
+            row += [
+                municipality.code,
+                family.team_model,
+                family.enrolment_date.year,
+                (family.enrolment_date.month - 1) // 3 + 1,
+                wave.key,
+                months_between(family.enrolment_date, wave.due_date),
+                "",
+            ]
+            row += [code if set(v.forms) & forms else NOT_IN_VERSION for v in columns]
+            row.append(NOT_ANSWERED)
+            yield wave.municipality_id, row
