@@ -1,7 +1,10 @@
 """The research data package: a Frictionless Data Package in a zip, streamed from the database.
 
-Rows are read with column selects (tuples, not ORM objects) a batch at a time and written
-straight into the zip, so memory stays flat however many families there are. Columns come
+The tables are built by the database (:mod:`app.research.wide` for the answers,
+:mod:`app.research.tables` for plan goals and waves) and streamed into the zip, a block at
+a time (:mod:`app.research.streams`), so memory stays flat however many families there
+are; each table is also written as Parquet beside its CSV (:mod:`app.research.parquet`).
+Columns come
 from every published version of the core forms, never from the data, so a package
 spanning two form versions has the same columns as one spanning a single version; a
 variable a version did not ask is the declared missing code ``NV``.
@@ -16,7 +19,6 @@ spreadsheet would read as a formula is neutralised (``app.core.csvfile``).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import tempfile
@@ -25,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import Select, select
 
@@ -60,36 +62,6 @@ from app.research.variables import (
 )
 
 # -- writing ----------------------------------------------------------------------------------
-
-
-class _Tee(io.RawIOBase):
-    """Writes into the zip member and into a scratch copy the Parquet file is made from."""
-
-    def __init__(self, *targets: IO[bytes]):
-        self.targets = targets
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        for target in self.targets:
-            target.write(data)
-        return len(data)
-
-
-class _HashingWriter(io.RawIOBase):
-    """Counts and hashes what passes into a zip member."""
-
-    def __init__(self, target: IO[bytes]):
-        self.target = target
-        self.sha256 = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.sha256.update(data)
-        return self.target.write(data)
 
 
 @dataclass
@@ -147,7 +119,7 @@ def write_package(
             *rows* (made in Python); its Parquet beside it."""
             spool = scratch / name
             with archive.open(name, "w") as member, open(spool, "wb") as copy:
-                hashing = _HashingWriter(_Tee(member, copy))
+                hashing = streams.HashingWriter(streams.Tee(member, copy))
                 text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")  # type: ignore[arg-type]
                 writer = csv.writer(text, lineterminator=newline)
                 writer.writerow(header)
@@ -192,6 +164,7 @@ def write_package(
                 stem = name.removesuffix(".csv")
                 parquet_path = scratch / f"{stem}.parquet"
                 parquet.from_csv(spool, parquet_path, header)
+                files[f"{stem}.parquet"] = streams.file_digest(parquet_path)
                 archive.write(parquet_path, f"{stem}.parquet", compress_type=zipfile.ZIP_STORED)
                 parquet_resources.append(
                     {
@@ -299,7 +272,7 @@ def write_package(
 
     pseudonyms.drop()
     scratch.rmdir()
-    checksum = hashlib.sha256(out.read_bytes()).hexdigest()
+    checksum = streams.file_digest(out)
     return PackageResult(out, checksum, counts, files)
 
 

@@ -14,8 +14,10 @@ are CSV (RFC 4180 readers take either).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Select
@@ -80,3 +82,41 @@ def _fetch(
     text.flush()
     text.detach()
     return written
+
+
+class Tee(io.RawIOBase):
+    """Writes into the zip member and into a scratch copy the Parquet file is made from."""
+
+    def __init__(self, *targets: IO[bytes]):
+        self.targets = targets
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        for target in self.targets:
+            target.write(data)
+        return len(data)
+
+
+class HashingWriter(io.RawIOBase):
+    """Counts and hashes what passes into a zip member."""
+
+    def __init__(self, target: IO[bytes]):
+        self.target = target
+        self.sha256 = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.sha256.update(data)
+        return self.target.write(data)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
