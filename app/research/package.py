@@ -1,7 +1,10 @@
 """The research data package: a Frictionless Data Package in a zip, streamed from the database.
 
-Rows are read with column selects (tuples, not ORM objects) a batch at a time and written
-straight into the zip, so memory stays flat however many families there are. Columns come
+The tables are built by the database (:mod:`app.research.wide` for the answers,
+:mod:`app.research.tables` for plan goals and waves) and streamed into the zip, a block at
+a time (:mod:`app.research.streams`), so memory stays flat however many families there
+are; each table is also written as Parquet beside its CSV (:mod:`app.research.parquet`).
+Columns come
 from every published version of the core forms, never from the data, so a package
 spanning two form versions has the same columns as one spanning a single version; a
 variable a version did not ask is the declared missing code ``NV``.
@@ -15,18 +18,18 @@ spreadsheet would read as a formula is neutralised (``app.core.csvfile``).
 
 from __future__ import annotations
 
-import hashlib
+import csv
 import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from app.collection.models import FormVersion
 from app.core import csvfile
@@ -35,20 +38,23 @@ from app.core.version import __version__
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import pick
 from app.plans.models import GOAL_STATUSES
-from app.research import aggregates, confirmations, windows
-from app.research.missed_rows import missed_rows
-from app.research.models import Study
-from app.research.rows import (
-    Selection,
-    _answer_rows,
-    _plan_rows,
-    _wave_rows,
-    batch_size,
-    selection_for,
+from app.research import (
+    aggregates,
+    cells,
+    confirmations,
+    parquet,
+    pseudonyms,
+    streams,
+    tables,
+    wide,
+    windows,
 )
+from app.research.missed_rows import missed_rows, missed_waves
+from app.research.models import Study
+from app.research.readme import readme
+from app.research.rows import batch_size, selection_for
 from app.research.variables import (
     LEVEL_TABLES,
-    MISSED_CODE_TEXTS,
     MISSING_VALUES,
     NOT_ANSWERED,
     Variable,
@@ -56,21 +62,6 @@ from app.research.variables import (
 )
 
 # -- writing ----------------------------------------------------------------------------------
-
-
-class _HashingWriter(io.RawIOBase):
-    """Counts and hashes what passes into a zip member."""
-
-    def __init__(self, target: IO[bytes]):
-        self.target = target
-        self.sha256 = hashlib.sha256()
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        self.sha256.update(data)
-        return self.target.write(data)
 
 
 @dataclass
@@ -88,7 +79,7 @@ def write_package(
     selection = selection_for(study)
     versions = list(db.session.scalars(select(FormVersion).order_by(FormVersion.id)))
     core = [v for v in versions if v.form_id in CORE_FORMS]
-    tables = plan_variables(core)
+    tables_of = plan_variables(core)
     local_tables: dict[str, list[Variable]] = {}
     for municipality in selection.municipalities.values():
         enabled = set(municipality.settings.get("local_forms", []))
@@ -99,24 +90,58 @@ def write_package(
     counts: dict[int, dict[str, int]] = {m: {} for m in selection.municipalities}
     files: dict[str, str] = {}
     resources: list[dict[str, Any]] = []
+    parquet_resources: list[dict[str, Any]] = []
+
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        cells.register(connection.connection.dbapi_connection)
+    pseudonyms.fill(selection.scope, study.pseudonym_key)
+    missed = missed_waves(selection)
+    # PostgreSQL's COPY ends its lines in \n; the rows written here end theirs the same.
+    newline = "\n" if dialect == "postgresql" else "\r\n"
+    every = batch_size()
+    scratch = Path(tempfile.mkdtemp(prefix="helhed-package-"))
 
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
 
         def emit(
             name: str,
             header: list[str],
-            rows: Iterator[tuple[int, list[Any]]],
+            rows: Iterator[tuple[int, list[Any]]] | None,
             schema: dict[str, Any],
             description: str,
+            statement: Select[Any] | None = None,
+            counted: Select[Any] | None = None,
+            parquet_too: bool = True,
         ) -> None:
-            with archive.open(name, "w") as member:
-                hashing = _HashingWriter(member)
+            """A table into the zip: the statement's rows streamed by the database, then
+            *rows* (made in Python); its Parquet beside it."""
+            spool = scratch / name
+            with archive.open(name, "w") as member, open(spool, "wb") as copy:
+                hashing = streams.HashingWriter(streams.Tee(member, copy))
                 text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")  # type: ignore[arg-type]
-                writer = csvfile.writer(text)
+                writer = csv.writer(text, lineterminator=newline)
                 writer.writerow(header)
-                every = batch_size()
-                for written, (municipality_id, row) in enumerate(rows, 1):
-                    writer.writerow([_cell(value) for value in row])
+                text.flush()
+                written = 0
+                if statement is not None:
+                    if counted is None:
+                        counted = tables.counted(statement)
+                    for municipality_id, rows_of in db.session.execute(counted):
+                        table_counts = counts.setdefault(municipality_id, {})
+                        table_counts[name] = table_counts.get(name, 0) + rows_of
+
+                    def reported(lines: int) -> None:
+                        if progress:
+                            progress(name, lines)
+
+                    written = streams.write_csv(
+                        tables.without_municipality(statement), hashing, every, reported
+                    )
+                first = written + 1
+                for written, (municipality_id, row) in enumerate(rows or (), first):
+                    writer.writerow([csvfile.cell(_cell(value)) for value in row])
                     table_counts = counts.setdefault(municipality_id, {})
                     table_counts[name] = table_counts.get(name, 0) + 1
                     if progress and written % every == 0:
@@ -124,31 +149,46 @@ def write_package(
                 text.flush()
                 text.detach()
             files[name] = hashing.sha256.hexdigest()
-            resources.append(
-                {
-                    "name": name.removesuffix(".csv").replace("_", "-"),
-                    "path": name,
-                    "profile": "tabular-data-resource",
-                    "format": "csv",
-                    "mediatype": csvfile.MEDIA_TYPE,
-                    "encoding": "utf-8",
-                    "description": description,
-                    "schema": schema,
-                }
-            )
+            resource = {
+                "name": name.removesuffix(".csv").replace("_", "-"),
+                "path": name,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": csvfile.MEDIA_TYPE,
+                "encoding": "utf-8",
+                "description": description,
+                "schema": schema,
+            }
+            resources.append(resource)
+            if parquet_too:
+                stem = name.removesuffix(".csv")
+                parquet_path = scratch / f"{stem}.parquet"
+                parquet.from_csv(spool, parquet_path, header)
+                files[f"{stem}.parquet"] = streams.file_digest(parquet_path)
+                archive.write(parquet_path, f"{stem}.parquet", compress_type=zipfile.ZIP_STORED)
+                parquet_resources.append(
+                    {
+                        **resource,
+                        "name": f"{resource['name']}-parquet",
+                        "path": f"{stem}.parquet",
+                        "format": "parquet",
+                        "mediatype": parquet.MEDIA_TYPE,
+                        "description": f"{description} (Parquet; the same cells as {name})",
+                    }
+                )
+                parquet_path.unlink()
+            spool.unlink()
 
         for level, table in LEVEL_TABLES.items():
-            columns = tables[table]
+            columns = tables_of[table]
             keys = _key_fields(level)
             emit(
                 f"{table}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
-                chain(
-                    _answer_rows(selection, level, {None: columns}),
-                    missed_rows(selection, level, columns),
-                ),
+                missed_rows(selection, level, columns, missed),
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"One row per {level if level != 'family' else 'family'} and wave",
+                *wide.answers(selection, dialect, level, columns, core),
             )
         for name, columns in local_tables.items():
             level = next(lv for lv, t in LEVEL_TABLES.items() if name.startswith(t))
@@ -157,23 +197,26 @@ def write_package(
             emit(
                 f"{name}.csv",
                 [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
-                _answer_rows(selection, level, {slug: columns}, local=True),
+                None,
                 _schema(keys, columns, confirmations.SCHEMA_FIELD),
                 f"Local questions of {slug}",
+                *wide.answers(selection, dialect, level, columns, versions, slug),
             )
         emit(
             "plan_goals.csv",
             [f["name"] for f in _PLAN_FIELDS],
-            _plan_rows(selection),
+            None,
             _schema(_PLAN_FIELDS, []),
             "Joint-plan goals and their status at each follow-up",
+            tables.plan_goals(selection, dialect),
         )
         emit(
             "waves.csv",
             [f["name"] for f in _WAVE_FIELDS],
-            _wave_rows(selection),
+            None,
             _schema(_WAVE_FIELDS, []),
             "Every approved wave: due, completed, on time",
+            tables.waves(selection, dialect),
         )
         # Aggregates of the same selection, under the study's disclosure control.
         figures = aggregates.current()
@@ -186,7 +229,7 @@ def write_package(
             "Evaluation indicators per municipality, team model and pooled "
             f"(docs/indicators.md). Disclosure control, k = {k}: {figures.rule_text(k, 'en')}",
         )
-        codebook_rows = list(_codebook(tables, local_tables))
+        codebook_rows = list(_codebook(tables_of, local_tables))
         emit(
             "codebook.csv",
             [f["name"] for f in _CODEBOOK_FIELDS],
@@ -222,12 +265,14 @@ def write_package(
             "created": extracted.isoformat(),
             "licenses": [{"name": "other-closed", "title": "Restricted: see README.md"}],
             "sources": [{"title": f"Helhed {__version__}"}],
-            "resources": resources,
+            "resources": resources + parquet_resources,
         }
         archive.writestr("datapackage.json", json.dumps(package, ensure_ascii=False, indent=2))
-        archive.writestr("README.md", _readme(selection, extracted, files, counts, k))
+        archive.writestr("README.md", readme(selection, extracted, files, counts, k))
 
-    checksum = hashlib.sha256(out.read_bytes()).hexdigest()
+    pseudonyms.drop()
+    scratch.rmdir()
+    checksum = streams.file_digest(out)
     return PackageResult(out, checksum, counts, files)
 
 
@@ -418,68 +463,3 @@ def _codebook(
                 ", ".join(variable.forms),
                 ", ".join(variable.versions),
             ]
-
-
-def _readme(
-    selection: Selection,
-    extracted: datetime,
-    files: dict[str, str],
-    counts: dict[int, dict[str, int]],
-    k: int,
-) -> str:
-    study = selection.study
-    lines = [
-        f"# {study.title}",
-        "",
-        "A pseudonymised research data package from Helhed, a Frictionless Data Package: "
-        "load `datapackage.json` with any Frictionless tool.",
-        "",
-        "## Provenance",
-        "",
-        f"- Software: Helhed {__version__}",
-        f"- Study: {study.id} – {study.title}",
-        f"- Legal basis: {study.legal_basis}",
-        f"- Extracted: {extracted.isoformat()}",
-        "",
-        "## Municipalities and filters",
-        "",
-    ]
-    for municipality_id, grant in sorted(selection.grants.items()):
-        municipality = selection.municipalities[municipality_id]
-        approved = grant.approved_waves
-        lines.append(
-            f"- {municipality.code} {municipality.name_en}: forms {', '.join(grant.forms)}; "
-            f"waves {', '.join(grant.waves)}; approved waves {', '.join(approved) or 'none'}; "
-            f"enrolled {grant.period_from or 'any time'} – {grant.period_to or 'any time'}; "
-            f"free text {'included' if grant.free_text else 'withheld'}; "
-            f"rows {json.dumps(counts.get(municipality_id, {}), sort_keys=True)}"
-        )
-    lines += [
-        "",
-        "## Privacy",
-        "",
-        "- Family, person and goal ids are keyed pseudonyms of this study: stable across "
-        "its exports, unrelated to any other study's.",
-        "- Names, CPR numbers and other identifying fields are never included. Dates are "
-        "months since the family's enrolment; enrolment itself is year and quarter.",
-        "- Families without research consent are left out; only waves the municipality has "
-        "approved are included.",
-        f"- Disclosure control: the tables hold records, not aggregates. Any count "
-        f"published from them must suppress cells below k = {k}, and "
-        "complementary cells that would reveal them. `indicators.csv` is already "
-        "protected that way: a hidden figure has `status` `suppressed` and empty `n` "
-        "and `value`.",
-        "- Cells that a spreadsheet would read as a formula start with an apostrophe.",
-        "",
-        "## Missing values",
-        "",
-        "- empty: not answered (or not asked because of an earlier answer)",
-        "- `NV`: the variable is not in the form version or wave of this row",
-        "- `NS`: free text withheld under the municipality's grant",
-        *(f"- `{code}`: {text}" for code, text in MISSED_CODE_TEXTS.items()),
-        "",
-        "## Files (SHA-256)",
-        "",
-    ]
-    lines += [f"- `{name}`: {digest}" for name, digest in files.items()]
-    return "\n".join(lines) + "\n"
