@@ -51,7 +51,10 @@ def upgrade():
     if bind.dialect.name == 'postgresql':
         # The installed Procrastinate's own schema, as its `schema --apply` would write it.
         schema = resources.files('procrastinate.sql').joinpath('schema.sql').read_text()
-        bind.exec_driver_sql(schema)
+        # Many statements in one: only psycopg's own cursor, given no parameters, sends
+        # them so (SQLAlchemy's always passes parameters).
+        with bind.connection.dbapi_connection.cursor() as cursor:
+            cursor.execute(schema)
 
 
 def downgrade():
@@ -62,7 +65,7 @@ def downgrade():
         bind.exec_driver_sql(
             "DO $$ DECLARE f regprocedure; BEGIN "
             "FOR f IN SELECT p.oid::regprocedure FROM pg_proc p "
-            "WHERE p.proname LIKE 'procrastinate%' "
+            "WHERE starts_with(p.proname, 'procrastinate') "
             "AND p.pronamespace = current_schema()::regnamespace "
             "LOOP EXECUTE 'DROP FUNCTION ' || f; END LOOP; END $$"
         )
