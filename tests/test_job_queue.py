@@ -121,9 +121,10 @@ def test_a_rolled_back_request_leaves_no_job_and_a_committed_one_leaves_one(
 ):
     app = quick_queue
     # As a request does: its writes and its job in one transaction, rolled back whole.
-    enrol_family(municipalities["vejle"], "Familien Fortrudt", date(2026, 1, 10))
-    jobs.enqueue("tests.note", path=str(tmp_path / "rolled-back"))
-    db.session.rollback()
+    with tenant_scope(municipalities["vejle"]):
+        enrol_family(municipalities["vejle"], "Familien Fortrudt", date(2026, 1, 10))
+        jobs.enqueue("tests.note", path=str(tmp_path / "rolled-back"))
+        db.session.rollback()
     assert queued_jobs(app) == 0
     jobs.enqueue("tests.note", path=str(tmp_path / "committed"))
     db.session.commit()

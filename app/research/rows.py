@@ -41,6 +41,13 @@ from app.tenancy.models import Department, Municipality
 BATCH = 1000
 
 
+def _streamed(statement: Any) -> Iterator[Any]:
+    """The rows of *statement*, a batch at a time (``yield_per``). The server's cursor is
+    closed however the reading ends, a cancelled export's included, which stops half-way."""
+    with db.session.execute(statement) as result:
+        yield from result
+
+
 def batch_size() -> int:
     """:data:`BATCH`, unless ``EXPORT_BATCH_ROWS`` says otherwise (a test makes a small
     study report its progress while it reads, as a large one does)."""
@@ -149,7 +156,7 @@ def _answer_rows(
         statement = statement.where(Municipality.slug == slug)
     current: tuple[Any, ...] | None = None
     parts: list[Any] = []
-    for row in db.session.execute(statement):
+    for row in _streamed(statement):
         if local != ("." in row.form_id):
             continue
         identity = (row.family_id, row.member_id, row.key)
@@ -262,7 +269,7 @@ def _plan_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
         .order_by(Plan.family_id, Goal.id, GoalStatus.id)
         .execution_options(yield_per=batch_size())
     )
-    for row in db.session.execute(statement):
+    for row in _streamed(statement):
         yield (
             row.municipality_id,
             [
@@ -305,7 +312,7 @@ def _wave_rows(selection: Selection) -> Iterator[tuple[int, list[Any]]]:
         .order_by(Wave.family_id, Wave.due_date)
         .execution_options(yield_per=batch_size())
     )
-    for row in db.session.execute(statement):
+    for row in _streamed(statement):
         completed = row.completed_at is not None
         on_time = dates.local_day(row.completed_at) <= row.window_end if completed else None
         yield (
