@@ -225,9 +225,10 @@ def _attempts(url: str) -> int:
     try:
         with engine.connect() as connection:
             if engine.dialect.name == "postgresql":
-                query = "SELECT attempts FROM procrastinate_jobs"
+                query = "SELECT attempts FROM procrastinate_jobs WHERE task_name = :task"
             else:
-                query = "SELECT attempts FROM job_queue"
-            return connection.execute(text(query)).scalar_one()
+                query = "SELECT attempts FROM job_queue WHERE task = :task"
+            # The periodic tasks have jobs of their own beside it.
+            return connection.execute(text(query), {"task": "reports.render"}).scalar_one()
     finally:
         engine.dispose()
