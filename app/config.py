@@ -96,7 +96,7 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         #: (doubled each time), how often a worker shows it is alive and after how long
         #: without a sign its jobs go to another, and how often an idle one looks for work.
         "JOBS_RETRIES": 3,
-        "JOBS_BACKOFF_SECONDS": 10.0,
+        "JOBS_BACKOFF_SECONDS": 10,
         "JOBS_HEARTBEAT_SECONDS": 10.0,
         "JOBS_STALLED_SECONDS": 60.0,
         "JOBS_POLL_SECONDS": 2.0,
@@ -152,7 +152,7 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "DIGEST_SCHEDULE": boolean,
     "DIGEST_EVERY_SECONDS": int,
     "JOBS_RETRIES": int,
-    "JOBS_BACKOFF_SECONDS": float,
+    "JOBS_BACKOFF_SECONDS": int,
     "JOBS_HEARTBEAT_SECONDS": float,
     "JOBS_STALLED_SECONDS": float,
     "JOBS_POLL_SECONDS": float,

@@ -104,7 +104,7 @@ def quick_queue(app_ctx, monkeypatch) -> Flask:
     """A queue that retries at once and notices a silent worker within seconds."""
     for key, value in {
         "EXPORTS_INLINE": False,
-        "JOBS_BACKOFF_SECONDS": 0.0,
+        "JOBS_BACKOFF_SECONDS": 0,
         "JOBS_HEARTBEAT_SECONDS": 0.5,
         "JOBS_STALLED_SECONDS": 2.0,
         "JOBS_POLL_SECONDS": 0.2,

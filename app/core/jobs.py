@@ -15,10 +15,10 @@ Two queues stand behind the same interface:
   one row at a time (SQLite has one writer, so a claim is a conditional update).
 
 Either way a task is retried after a failure (``JOBS_RETRIES`` attempts in all, waiting
-``JOBS_BACKOFF_SECONDS`` × 2ⁿ between them), and a job whose worker died (no heartbeat for
-``JOBS_STALLED_SECONDS``) is handed to another worker. A task's progress and outcome are
-the feature's own rows (``ReportJob``, ``ExportJob``), which the pages read; a cancelled
-job stops at its next progress step (:class:`Cancelled`).
+``JOBS_BACKOFF_SECONDS`` plus 2, 4, 8 … seconds between them), and a job whose worker
+died (no heartbeat for ``JOBS_STALLED_SECONDS``) is handed to another worker. A task's
+progress and outcome are the feature's own rows (``ReportJob``, ``ExportJob``), which the
+pages read; a cancelled job stops at its next progress step (:class:`Cancelled`).
 
 Tests keep two settings: ``EXPORTS_INLINE`` runs the task in the request itself, after the
 request's work is committed, and ``JOBS_RUN = False`` asks for no job at all, for a
@@ -146,7 +146,9 @@ def cancel(key: str) -> None:
 
 
 def backoff(app: Flask, attempts: int) -> timedelta:
-    return timedelta(seconds=float(app.config["JOBS_BACKOFF_SECONDS"]) * 2 ** (attempts - 1))
+    """The wait before the next attempt, after *attempts* made: JOBS_BACKOFF_SECONDS
+    plus 2, 4, 8 … seconds, as Procrastinate's retry strategy waits."""
+    return timedelta(seconds=int(app.config["JOBS_BACKOFF_SECONDS"]) + 2**attempts)
 
 
 def worker_name() -> str:

@@ -75,8 +75,16 @@ def build(app: Flask) -> procrastinate.App:
     """A Procrastinate application with every registered task and periodic task."""
     queue = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(app)))
     attempts = int(app.config["JOBS_RETRIES"])
-    retry = procrastinate.RetryStrategy(
-        max_attempts=attempts, exponential_wait=float(app.config["JOBS_BACKOFF_SECONDS"])
+    # Procrastinate counts retries, not attempts, and waits wait + 2 ** (n + 1) seconds
+    # before retry n + 1: the local queue's backoff (app.core.jobs.backoff).
+    retry: procrastinate.RetryStrategy | bool = (
+        procrastinate.RetryStrategy(
+            max_attempts=attempts - 1,
+            wait=int(app.config["JOBS_BACKOFF_SECONDS"]),
+            exponential_wait=2,
+        )
+        if attempts > 1
+        else False
     )
     for entry in tasks.TASKS.values():
         queue.task(name=entry.name, queue=QUEUE, retry=retry, pass_context=True)(
