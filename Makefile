@@ -8,13 +8,18 @@ PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
 .PHONY: run test test-quick lint format install install-test translations extract-messages clean screenshots bench bench-reports bench-pages bench-scale \
-	bench-faults bench-submit
+	bench-faults bench-submit bench-jobs
 
+# The job worker (reports, research packages, the daily digest) runs beside the server
+# as a process of its own, as in production: the development server's reloader restarts
+# the serving process on every change, which would cut a thread's job off each time. It
+# stops with the server; jobs it left unfinished are taken up at its next start.
 run: install $(MO)
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	@echo "Serving on http://127.0.0.1:$(PORT)  (stop with Ctrl+C)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@$(FLASK) jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	    $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install-test $(MO)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -63,6 +68,11 @@ SUBMIT_SECONDS ?= 10
 SUBMIT_CLIENTS ?= 1,8,32
 bench-submit: install $(MO)
 	$(BIN)/python bench/submit.py --seconds $(SUBMIT_SECONDS) --clients $(SUBMIT_CLIENTS)
+
+# What asking for a job adds to a request's transaction, and a worker's jobs per second.
+BENCH_JOBS ?= 300
+bench-jobs: install $(MO)
+	$(BIN)/python bench/jobs.py --jobs $(BENCH_JOBS)
 
 # The browser journeys, saving their screenshots of the main pages for the README.
 screenshots: install-test $(MO)

@@ -37,7 +37,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.core.views import register_error_pages
     from app.definitions import labels as definitions_labels
     from app.families import labels as families_labels
-    from app.notifications import schedule as digest_schedule
+
+    # The daily digest registers its periodic task with the job queue when imported.
+    from app.notifications import schedule  # noqa: F401
     from app.reports import package_table as report_package_table
     from app.teams import labels as teams_labels
     from app.tenancy import labels as tenancy_labels
@@ -68,7 +70,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     session_lifetime.init_app(app)
     throttle.init_app(app)
-    digest_schedule.init_app(app)
     return app
 
 

@@ -87,10 +87,22 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         #: The address people reach the application at, for the links in mails sent
         #: outside any request (the daily digest from the command line or the schedule).
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
-        #: The daily digest: the Copenhagen hour from which the serving process sends it,
-        #: and whether the serving process runs that schedule at all.
+        #: The daily digest: the Copenhagen hour from which a job worker sends it, whether
+        #: the workers send it at all, and how often (seconds) one looks at the clock.
         "DIGEST_HOUR": 7,
         "DIGEST_SCHEDULE": True,
+        "DIGEST_EVERY_SECONDS": 300,
+        #: The job queue (app/core/jobs.py): attempts in all, the first wait before a retry
+        #: (doubled each time), how often a worker shows it is alive and after how long
+        #: without a sign its jobs go to another, and how often an idle one looks for work.
+        "JOBS_RETRIES": 3,
+        "JOBS_BACKOFF_SECONDS": 10,
+        "JOBS_HEARTBEAT_SECONDS": 10.0,
+        "JOBS_STALLED_SECONDS": 60.0,
+        "JOBS_POLL_SECONDS": 2.0,
+        #: Tests only: seconds a job waits between its steps, so a test can catch it
+        #: running (and kill its worker). Zero everywhere else.
+        "JOB_TEST_DELAY": 0.0,
         #: Password reset requests, per address asked for and per client address.
         "RESET_LIMIT_PER_ACCOUNT": "3 per hour; 10 per day",
         "RESET_LIMIT_PER_ADDRESS": "10 per hour; 50 per day",
@@ -138,6 +150,13 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
     "PUBLIC_BASE_URL": str,
     "DIGEST_HOUR": int,
     "DIGEST_SCHEDULE": boolean,
+    "DIGEST_EVERY_SECONDS": int,
+    "JOBS_RETRIES": int,
+    "JOBS_BACKOFF_SECONDS": int,
+    "JOBS_HEARTBEAT_SECONDS": float,
+    "JOBS_STALLED_SECONDS": float,
+    "JOBS_POLL_SECONDS": float,
+    "JOB_TEST_DELAY": float,
     "RESET_LIMIT_PER_ACCOUNT": str,
     "RESET_LIMIT_PER_ADDRESS": str,
 }

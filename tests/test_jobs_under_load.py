@@ -1,11 +1,12 @@
 """Background jobs finish while the rest of the application keeps writing.
 
 Every kind of background job (a municipality's PDF report, a study's comparison report, a
-study's research package) is started through its page, in its own thread as in
-production, while writers in other threads keep enrolling families, saving forms and
-recording audit events. On SQLite one writer at a time holds the database: a job must
-wait its turn, never fail with "database is locked". The tests count what became of every
-job and every write; they assert no timing.
+study's research package) is started through its page and run by job workers (two, in
+threads of the test process, as ``flask jobs worker`` runs them), while writers in other
+threads keep enrolling families, saving forms and recording audit events. On SQLite one
+writer at a time holds the database: a job must wait its turn, never fail with "database
+is locked". The tests count what became of every job and every write; they assert no
+timing.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.core.db import db
+from app.core.jobs import run_worker
 from app.families.services import add_member, enrol_family
 from app.reports.models import ReportJob
 from app.research.models import ExportJob
@@ -126,10 +128,19 @@ def start_through_pages(app: Flask, email: str, action: str, data: dict[str, str
 
 @pytest.fixture
 def threaded_jobs(app: Flask) -> Iterator[None]:
-    """Jobs in their own threads, as in production (other tests run them inline)."""
+    """Jobs queued and run by two workers, as in production (other tests run them inline)."""
     inline = app.config.get("EXPORTS_INLINE")
     app.config["EXPORTS_INLINE"] = False
+    stop = threading.Event()
+    workers = [
+        threading.Thread(target=run_worker, args=(app, stop), daemon=True) for _n in range(2)
+    ]
+    for worker in workers:
+        worker.start()
     yield
+    stop.set()
+    for worker in workers:
+        worker.join(timeout=GIVE_UP_SECONDS)
     app.config["EXPORTS_INLINE"] = inline
 
 

@@ -9,15 +9,12 @@ cookies handled by hand, as a browser would send them.
 from __future__ import annotations
 
 import base64
-import http.client
 import os
-import re
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import pytest
 
 from bench.harness import APP_ROLE, DatabaseUnavailable, Server, app_role, scratch_database
 from tests.support.apps import missing_service
+from tests.support.http_browser import Browser
 
 pytestmark = [
     pytest.mark.skipif(
@@ -47,61 +45,6 @@ def _redis_or_skip() -> None:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         missing_service(f"Redis not reachable at {REDIS_URL}: {exc}")
-
-
-class Browser:
-    """Just enough of a browser: cookies, and the CSRF token of the last page."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(
-        self, method: str, path: str, form: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], str, list[str]]:
-        from urllib.parse import urlencode
-
-        headers = {"Host": f"127.0.0.1:{self.port}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            set_cookies = response.headers.get_all("Set-Cookie") or []
-            for raw in set_cookies:
-                cookie = SimpleCookie()
-                cookie.load(raw)
-                for name, morsel in cookie.items():
-                    if morsel["expires"] and "1970" in morsel["expires"]:
-                        self.cookies.pop(name, None)
-                    else:
-                        self.cookies[name] = morsel.value
-            return response.status, dict(response.headers.items()), text, set_cookies
-        finally:
-            connection.close()
-
-    def token(self, path: str) -> str:
-        _, _, html, _ = self.request("GET", path)
-        match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-        assert match, f"{path} has no CSRF token"
-        return match.group(1)
-
-    def log_in(self, email: str, password: str) -> tuple[int, dict[str, str]]:
-        token = self.token("/login")
-        status, headers, _, _ = self.request(
-            "POST", "/login", {"csrf_token": token, "email": email, "password": password}
-        )
-        return status, headers
-
-    def code(self, code: str) -> int:
-        token = self.token("/login/code")
-        return self.request("POST", "/login/code", {"csrf_token": token, "code": code})[0]
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,9 @@
-"""Work that must not hold up a web worker: run in a thread, progress in the database.
+"""What a job does while it runs: progress in the database, reads that end before writes.
 
-The web worker records a job row and returns; :func:`launch` runs the work in a daemon
-thread with its own application context. Progress goes through :func:`update_row` on a
-connection of its own, so the job's own transaction is untouched until it commits.
+A job is asked for with :func:`app.core.jobs.enqueue` and run by a worker process. Its
+progress goes through :func:`update_row` on a connection of its own, so the job's own
+transaction is untouched until it commits; the update also tells the job whether it was
+cancelled meanwhile (:class:`app.core.jobs.Cancelled`).
 
 A job writes in short transactions that begin with their write, and reads in one that
 writes nothing to the database, ended by :func:`end_read` before it writes again. SQLite
@@ -12,28 +13,20 @@ has committed since its read began, and fails at once with "database is locked",
 the timeout. (The report figures fill a temporary table, so their read is such a
 transaction.) Holding the write lock through the read instead would make every other
 writer, the job's own progress updates included, wait for the whole job.
-
-Two settings change how :func:`launch` runs the work, for tests: ``EXPORTS_INLINE`` runs
-it in the request itself (the same code, without a thread), and ``JOBS_RUN = False``
-leaves the job queued without running it at all, for a harness that compares the whole
-database before and after each request and must not see a job thread write meanwhile.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import update
 
+from app.core import jobs
 from app.core.db import db, utcnow
-
-#: Where the application keeps what a job carries over from the request that started it.
-CARRIED = "helhed.job_carries"
+from app.core.jobs import Cancelled
 
 #: A job not finished this long after it was asked for has lost the thread running it (its
 #: worker was restarted or killed): it never will finish, and its page should say so rather
@@ -49,8 +42,27 @@ def job_status(job: Any) -> str:
 
 
 def update_row(model: Any, row_id: int, **values: object) -> None:
+    """Write a job's progress, unless it was cancelled: then raise Cancelled, so the job
+    stops at its next step."""
     with db.engine.begin() as connection:
-        connection.execute(update(model).where(model.id == row_id).values(**values))
+        written = connection.execute(
+            update(model).where(model.id == row_id, model.status != "cancelled").values(**values)
+        ).rowcount
+    if not written:
+        raise Cancelled(f"{model.__tablename__} {row_id}")
+
+
+def cancel_row(model: Any, row_id: int, key: str) -> bool:
+    """Cancel a queued or running job (in the request's transaction); False if it had
+    finished already."""
+    written = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.status.in_(("queued", "running")))
+        .values(status="cancelled", finished_at=utcnow())
+    ).rowcount
+    if written:
+        jobs.cancel(key)
+    return bool(written)
 
 
 def end_read() -> None:
@@ -62,26 +74,6 @@ def end_read() -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("a job's read left changes behind: commit them before reading")
     session.rollback()
-
-
-def carry_over(app: Flask, capture: Callable[[], Any]) -> None:
-    """Hand what *capture* returns in the starting request to every job, as its third
-    argument: the tenant scope (``app.tenancy.scoping`` registers it), which the database's
-    row-level security needs to find the job's own rows."""
-    app.extensions[CARRIED] = capture
-
-
-def launch(work: Callable[[Flask, int, Any], None], job_id: int) -> None:
-    """Run *work* in a thread, with what the request that started it carries over
-    (:func:`carry_over`)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    scope = app.extensions[CARRIED]()
-    if not app.config.get("JOBS_RUN", True):
-        return
-    if app.config.get("EXPORTS_INLINE"):
-        work(app, job_id, scope)  # tests: the same code, without a thread
-    else:
-        threading.Thread(target=work, args=(app, job_id, scope), daemon=True).start()
 
 
 def output_dir(app: Flask, *parts: str) -> Path:

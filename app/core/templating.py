@@ -19,6 +19,7 @@ JOB_STATUS_LABELS = {
     "running": _l("being built"),
     "done": _l("ready"),
     "failed": _l("failed"),
+    "cancelled": _l("cancelled"),
     "abandoned": _l("stopped before it was finished: please start it again"),
 }
 

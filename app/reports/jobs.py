@@ -1,8 +1,11 @@
 """PDF reports rendered in the background, with progress the page can show.
 
-The web worker only records the job and returns; a thread computes the figures (SQL
-aggregates) and hands the HTML to the limited PDF process (:mod:`app.reports.render`).
-Progress is written on a connection of its own, outside the job's transaction.
+The web worker records the job and asks the queue for it in the same transaction
+(:mod:`app.core.jobs`); a worker process computes the figures (SQL aggregates) and hands
+the HTML to the limited PDF process (:mod:`app.reports.render`). Progress is written on a
+connection of its own, outside the job's transaction. A renderer's refusal (too slow, too
+large) is final; any other failure is retried by the queue, and only the last attempt's
+is recorded as the job's.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from flask import Flask, current_app
 
 from app.audit.services import record
 from app.auth.models import User
-from app.core.background import end_read, launch, output_dir, update_row
+from app.core import jobs
+from app.core.background import cancel_row, end_read, output_dir, update_row
 from app.core.db import db, utcnow
 from app.reports.figures import Report, municipality_report, study_report
 from app.reports.models import ReportJob
@@ -25,6 +29,14 @@ from app.tenancy.scoping import Scope, restored_scope, tenant_scope, unscoped
 
 def reports_dir(app: Flask) -> Path:
     return output_dir(app, "reports")
+
+
+#: The queue's name for the task.
+TASK = "reports.render"
+
+
+def job_key(job_id: int) -> str:
+    return f"report_job:{job_id}"
 
 
 def _progress(job_id: int, **values: object) -> None:
@@ -68,7 +80,8 @@ def figures_for(job: ReportJob, actor: User) -> Report:
     return report
 
 
-def run_job(app: Flask, job_id: int, scope: Scope) -> None:
+@jobs.task(TASK)
+def run_job(app: Flask, scope: Scope, job_id: int) -> None:
     with app.app_context(), restored_scope(scope):
         job = db.session.get(ReportJob, job_id)
         actor = db.session.get(User, job.user_id)
@@ -77,14 +90,22 @@ def run_job(app: Flask, job_id: int, scope: Scope) -> None:
             _progress(job_id, status="running", progress="figures")
             report = figures_for(job, actor)
             document = render_document(report, job.language)
+            jobs.test_delay(app)
             _progress(job_id, progress="pdf")
             (reports_dir(app) / name).write_bytes(render_pdf(document))
+        except jobs.Cancelled:
+            db.session.rollback()
+            raise
         except Exception as exc:  # the page must learn that it failed, whatever the cause
             db.session.rollback()
+            current_app.logger.exception("report job %s failed", job_id)
+            final = isinstance(exc, RenderError) or jobs.last_attempt()
+            if not final:
+                _progress(job_id, status="queued", progress="")
+                raise  # the queue tries again
             # A code, not the message: the page says it in its reader's language.
             code = exc.code if isinstance(exc, RenderError) else "error"
             _progress(job_id, status="failed", progress=code, finished_at=utcnow())
-            current_app.logger.exception("report job %s failed", job_id)
             return
         finally:
             db.session.remove()
@@ -105,6 +126,12 @@ def start_job(
         study_id=study.id if study else None,
     )
     db.session.add(job)
+    db.session.flush()
+    jobs.enqueue(TASK, key=job_key(job.id), job_id=job.id)
     db.session.commit()
-    launch(run_job, job.id)
     return job
+
+
+def cancel_job(job: ReportJob) -> bool:
+    """Cancel *job* if it has not finished; the caller commits."""
+    return cancel_row(ReportJob, job.id, job_key(job.id))

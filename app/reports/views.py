@@ -33,7 +33,7 @@ from app.reports.figures import (
     rows,
     study_report,
 )
-from app.reports.jobs import reports_dir, start_job
+from app.reports.jobs import cancel_job, reports_dir, start_job
 from app.reports.models import ReportJob
 from app.reports.render import failure_text, render_body
 from app.research.models import Study
@@ -144,7 +144,23 @@ def job(job_id: int) -> str:
         failure=failure_text(the_job.progress),
         back_url=url_for("reports.municipality", slug=slug),
         download_url=url_for("reports.download", slug=slug, job_id=the_job.id),
+        cancel_url=url_for("reports.cancel", slug=slug, job_id=the_job.id),
     )
+
+
+def _cancelled(job: ReportJob, job_url: str) -> Response:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    cancel_job(job)  # a job that finished meanwhile stays as it is: the page shows which
+    db.session.commit()
+    return redirect(job_url)
+
+
+@tenant.route("/jobs/<int:job_id>/cancel", methods=["POST"])
+def cancel(job_id: int) -> Response:
+    the_job = _own_job(job_id)
+    slug = current_municipality().slug
+    return _cancelled(the_job, url_for("reports.job", slug=slug, job_id=the_job.id))
 
 
 @tenant.route("/jobs/<int:job_id>/download")
@@ -247,6 +263,16 @@ def job_for_study(study_id: int, job_id: int) -> str:
         study=the_study,
         back_url=url_for("study_reports.study", study_id=the_study.id),
         download_url=url_for("study_reports.download", study_id=the_study.id, job_id=the_job.id),
+        cancel_url=url_for("study_reports.cancel", study_id=the_study.id, job_id=the_job.id),
+    )
+
+
+@platform.route("/studies/<int:study_id>/reports/<int:job_id>/cancel", methods=["POST"])
+def cancel_for_study(study_id: int, job_id: int) -> Response:
+    the_study = _study_or_404(study_id)
+    the_job = _study_job(the_study, job_id)
+    return _cancelled(
+        the_job, url_for("study_reports.job", study_id=the_study.id, job_id=the_job.id)
     )
 
 

@@ -140,12 +140,19 @@ def write_package(
                         tables.without_municipality(statement), hashing, every, reported
                     )
                 first = written + 1
-                for written, (municipality_id, row) in enumerate(rows or (), first):
-                    writer.writerow([csvfile.cell(_cell(value)) for value in row])
-                    table_counts = counts.setdefault(municipality_id, {})
-                    table_counts[name] = table_counts.get(name, 0) + 1
-                    if progress and written % every == 0:
-                        progress(name, written)
+                try:
+                    for written, (municipality_id, row) in enumerate(rows or (), first):
+                        writer.writerow([csvfile.cell(_cell(value)) for value in row])
+                        table_counts = counts.setdefault(municipality_id, {})
+                        table_counts[name] = table_counts.get(name, 0) + 1
+                        if progress and written % every == 0:
+                            progress(name, written)
+                finally:
+                    # A progress step may stop the export (a cancelled job): the reading
+                    # ends here, with its cursor, not whenever the garbage is collected.
+                    close = getattr(rows, "close", None)
+                    if close is not None:
+                        close()
                 text.flush()
                 text.detach()
             files[name] = hashing.sha256.hexdigest()

@@ -28,7 +28,7 @@ from app.core import csvfile
 from app.core.db import MAX_ID, db
 from app.definitions.model import WAVES
 from app.families.models import Wave
-from app.research.jobs import exports_dir, start_job
+from app.research.jobs import cancel_job, exports_dir, start_job
 from app.research.models import ExportJob, ExportRecord, Grant, Study, WaveApproval
 from app.research.scope import active_grants
 from app.research.services import (
@@ -112,6 +112,16 @@ def _job_or_404(study: Study, job_id: int) -> ExportJob:
 def job(study_id: int, job_id: int) -> str:
     the_job = _job_or_404(_study_or_404(study_id), job_id)
     return render_template("research/job.html", job=the_job, study=the_job.study)
+
+
+@platform.route("/studies/<int:study_id>/exports/<int:job_id>/cancel", methods=["POST"])
+def cancel(study_id: int, job_id: int) -> Response:
+    the_job = _job_or_404(_study_or_404(study_id), job_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    cancel_job(the_job)  # a job that finished meanwhile stays as it is: the page shows which
+    db.session.commit()
+    return redirect(url_for("research.job", study_id=study_id, job_id=the_job.id))
 
 
 @platform.route("/studies/<int:study_id>/exports/<int:job_id>/download")

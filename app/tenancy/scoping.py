@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
@@ -25,8 +25,8 @@ from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
 from app.audit.models import AuditEvent
 from app.audit.services import record
-from app.core.background import carry_over
 from app.core.db import TenantSession, db
+from app.core.jobs import carry_over
 from app.tenancy.models import Membership, Municipality, TenantOwned
 
 #: No municipality has this id; scoping to it hides every tenant-owned row.
@@ -318,7 +318,8 @@ def _check_tenant_writes(session: Any, flush_context: Any, instances: Any) -> No
 
 def init_app(app: Any) -> None:
     # A background job works in the tenant scope of the request that started it.
-    carry_over(app, current_scope)
+    # A job carries its request's scope as JSON, and the worker makes it again.
+    carry_over(app, lambda: asdict(current_scope()), lambda carried: Scope(**carried))
     # On the app's own engines, not SQLAlchemy's Engine class: another engine in the
     # process (a second app, a benchmark's baseline) keeps its transactions unscoped.
     with app.app_context():

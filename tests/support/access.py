@@ -47,7 +47,7 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             }[endpoint]
             return "allowed" if member_role in allowed else "forbidden"
         if blueprint == "reports":
-            if endpoint in ("reports.job", "reports.download"):
+            if endpoint in ("reports.job", "reports.download", "reports.cancel"):
                 # The job is the admin's own: a lead of the same municipality may not see it.
                 if member_role == "admin":
                     return "allowed"

@@ -28,6 +28,8 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     # Hundreds of sign-ins a minute from one address; the throttle has its own tests.
     "RATELIMIT_ENABLED": False,
+    # No daily digest from the tests' job workers, but where a test asks for it.
+    "DIGEST_SCHEDULE": False,
 }
 
 #: On PostgreSQL the suite runs as the deployment does: migrations as the owner, the
