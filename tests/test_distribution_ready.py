@@ -23,7 +23,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.core.db import db
-from app.tenancy import distribution
+from app.tenancy import distribution, rls
 from tests.support.apps import TEST_CONFIG, scratch_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,6 +188,11 @@ def test_the_registry_names_tables_that_exist_and_every_tenant_model_is_sharded(
     assert unplaced == []
     assert sorted(sharded & named) == []
     assert sharded == {name for name in tables if not distribution.kept_whole(name)}
+    # Row-level security draws the same boundary: a policy on every sharded table, and
+    # one allowing platform rows on the coordinator's tables with a municipality.
+    assert sharded == {*rls.TENANT_TABLES, *rls.OWN_ROW_TABLES}
+    with_municipality = {t.name for t in db.metadata.sorted_tables if COLUMN in t.c}
+    assert set(rls.PLATFORM_OR_TENANT_TABLES) == with_municipality - sharded
 
 
 def _without_the_primary_key(keys: dict[str, Any], part: str) -> Any:
