@@ -173,6 +173,18 @@ def test_the_tables_kept_whole_point_only_at_reference_tables(migrated):
     assert problems == []
 
 
+def test_every_unique_key_of_a_reference_table_is_named_with_why(migrated):
+    """A key unique across municipalities is a decision: it lives on a reference table and
+    is named in the registry, and the registry names no key that is not there."""
+    tables = _keys(migrated, "public")
+    found = set()
+    for name in distribution.REFERENCE_TABLES:
+        # A unique constraint is backed by a unique index of the same columns.
+        indexes = [columns for _, columns, _ in tables[name]["indexes"]]
+        found |= {(name, c) for c in [*tables[name]["unique"], *indexes] if c != tables[name]["pk"]}
+    assert found == set(distribution.CROSS_MUNICIPALITY_UNIQUE)
+
+
 def test_the_registry_names_tables_that_exist_and_every_tenant_model_is_sharded(migrated):
     tables = _keys(migrated, "public")
     named = {*distribution.REFERENCE_TABLES, *distribution.COORDINATOR_TABLES}

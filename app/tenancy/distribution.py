@@ -42,6 +42,22 @@ REFERENCE_TABLES: dict[str, str] = {
     "digest_run": "one row per day for the whole installation, so the day's digest goes once",
 }
 
+#: The unique keys that hold across municipalities, each on a reference table, and why.
+#: A distributed table cannot hold such a key (Citus checks uniqueness within a shard).
+#: The API token's hash, once unique over the installation, is unique per municipality: it
+#: hashes a long random secret, so it cannot meet another's, and a token is looked up in
+#: its municipality.
+CROSS_MUNICIPALITY_UNIQUE: dict[tuple[str, tuple[str, ...]], str] = {
+    ("user_account", ("email",)): "one account per address, whichever municipalities it "
+    "works for: the address is how a person signs in, before any municipality is chosen",
+    ("municipality", ("code",)): "Danmarks Statistik's code names one municipality",
+    ("municipality", ("slug",)): "the slug is the municipality's part of every address",
+    ("one_time_link", ("token_hash",)): "a link is opened before anyone is signed in",
+    ("form_version", ("form_id", "version")): "one published version of a shared form",
+    ("study", ("once_token",)): "the operator's form creates one study, however often sent",
+    ("study_researcher", ("study_id", "user_id")): "a researcher is on a study once",
+}
+
 #: Tables whose rows belong to one municipality or to the platform (NULL municipality_id):
 #: Citus local tables on the coordinator; why each must keep platform rows.
 COORDINATOR_TABLES: dict[str, str] = {
