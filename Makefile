@@ -8,7 +8,7 @@ PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
 .PHONY: run test test-quick lint format install install-test translations extract-messages clean screenshots bench bench-reports bench-pages bench-scale \
-	bench-faults bench-submit
+	bench-faults bench-submit bench-keys
 
 run: install $(MO)
 	$(FLASK) db upgrade
@@ -63,6 +63,12 @@ SUBMIT_SECONDS ?= 10
 SUBMIT_CLIENTS ?= 1,8,32
 bench-submit: install $(MO)
 	$(BIN)/python bench/submit.py --seconds $(SUBMIT_SECONDS) --clients $(SUBMIT_CLIENTS)
+
+# The tenant keys of 0024 (primary key (id, municipality_id) on PostgreSQL) against the
+# keys before them: inserts, gets and updates, KEYS_FAMILIES families per round.
+KEYS_FAMILIES ?= 2000
+bench-keys: install $(MO)
+	$(BIN)/python bench/tenant_keys.py --families $(KEYS_FAMILIES)
 
 # The browser journeys, saving their screenshots of the main pages for the README.
 screenshots: install-test $(MO)
