@@ -7,8 +7,8 @@ key and every unique constraint or unique index include the distribution column,
 foreign key between two distributed tables only if it includes it on both sides. Every
 tenant table is shaped so: its ``municipality_id`` carries :data:`~app.tenancy.models.
 SHARD_KEY`, which makes its primary key ``(id, municipality_id)`` on PostgreSQL
-(:mod:`app.core.db`), and its unique keys and the keys of the rows it points at name the
-municipality too.
+(:mod:`app.core.db`), or its primary key names the municipality itself; its unique keys
+and the keys of the rows it points at name the municipality too.
 
 The other tables are named here, each with why. A *reference* table is platform-wide and
 small: Citus copies it whole to every node, so any distributed table may point at it. A
@@ -22,8 +22,6 @@ is in neither group and does not keep the rules; docs/deployment.md lists the ca
 from __future__ import annotations
 
 from sqlalchemy import MetaData, Table
-
-from app.core.db import DISTRIBUTION_COLUMN
 
 #: The column every distributed table is sharded by.
 COLUMN = "municipality_id"
@@ -84,8 +82,10 @@ def kept_whole(table: str) -> bool:
 
 
 def is_distributed(table: Table) -> bool:
-    """Whether the model's table is sharded: its municipality_id is the distribution column."""
-    return COLUMN in table.c and bool(table.c[COLUMN].info.get(DISTRIBUTION_COLUMN))
+    """Whether the model's table is sharded: it has a municipality and is not kept on the
+    coordinator. Its ``municipality_id`` carries :data:`~app.tenancy.models.SHARD_KEY`
+    (through ``TenantOwned``) where the primary key does not name it already."""
+    return COLUMN in table.c and table.name not in COORDINATOR_TABLES
 
 
 def distributed_tables(metadata: MetaData) -> list[str]:
