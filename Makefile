@@ -8,7 +8,7 @@ PO     := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
 .PHONY: run test test-quick lint format install install-test translations extract-messages clean screenshots bench bench-reports bench-pages bench-scale \
-	bench-faults bench-submit bench-jobs
+	bench-faults bench-submit bench-jobs bench-keys
 
 # The job worker (reports, research packages, the daily digest) runs beside the server
 # as a process of its own, as in production: the development server's reloader restarts
@@ -73,6 +73,12 @@ bench-submit: install $(MO)
 BENCH_JOBS ?= 300
 bench-jobs: install $(MO)
 	$(BIN)/python bench/jobs.py --jobs $(BENCH_JOBS)
+
+# The tenant keys of 0024 (primary key (id, municipality_id) on PostgreSQL) against the
+# keys before them: inserts, gets and updates, KEYS_FAMILIES families per round.
+KEYS_FAMILIES ?= 2000
+bench-keys: install $(MO)
+	$(BIN)/python bench/tenant_keys.py --families $(KEYS_FAMILIES)
 
 # The browser journeys, saving their screenshots of the main pages for the README.
 screenshots: install-test $(MO)

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, db, utcnow
-from app.tenancy.models import Municipality
+from app.tenancy.models import SHARD_KEY, Municipality
 from app.tenancy.scoping import scoping_rule, tenant_or_own
 
 
@@ -23,9 +23,9 @@ class Invitation(db.Model):
     __tablename__ = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The municipality that offers the role.
+    #: The municipality that offers the role (and the table's shard key).
     municipality_id: Mapped[int] = mapped_column(
-        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True, info=SHARD_KEY
     )
     #: The account it is for; never shown to the admin, who sees only what they typed.
     user_id: Mapped[int] = mapped_column(

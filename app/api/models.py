@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.db import UTCDateTime, db, utcnow
@@ -13,19 +13,28 @@ from app.tenancy.models import TenantOwned
 
 class ApiToken(TenantOwned, db.Model):
     __tablename__ = "api_token"
+    __table_args__ = (
+        # The hash of a long random secret is unique across municipalities by its randomness;
+        # the key says so within the municipality, which is what a sharded table can hold
+        # (and a token is looked up in its municipality's scope).
+        UniqueConstraint("token_hash", "municipality_id"),
+        # No ON DELETE SET NULL: it would empty municipality_id as well, and Citus refuses
+        # it on a key with the shard column. remove_membership unties the tokens first.
+        ForeignKeyConstraint(
+            ["membership_id", "municipality_id"], ["membership.id", "membership.municipality_id"]
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     #: The membership the token was issued under. The token ends with it: None once that
     #: membership is gone, and a membership given again later is another row.
-    membership_id: Mapped[int | None] = mapped_column(
-        ForeignKey("membership.id", ondelete="SET NULL"), index=True, default=None
-    )
+    membership_id: Mapped[int | None] = mapped_column(index=True, default=None)
     #: What the token is for, in the user's words.
     name: Mapped[str] = mapped_column(String(120))
     #: SHA-256 of the token. The token itself is shown once and never stored; it is long
     #: and random, so a fast hash is enough (no password-style KDF needed).
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     #: The first characters, so people can tell their tokens apart in lists.
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

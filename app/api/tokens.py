@@ -120,14 +120,17 @@ def revoke(token: ApiToken, *, reason: str | None = None) -> None:
 
 
 def revoke_membership_tokens(membership: Membership) -> None:
-    """Revoke the tokens issued under *membership*, which is ending.
+    """Revoke the tokens issued under *membership*, which is ending, and untie them from it.
 
-    Deleting the membership unties them anyway (``membership_id`` is set to NULL); revoking
-    first leaves each token's end in the audit trail and on the tokens page.
+    Revoking leaves each token's end in the audit trail and on the tokens page; untying
+    (``membership_id`` set to NULL) lets the membership be deleted. The database does not
+    do it on delete: ``SET NULL`` on the key ``(membership_id, municipality_id)`` would
+    empty the municipality too, and Citus refuses it on a key with the shard column.
     """
     for token in db.session.scalars(
-        select(ApiToken).where(
-            ApiToken.membership_id == membership.id, ApiToken.revoked_at.is_(None)
-        )
+        select(ApiToken).where(ApiToken.membership_id == membership.id)
     ):
-        revoke(token, reason="membership_removed")
+        if token.revoked_at is None:
+            revoke(token, reason="membership_removed")
+        token.membership_id = None
+    db.session.flush()

@@ -87,11 +87,13 @@ class Submission(TenantOwned, db.Model):
             + ")",
             name="window_reason",
         ),
-        # One submission per (wave, form) for the family, and per (wave, form, member).
+        # One submission per (wave, form) for the family, and per (wave, form, member); the
+        # municipality is in every unique key of a tenant table (Citus shards by it).
         Index(
             "uq_submission_family_form",
             "wave_id",
             "form_id",
+            "municipality_id",
             unique=True,
             sqlite_where=text("member_id IS NULL"),
             postgresql_where=text("member_id IS NULL"),
@@ -101,6 +103,7 @@ class Submission(TenantOwned, db.Model):
             "wave_id",
             "form_id",
             "member_id",
+            "municipality_id",
             unique=True,
             sqlite_where=text("member_id IS NOT NULL"),
             postgresql_where=text("member_id IS NOT NULL"),

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.schema import PrimaryKeyConstraint, Table
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
@@ -28,6 +29,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: ``Column.info`` key of a table's distribution column: the column Citus would shard the
+#: table by (``municipality_id``, see app/tenancy/distribution.py). On PostgreSQL it joins
+#: the table's primary key, which Citus requires of a distributed table.
+DISTRIBUTION_COLUMN = "distribution_column"
 
 #: JSON everywhere, JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -155,6 +161,33 @@ def _folded_default(element: folded, compiler: Any, **kw: Any) -> str:
 @compiles(folded, "sqlite")
 def _folded_sqlite(element: folded, compiler: Any, **kw: Any) -> str:
     return f"{FOLD_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(PrimaryKeyConstraint, "postgresql")
+def _primary_key_with_distribution_column(
+    constraint: PrimaryKeyConstraint, compiler: Any, **kw: Any
+) -> str:
+    """``PRIMARY KEY (id, municipality_id)`` on PostgreSQL for a table with a distribution
+    column, while the mapped key stays ``id``.
+
+    Only PostgreSQL: Citus is PostgreSQL, and on SQLite an ``INTEGER PRIMARY KEY`` must stay
+    the single column that aliases the rowid, or ids would no longer be given out. The ORM
+    keeps ``id`` as the identity either way (``db.session.get(Family, id)``), and ``id``
+    stays the autoincrement column the sequence fills.
+    """
+    columns = list(constraint.columns)
+    table = getattr(constraint, "parent", None)
+    if not columns or not isinstance(table, Table):
+        return compiler.visit_primary_key_constraint(constraint, **kw)  # type: ignore[no-any-return]
+    extra = [c for c in table.columns if c.info.get(DISTRIBUTION_COLUMN)]
+    columns += [c for c in extra if c not in columns]
+    text = ""
+    if constraint.name is not None:
+        name = compiler.preparer.format_constraint(constraint)
+        if name is not None:
+            text = f"CONSTRAINT {name} "
+    text += "PRIMARY KEY (" + ", ".join(compiler.preparer.quote(c.name) for c in columns) + ")"
+    return text + compiler.define_constraint_deferrability(constraint)  # type: ignore[no-any-return]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:

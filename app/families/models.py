@@ -154,7 +154,7 @@ class Wave(TenantOwned, db.Model):
     __tablename__ = "wave"
     __table_args__ = (
         UniqueConstraint("id", "municipality_id"),
-        UniqueConstraint("family_id", "key"),
+        UniqueConstraint("family_id", "key", "municipality_id"),
         ForeignKeyConstraint(
             ["family_id", "municipality_id"],
             ["family.id", "family.municipality_id"],
@@ -271,6 +271,7 @@ class Assignment(TenantOwned, db.Model):
             "uq_assignment_active_lead",
             "family_id",
             "kind",
+            "municipality_id",
             unique=True,
             sqlite_where=text("active AND kind != 'team_member'"),
             postgresql_where=text("active AND kind != 'team_member'"),
@@ -278,6 +279,7 @@ class Assignment(TenantOwned, db.Model):
         Index(
             "uq_assignment_contact_person",
             "family_id",
+            "municipality_id",
             unique=True,
             sqlite_where=text("active AND contact_person"),
             postgresql_where=text("active AND contact_person"),

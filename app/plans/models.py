@@ -56,7 +56,8 @@ def hidden_by_default(life_area: str) -> bool:
 class Plan(TenantOwned, db.Model):
     __tablename__ = "plan"
     __table_args__ = (
-        UniqueConstraint("family_id"),
+        # One plan per family (the family's municipality is part of every unique key).
+        UniqueConstraint("family_id", "municipality_id"),
         UniqueConstraint("id", "municipality_id"),
         ForeignKeyConstraint(
             ["family_id", "municipality_id"],
@@ -153,7 +154,7 @@ class GoalStatus(TenantOwned, db.Model):
 
     __tablename__ = "plan_goal_status"
     __table_args__ = (
-        UniqueConstraint("goal_id", "wave_id"),
+        UniqueConstraint("goal_id", "wave_id", "municipality_id"),
         ForeignKeyConstraint(
             ["goal_id", "municipality_id"],
             ["plan_goal.id", "plan_goal.municipality_id"],

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.db import JSONType, UTCDateTime, db, utcnow
+from app.core.db import DISTRIBUTION_COLUMN, JSONType, UTCDateTime, db, utcnow
 
 TEAM_MODELS = ("coordinator", "family_team", "single_entry")
 
@@ -45,6 +45,10 @@ class Municipality(db.Model):
         return f"<Municipality {self.slug} {self.code}>"
 
 
+#: The ``info`` of a tenant table's ``municipality_id``: its distribution column.
+SHARD_KEY = {DISTRIBUTION_COLUMN: True}
+
+
 class TenantOwned:
     """Mixin for every row that belongs to one municipality.
 
@@ -52,9 +56,10 @@ class TenantOwned:
     (see :mod:`app.tenancy.scoping`), so a view cannot forget the filter.
     """
 
-    #: The municipality that owns this row.
+    #: The municipality that owns this row; the column the table is sharded by, so part of
+    #: its primary key on PostgreSQL (app/tenancy/distribution.py).
     municipality_id: Mapped[int] = mapped_column(
-        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True, info=SHARD_KEY
     )
 
 
@@ -93,6 +98,9 @@ class Membership(db.Model):
     __tablename__ = "membership"
     __table_args__ = (
         UniqueConstraint("user_id", "municipality_id"),
+        # What an API token's key points at (the primary key on PostgreSQL, only the id on
+        # SQLite), so a token cannot name another municipality's membership.
+        UniqueConstraint("id", "municipality_id"),
         ForeignKeyConstraint(
             ["department_id", "municipality_id"], ["department.id", "department.municipality_id"]
         ),
@@ -100,9 +108,9 @@ class Membership(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
-    #: The municipality this membership gives access to.
+    #: The municipality this membership gives access to (and the table's shard key).
     municipality_id: Mapped[int] = mapped_column(
-        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True
+        ForeignKey("municipality.id", ondelete="RESTRICT"), index=True, info=SHARD_KEY
     )
     #: One of MEMBERSHIP_ROLES.
     role: Mapped[str] = mapped_column(String(20))
