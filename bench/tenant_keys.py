@@ -1,6 +1,6 @@
 """Benchmark: what the tenant keys of ``0024_tenant_keys`` cost on PostgreSQL.
 
-Two scratch databases on the same server: the baseline migrated to ``0020_plan_goals``
+Two scratch databases on the same server: the baseline migrated to ``0023_job_queue``
 (primary key ``id``), the other to the head (primary key ``(id, municipality_id)`` on every
 tenant table, the unique keys with the municipality). Both get the same rows in the same
 order, through the statements the application sends one row at a time, as the owner role
@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.harness import DatabaseUnavailable, scratch_database  # noqa: E402
 
-BASELINE = "0020_plan_goals"
+BASELINE = "0023_job_queue"
 TARGET = 1.25
 WAVES = ("intake", "follow_up_6", "follow_up_12", "exit")
 

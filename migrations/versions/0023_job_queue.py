@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023_job_queue'
-down_revision = '0020_plan_goals'
+down_revision = '0021_answer_values'
 branch_labels = None
 depends_on = None
 

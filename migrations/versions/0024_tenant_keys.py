@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024_tenant_keys'
-down_revision = '0020_plan_goals'
+down_revision = '0023_job_queue'
 branch_labels = None
 depends_on = None
 
