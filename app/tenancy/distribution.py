@@ -63,6 +63,8 @@ COORDINATOR_TABLES: dict[str, str] = {
     "change) have no municipality, and the trail is one append-only sequence",
     "report_job": "a study's report spans municipalities and belongs to the platform",
     "alembic_version": "the schema's revision, which the migrations read on the coordinator",
+    "job_queue": "the job queue of a single machine on SQLite; on PostgreSQL the jobs queue "
+    "in Procrastinate's tables and this one stays empty",
 }
 
 #: Tables named by a prefix, owned by a library rather than by a model, and why.
