@@ -95,6 +95,9 @@ def run_migrations_online():
     # SQLAlchemy ones so a revision reads the same in ten years.
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    from app.core.db import compared
+
+    conf_args.setdefault("include_object", compared)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

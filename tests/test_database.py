@@ -9,13 +9,15 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import text
 
-from app.core.db import db
+from app.core.db import compared, db
 from tests.support.apps import build_app
 
 
 def test_migrations_create_exactly_the_models_schema(app_ctx: Flask) -> None:
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": compared}
+        )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
 

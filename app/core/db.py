@@ -227,3 +227,21 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             listen_to_engine(engine)
+
+
+#: Tables a library keeps in the schema (Procrastinate's job queue, made by its own SQL in
+#: a migration). No model declares them, so a comparison of the models with the database
+#: would always propose to drop them.
+LIBRARY_TABLE_PREFIXES = ("procrastinate_",)
+
+
+def compared(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """Alembic's ``include_object``: leave out what a library keeps in the schema."""
+    if type_ == "table":
+        table = name or ""
+    else:
+        owner = getattr(obj, "table", None)
+        if owner is None:
+            owner = getattr(obj, "parent", None)
+        table = getattr(owner, "name", "") or ""
+    return not (reflected and compare_to is None and table.startswith(LIBRARY_TABLE_PREFIXES))
