@@ -138,7 +138,9 @@ def declare_missing_values(
                 continue
             entry["missingValues"] = [NOT_ANSWERED]
             enum = entry.get("constraints", {}).get("enum")
-            if enum is not None and entry["name"] in asked:
+            variable = asked.get(entry["name"])
+            # Only answers of a form take the codes (the waves table's reasons do not).
+            if enum is not None and variable is not None and variable.source is not None:
                 enum += [code for code in CODES if code not in enum]
 
 
@@ -173,6 +175,15 @@ def declare_keys(resources: list[dict[str, Any]]) -> None:
         if "wave" in names and ("form_versions" in names or "due_month" in names):
             schema["primaryKey"] = ["person_id" if "person_id" in names else "family_id", "wave"]
         schema["foreignKeys"] = keys
+
+
+def _codebook_schema(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """A codebook table's schema: the package's missing codes, as every table declares
+    them, yet only the empty cell missing in its columns (a code is text here)."""
+    return {
+        "fields": [{**f, "missingValues": [NOT_ANSWERED]} for f in fields],
+        "missingValues": MISSING_VALUES,
+    }
 
 
 def _name(path: str) -> str:
@@ -217,7 +228,7 @@ def variables_table(
         VARIABLES_FILE,
         [f["name"] for f in VARIABLE_FIELDS],
         iter((0, row) for row in rows),
-        {"fields": [dict(f) for f in VARIABLE_FIELDS], "missingValues": [NOT_ANSWERED]},
+        _codebook_schema(VARIABLE_FIELDS),
         "Every column of every data table: type, unit, range, labels, versions, missing codes",
     )
 
@@ -327,7 +338,7 @@ def values_table(
         VALUES_FILE,
         [f["name"] for f in VALUE_FIELDS],
         iter((0, row) for row in rows),
-        {"fields": [dict(f) for f in VALUE_FIELDS], "missingValues": [NOT_ANSWERED]},
+        _codebook_schema(VALUE_FIELDS),
         "Every code and scale anchor of every variable, with the form versions its label holds in",
     )
 

@@ -24,7 +24,7 @@ from app.families.models import Family, Member, Wave
 from app.research.rows import Selection, batch_size
 from app.research.variables import (
     LEVEL_TABLES,
-    NOT_ANSWERED,
+    MISSING_VALUES,
     NOT_IN_VERSION,
     Pseudonyms,
     Variable,
@@ -154,7 +154,7 @@ def family_table(selection: Selection) -> tuple[Any, ...]:
         FAMILY_FILE,
         [f["name"] for f in FAMILY_FIELDS],
         _family_rows(selection),
-        {"fields": [dict(f) for f in FAMILY_FIELDS], "missingValues": [NOT_ANSWERED]},
+        {"fields": [dict(f) for f in FAMILY_FIELDS], "missingValues": MISSING_VALUES},
         "One row per family: the key the other tables' family_id refers to",
     )
 
@@ -205,7 +205,7 @@ def persons_table(selection: Selection, tables: dict[str, list[Variable]]) -> tu
         PERSONS_FILE,
         [f["name"] for f in fields],
         _person_rows(selection, chosen),
-        {"fields": fields, "missingValues": [NOT_ANSWERED, NOT_IN_VERSION]},
+        {"fields": fields, "missingValues": MISSING_VALUES},
         "One row per person: level, family and the answers of the intake that do not change",
     )
 
