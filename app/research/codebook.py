@@ -28,7 +28,7 @@ from app.definitions.bilingual import Text, pick
 from app.definitions.model import FieldDef, FormDef
 from app.research import windows
 from app.research.persons import FAMILY_FILE, PERSONS_FILE, attributes
-from app.research.variables import MISSING_VALUES, NOT_ANSWERED, Variable
+from app.research.variables import MISSING_VALUES, NOT_ANSWERED, NOT_SHARED, Variable
 
 VARIABLES_FILE = "variables.csv"
 VALUES_FILE = "values.csv"
@@ -133,15 +133,18 @@ def declare_missing_values(
             continue
         asked = answers.get(resource["path"], {})
         for entry in resource["schema"]["fields"]:
-            if entry["type"] != "string":
-                entry["missingValues"] = list(resource["schema"]["missingValues"])
-                continue
-            entry["missingValues"] = [NOT_ANSWERED]
-            enum = entry.get("constraints", {}).get("enum")
             variable = asked.get(entry["name"])
-            # Only answers of a form take the codes (the waves table's reasons do not).
-            if enum is not None and variable is not None and variable.source is not None:
-                enum += [code for code in CODES if code not in enum]
+            # Only answers of a form carry the codes (keys, and the waves table's own
+            # columns, are empty or a value); NS only in a text, which is a string.
+            if variable is None or variable.source is None:
+                entry["missingValues"] = [NOT_ANSWERED]
+            elif entry["type"] != "string":
+                entry["missingValues"] = [c for c in MISSING_VALUES if c != NOT_SHARED]
+            else:
+                entry["missingValues"] = [NOT_ANSWERED]
+                enum = entry.get("constraints", {}).get("enum")
+                if enum is not None:
+                    enum += [code for code in CODES if code not in enum]
 
 
 def declare_keys(resources: list[dict[str, Any]]) -> None:
@@ -445,10 +448,11 @@ def readme_lines() -> list[str]:
         "`wave_month` and `due_month`. Enrolment itself is year and quarter.",
         "- Codes are text: read `municipality_code` and every code column as strings, or "
         "`0420` becomes 420.",
-        "- Missing codes: in a number, integer or boolean column every code below is "
-        "missing; in a text or code column only the empty cell is, so `NV`, `NS` and the "
-        "`M_` codes stay apart from not answered as values. The schemas declare this per "
-        "field (`missingValues`), and `frictionless` reads the tables the same way.",
+        "- Missing codes: in a number, integer or boolean answer column every code of the "
+        "section above is missing; in a text or code column only the empty cell is, so "
+        "`NV`, `NS` and the `M_` codes stay apart from not answered as values. The "
+        "schemas declare this per field (`missingValues`), and `frictionless` reads the "
+        "tables the same way.",
         "",
         "Python (pandas), any table in place of `adults.csv`:",
         "",
