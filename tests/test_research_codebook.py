@@ -97,6 +97,25 @@ def test_frictionless_validates_the_keys_of_every_table(app_ctx, package):
         "resource": "variables",
         "fields": ["table", "name"],
     }
+    # The command line says the same, and finds a person who is not in persons.csv.
+    assert _frictionless_validate(package).returncode == 0
+    rows = (package / "adults.csv").read_text(encoding="utf-8").splitlines()
+    stranger = rows[1].split(",", 2)
+    stranger[1] = "0000000000000000"
+    (package / "adults.csv").write_text("\n".join([*rows, ",".join(stranger)]) + "\n")
+    done = _frictionless_validate(package)
+    assert done.returncode != 0 and "foreign-key" in done.stdout
+
+
+def _frictionless_validate(folder: Path) -> subprocess.CompletedProcess[str]:
+    command = Path(sys.executable).parent / "frictionless"
+    return subprocess.run(
+        [str(command), "validate", "datapackage.json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_persons_carry_the_intake_attributes(app_ctx, package):
