@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import Subquery, func, select
 
 from app.collection.models import Submission
 from app.core.db import db
@@ -117,34 +117,30 @@ def attributes(tables: dict[str, list[Variable]]) -> list[Attribute]:
     return [found[name] for name in ATTRIBUTES if name in found]
 
 
-def _answer(selection: Selection, attribute: Attribute) -> ColumnElement[Any]:
-    """The attribute's intake answer for the outer statement's person (a scalar subquery)."""
+def _answers(selection: Selection, attribute: Attribute) -> Subquery:
+    """The attribute's intake answer per person (or per family, for a family's form).
+
+    A derived table joined once, not a subquery per person: SQLite ran that one as a scan
+    of the waves for every person. A person answers one intake form once, so ``max`` only
+    gives the one value a row (the attributes are numbers and codes, never booleans).
+    """
     scope = selection.scope
     element = Submission.answers[attribute.variable.name]
-    typed = {
-        "integer": element.as_integer,
-        "number": element.as_float,
-        "boolean": element.as_boolean,
-    }.get(attribute.variable.type, element.as_string)()
-    subject = (
-        Submission.member_id == Member.id
-        if attribute.levels - {"family"}
-        else (Submission.family_id == Member.family_id) & Submission.member_id.is_(None)
-    )
+    typed = element.as_integer() if attribute.variable.type == "integer" else element.as_string()
+    per_family = not attribute.levels - {"family"}
+    subject = Submission.family_id if per_family else Submission.member_id
     return (
-        select(typed)
+        select(subject.label("subject"), func.max(typed).label("value"))
         .join(Wave, Wave.id == Submission.wave_id)
         .where(
-            subject,
+            Submission.member_id.is_(None) if per_family else Submission.member_id.is_not(None),
             Submission.form_id.in_(attribute.forms),
             Submission.status == "submitted",
             scope.waves(),
             scope.forms(),
         )
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
-        .limit(1)
-        .correlate(Member)
-        .scalar_subquery()
+        .group_by(subject)
+        .subquery()
     )
 
 
@@ -212,18 +208,22 @@ def persons_table(selection: Selection, tables: dict[str, list[Variable]]) -> tu
 
 def _person_rows(selection: Selection, chosen: list[Attribute]) -> Iterator[tuple[int, list[Any]]]:
     key = Pseudonyms(selection.study.pseudonym_key)
-    # One statement: each attribute is a correlated subquery on the person's intake.
+    # One statement: each person with each attribute's answers joined as a derived table.
+    answers = [_answers(selection, a) for a in chosen]
+    statement = select(
+        Member.id,
+        Member.family_id,
+        Member.role,
+        Family.municipality_id,
+        Family.team_model,
+        Municipality.code,
+        *(answer.c.value for answer in answers),
+    ).select_from(Member)
+    for attribute, answer in zip(chosen, answers, strict=True):
+        subject = Member.id if attribute.levels - {"family"} else Member.family_id
+        statement = statement.outerjoin(answer, answer.c.subject == subject)
     statement = (
-        select(
-            Member.id,
-            Member.family_id,
-            Member.role,
-            Family.municipality_id,
-            Family.team_model,
-            Municipality.code,
-            *(_answer(selection, a).label(f"a{i}") for i, a in enumerate(chosen)),
-        )
-        .join(Family, Family.id == Member.family_id)
+        statement.join(Family, Family.id == Member.family_id)
         .join(Municipality, Municipality.id == Family.municipality_id)
         .where(selection.scope.families())
         .order_by(Member.family_id, Member.id)
