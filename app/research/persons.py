@@ -12,11 +12,11 @@ child's sex) is ``NV``. Every family and person of the wave tables is here, so t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import ColumnElement, Subquery, func, select
 
 from app.collection.models import Submission
 from app.core.db import db
@@ -117,6 +117,12 @@ def attributes(tables: dict[str, list[Variable]]) -> list[Attribute]:
     return [found[name] for name in ATTRIBUTES if name in found]
 
 
+_READERS: dict[str, Callable[[Any], ColumnElement[Any]]] = {
+    "integer": lambda element: element.as_integer(),
+    "string": lambda element: element.as_string(),
+}
+
+
 def _answers(selection: Selection, attribute: Attribute) -> Subquery:
     """The attribute's intake answer per person (or per family, for a family's form).
 
@@ -126,7 +132,8 @@ def _answers(selection: Selection, attribute: Attribute) -> Subquery:
     """
     scope = selection.scope
     element = Submission.answers[attribute.variable.name]
-    typed = element.as_integer() if attribute.variable.type == "integer" else element.as_string()
+    # The answer as its column's Table Schema type reads it (a code is a string).
+    typed = _READERS.get(attribute.variable.type, _READERS["string"])(element)
     per_family = not attribute.levels - {"family"}
     subject = Submission.family_id if per_family else Submission.member_id
     return (
