@@ -119,8 +119,8 @@ REGISTRY: dict[str, CsvDownload] = {
         "researcher",
         _research_package,
         (PLANTED_CODE, PLANTED),
-        # Variable names and labels of the form definitions (forms/).
-        fixed_files=("codebook.csv", "codebook_checks.csv"),
+        # Variable names and labels of the form definitions (forms/) and of the tables.
+        fixed_files=("codebook.csv", "codebook_checks.csv", "variables.csv", "values.csv"),
     ),
 }
 

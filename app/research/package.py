@@ -41,8 +41,10 @@ from app.plans.models import GOAL_STATUSES
 from app.research import (
     aggregates,
     cells,
+    codebook,
     confirmations,
     parquet,
+    persons,
     pseudonyms,
     streams,
     tables,
@@ -254,10 +256,19 @@ def write_package(
             _schema(confirmations.CODEBOOK_FIELDS, []),
             "Every data-quality check of the forms: condition, severity, message",
         )
+        # -- the key tables and the codebook as tables (app/research/persons.py, codebook.py):
+        # after every data table, as variables.csv describes the fields emitted so far.
+        emit(*persons.family_table(selection))
+        emit(*persons.persons_table(selection, tables))
+        answers = codebook.answer_variables(tables, local_tables)
+        codebook.declare_missing_values(resources, answers)
+        emit(*codebook.variables_table(resources, answers, versions, datetime.now(UTC).date()))
+        emit(*codebook.values_table(answers, versions))
+        codebook.declare_keys(resources)
         # The codebook is not data of a municipality: keep it out of the per-municipality counts.
         for table_counts in counts.values():
-            table_counts.pop("codebook.csv", None)
-            table_counts.pop(confirmations.CODEBOOK_FILE, None)
+            for name in codebook.CODEBOOK_FILES:
+                table_counts.pop(name, None)
             table_counts.pop("indicators.csv", None)
         # Without a grant those two were counted under no municipality (id 0): there is
         # nothing to record for it, and an export record of it could not be stored.

@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 
 from app.core.version import __version__
+from app.research import codebook
 from app.research.rows import Selection
 from app.research.variables import MISSED_CODE_TEXTS
 
@@ -69,6 +70,7 @@ def readme(
         "- `NS`: free text withheld under the municipality's grant",
         *(f"- `{code}`: {text}" for code, text in MISSED_CODE_TEXTS.items()),
         "",
+        *codebook.readme_lines(),
         "## Files (SHA-256)",
         "",
     ]
