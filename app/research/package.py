@@ -259,8 +259,8 @@ def write_package(
         # -- the key tables and the codebook as tables (app/research/persons.py, codebook.py):
         # after every data table, as variables.csv describes the fields emitted so far.
         emit(*persons.family_table(selection))
-        emit(*persons.persons_table(selection, tables))
-        answers = codebook.answer_variables(tables, local_tables)
+        emit(*persons.persons_table(selection, tables_of))
+        answers = codebook.answer_variables(tables_of, local_tables)
         codebook.declare_missing_values(resources, answers)
         emit(*codebook.variables_table(resources, answers, versions, datetime.now(UTC).date()))
         emit(*codebook.values_table(answers, versions))
