@@ -29,6 +29,9 @@ _LOCAL_DAY = "helhed_local_day"
 _BIG_NUMBER = "helhed_big_number"
 
 Expr = ColumnElement[Any]
+#: The Table Schema types whose numbers print as whole numbers (the field type's
+#: ``export_type`` says which a column is).
+_WHOLE = frozenset({"integer"})
 
 
 def register(dbapi_connection: Any) -> None:
@@ -154,4 +157,4 @@ def days_between(dialect: str, start: Expr, end: Expr) -> Expr:
 
 def number_of_kind(dialect: str, export_type: str, value: Expr) -> Expr:
     """A number column's cell by its Table Schema type."""
-    return integer(dialect, value) if export_type == "integer" else decimal(dialect, value)
+    return integer(dialect, value) if export_type in _WHOLE else decimal(dialect, value)
