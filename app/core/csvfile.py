@@ -61,16 +61,20 @@ def cell(value: Any) -> Any:
 
 
 class _SafeWriter:
-    def __init__(self, stream: IO[str]) -> None:
-        self._writer = csv.writer(stream, lineterminator="\r\n")
+    def __init__(self, stream: IO[str], lineterminator: str) -> None:
+        self._writer = csv.writer(stream, lineterminator=lineterminator)
 
     def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([cell(value) for value in row])
 
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        self._writer.writerows([cell(value) for value in row] for row in rows)
 
-def writer(stream: IO[str]) -> RowWriter:
-    """A ``csv.writer`` on *stream* whose every cell is neutralised."""
-    return _SafeWriter(stream)
+
+def writer(stream: IO[str], *, lineterminator: str = "\r\n") -> _SafeWriter:
+    """A ``csv.writer`` on *stream* whose every cell is neutralised (lines end in
+    *lineterminator*: the research package's follow PostgreSQL's COPY, ``\\n``)."""
+    return _SafeWriter(stream, lineterminator)
 
 
 def lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:

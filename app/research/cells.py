@@ -29,6 +29,9 @@ _LOCAL_DAY = "helhed_local_day"
 _BIG_NUMBER = "helhed_big_number"
 
 Expr = ColumnElement[Any]
+#: The Table Schema types whose numbers print as whole numbers (the field type's
+#: ``export_type`` says which a column is).
+_WHOLE = frozenset({"integer"})
 
 
 def register(dbapi_connection: Any) -> None:
@@ -76,6 +79,11 @@ def decimal(dialect: str, value: Expr) -> Expr:
             (func.abs(value) >= 1e15, getattr(func, _BIG_NUMBER)(value)),
             else_=func.printf("%g", value),
         )
+    # float8 -> numeric keeps 15 significant digits. Rounding those to six is Python's
+    # rounding of the binary value except where the 15 digits end exactly on a tie at
+    # the seventh (99999.95 is 99999.9499999… in binary: Python prints 99999.9, this
+    # 100000). A decimal field's min, max and decimals allow six digits at most in every
+    # form of the catalogue, so no answer reaches such a tie.
     number = cast(value, Numeric)
     exponent = func.floor(func.log(func.abs(number)))
     # Six significant digits, then Python's trimming of trailing zeros.
@@ -90,7 +98,12 @@ def decimal(dialect: str, value: Expr) -> Expr:
     )
     return case(
         (value == 0, cast(value, String)),  # 0, or -0 as Python prints it
-        (func.abs(value) >= 1e15, cast(value, String)),  # float8's text is Python's repr
+        # Python's str: digits and ".0" below 10^16, float8's own text (its repr) above.
+        (
+            (func.abs(value) >= 1e15) & (func.abs(value) < 1e16) & (value == func.trunc(value)),
+            cast(cast(value, BigInteger), String) + ".0",
+        ),
+        (func.abs(value) >= 1e15, cast(value, String)),
         ((func.abs(value) >= 1e-4) & (func.abs(value) < 1e6), _trimmed(cast(plain, String))),
         else_=scientific,
     )
@@ -144,4 +157,4 @@ def days_between(dialect: str, start: Expr, end: Expr) -> Expr:
 
 def number_of_kind(dialect: str, export_type: str, value: Expr) -> Expr:
     """A number column's cell by its Table Schema type."""
-    return integer(dialect, value) if export_type == "integer" else decimal(dialect, value)
+    return integer(dialect, value) if export_type in _WHOLE else decimal(dialect, value)

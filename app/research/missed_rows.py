@@ -63,32 +63,43 @@ def missed_waves(selection: Selection) -> list[MissedWave]:
         f for m in selection.municipalities.values() for f in m.settings.get("local_forms", [])
     }
     latest = latest_versions([*CORE_FORMS, *sorted(local)])
-    statement = (
-        select(Wave)
-        .join(Family, Family.id == Wave.family_id)
-        .where(
-            Wave.missed_reason.is_not(None),
-            Wave.completed_at.is_(None),
-            scope.families(),
-            scope.waves(),
+    ids = list(
+        db.session.scalars(
+            select(Wave.id)
+            .join(Family, Family.id == Wave.family_id)
+            .where(
+                Wave.missed_reason.is_not(None),
+                Wave.completed_at.is_(None),
+                scope.families(),
+                scope.waves(),
+            )
+            .order_by(Wave.family_id, Wave.due_date, Wave.id)
         )
-        .order_by(Wave.family_id, Wave.due_date, Wave.id)
-        .options(selectinload(Wave.family).selectinload(Family.members))
     )
-    waves = list(db.session.scalars(statement))
     found: list[MissedWave] = []
     every = batch_size()
-    for start in range(0, len(waves), every):
-        batch = waves[start : start + every]
-        submitted: dict[int, set[tuple[str, int | None]]] = {w.id: set() for w in batch}
+    for start in range(0, len(ids), every):
+        # A batch of waves with their families and members, then let go of them: holding
+        # every missed wave's objects at once grew the export's memory with the families.
+        batch = ids[start : start + every]
+        waves = {
+            wave.id: wave
+            for wave in db.session.scalars(
+                select(Wave)
+                .where(Wave.id.in_(batch))
+                .options(selectinload(Wave.family).selectinload(Family.members))
+            )
+        }
+        submitted: dict[int, set[tuple[str, int | None]]] = {i: set() for i in batch}
         for wave_id, form_id, member_id in db.session.execute(
             select(Submission.wave_id, Submission.form_id, Submission.member_id).where(
-                Submission.wave_id.in_(list(submitted)), Submission.status == "submitted"
+                Submission.wave_id.in_(batch), Submission.status == "submitted"
             )
         ):
             submitted[wave_id].add((form_id, member_id))
-        for wave in batch:
-            found.append(_missed(selection, wave, submitted[wave.id], latest))
+        for wave_id in batch:
+            found.append(_missed(selection, waves[wave_id], submitted[wave_id], latest))
+        del waves
     return found
 
 

@@ -18,7 +18,6 @@ spreadsheet would read as a formula is neutralised (``app.core.csvfile``).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import tempfile
@@ -123,7 +122,7 @@ def write_package(
             with archive.open(name, "w") as member, open(spool, "wb") as copy:
                 hashing = streams.HashingWriter(streams.Tee(member, copy))
                 text = io.TextIOWrapper(hashing, encoding="utf-8", newline="")  # type: ignore[arg-type]
-                writer = csv.writer(text, lineterminator=newline)
+                writer = csvfile.writer(text, lineterminator=newline)
                 writer.writerow(header)
                 text.flush()
                 written = 0
@@ -144,7 +143,7 @@ def write_package(
                 first = written + 1
                 try:
                     for written, (municipality_id, row) in enumerate(rows or (), first):
-                        writer.writerow([csvfile.cell(_cell(value)) for value in row])
+                        writer.writerow([_cell(value) for value in row])
                         table_counts = counts.setdefault(municipality_id, {})
                         table_counts[name] = table_counts.get(name, 0) + 1
                         if progress and written % every == 0:

@@ -66,7 +66,8 @@ def fill(scope: StudyScope, key: str) -> None:
     }
     keyed = Pseudonyms(key)
     for kind, statement in sources.items():
-        ids = connection.execute(statement).scalars()
+        # A server-side cursor on PostgreSQL: the ids come a chunk at a time, not all at once.
+        ids = connection.execution_options(yield_per=_CHUNK).execute(statement).scalars()
         _insert(connection, ((kind, i, keyed(kind, i)) for i in ids))
     connection.exec_driver_sql(f"ANALYZE {table.name}")
 

@@ -13,7 +13,6 @@ are CSV (RFC 4180 readers take either).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import IO, Any
 
 from sqlalchemy import Select
 
+from app.core import csvfile
 from app.core.db import db
 
 
@@ -71,7 +71,9 @@ def _fetch(
     progress: Callable[[int], None] | None,
 ) -> int:
     text = io.TextIOWrapper(target, encoding="utf-8", newline="", write_through=True)  # type: ignore[arg-type]
-    writer = csv.writer(text, lineterminator="\r\n")
+    # The cells are neutralised already (app.research.cells); the writer's own check
+    # leaves such a cell as it is.
+    writer = csvfile.writer(text)
     written = 0
     result = connection.execution_options(yield_per=every).execute(statement)
     for rows in result.partitions():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, Select, String, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, Select, String, and_, case, cast, false, func, literal, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.collection.models import FormVersion, Submission
@@ -62,7 +62,7 @@ def answers(
         cells.months(dialect, enrolment, func.max(Wave.due_date)),
         _versions_cell(level, versions, local),
     ]
-    values = [_column(dialect, v, ids, enrolment, free_text) for v in columns]
+    values = [_column(dialect, v, ids, enrolment, free_text, local) for v in columns]
     level_versions = [v for v in versions if v.level == level and v.form.is_local == local]
     # One explicit join tree: two aliases of the pseudonym table leave the ORM's own
     # inference of a join's left side ambiguous.
@@ -136,20 +136,26 @@ def _column(
     ids: dict[str, int],
     enrolment: ColumnElement[Any],
     free_text: ColumnElement[bool],
+    local: bool,
 ) -> ColumnElement[Any]:
     assert variable.source is not None  # every answer column comes from a field
     kind = variable.source.kind
     name = variable.name.rsplit(".", 1)[-1] if "." in variable.name else variable.name
+    # Whether a version of the row asks it, from one flag per version: both databases
+    # compute an aggregate written the same way once, so the work per answer row is one
+    # flag per version instead of one per column.
     asking = [ids[v] for v in variable.versions if v in ids]
-    asked = func.max(case((Submission.form_version_id.in_(asking), 1), else_=0)) == 1
+    asked = or_(false(), *(_answered(version_id) == 1 for version_id in asking))
     stored = getattr(AnswerValue, kind.stored_in)
     if kind.stored_in == "flag":
         stored = cast(stored, Integer)
-    value = func.max(
-        case(
-            (and_(AnswerValue.name == name, Submission.form_id.in_(variable.forms)), stored),
-        )
-    )
+    # A core variable's forms are every core form of the level with the name (the columns
+    # are planned from all of them), so its name alone picks its answers; a local one is
+    # namespaced by its form.
+    picks = AnswerValue.name == name
+    if local:
+        picks = and_(picks, Submission.form_id.in_(variable.forms))
+    value = func.max(case((picks, stored)))
     if kind.stored_in == "number":
         cell = cells.number_of_kind(dialect, variable.type, value)
     elif kind.stored_in == "day":
@@ -162,6 +168,11 @@ def _column(
     if variable.free_text:
         whens.append((~free_text, NOT_SHARED))
     return case(*whens, else_=cell)
+
+
+def _answered(version_id: int) -> ColumnElement[Any]:
+    """1 if a submission of the row answered the version, else 0."""
+    return func.max(case((Submission.form_version_id == version_id, 1), else_=0))
 
 
 def _joined(parts: list[ColumnElement[Any]], separator: str) -> ColumnElement[Any]:
