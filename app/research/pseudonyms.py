@@ -67,12 +67,15 @@ def fill(scope: StudyScope, key: str) -> None:
     keyed = Pseudonyms(key)
     for kind, statement in sources.items():
         # A server-side cursor on PostgreSQL: the ids come a chunk at a time, not all at once.
-        ids = connection.execution_options(yield_per=_CHUNK).execute(statement).scalars()
-        _insert(connection, ((kind, i, keyed(kind, i)) for i in ids))
+        # Each chunk is fetched whole before it is written: the connection cannot fetch
+        # from the cursor while its COPY is open, and would wait on itself for ever.
+        result = connection.execute(statement.execution_options(yield_per=_CHUNK))
+        for ids in result.scalars().partitions(_CHUNK):
+            _insert(connection, [(kind, i, keyed(kind, i)) for i in ids])
     connection.exec_driver_sql(f"ANALYZE {table.name}")
 
 
-def _insert(connection: Any, rows: Iterator[tuple[str, int, str]]) -> None:
+def _insert(connection: Any, rows: list[tuple[str, int, str]]) -> None:
     if connection.dialect.name == "postgresql":
         # COPY: a few hundred thousand rows in one statement, not one round trip each.
         cursor = connection.connection.dbapi_connection.cursor()

@@ -75,7 +75,7 @@ def _fetch(
     # leaves such a cell as it is.
     writer = csvfile.writer(text)
     written = 0
-    result = connection.execution_options(yield_per=every).execute(statement)
+    result = connection.execute(statement.execution_options(yield_per=every))
     for rows in result.partitions():
         writer.writerows(rows)
         written += len(rows)
