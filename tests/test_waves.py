@@ -35,7 +35,10 @@ def test_add_months_keeps_the_day_or_the_months_last(start, months, expected):
 def waves_of(municipality, family_id: int) -> dict[str, Wave]:
     with tenant_scope(municipality):
         return {
-            w.key: w for w in db.session.scalars(select(Wave).where(Wave.family_id == family_id))
+            w.key: w
+            for w in db.session.scalars(
+                select(Wave).where(Wave.family_id == family_id).order_by(Wave.due_date)
+            )
         }
 
 
