@@ -267,7 +267,9 @@ def job_for_study(study_id: int, job_id: int) -> str:
     )
 
 
-@platform.route("/studies/<int:study_id>/reports/<int:job_id>/cancel", methods=["POST"])
+@platform.route(
+    "/studies/<int:study_id>/reports/<int:job_id>/cancel", methods=["POST"], endpoint="cancel"
+)
 def cancel_for_study(study_id: int, job_id: int) -> Response:
     the_study = _study_or_404(study_id)
     the_job = _study_job(the_study, job_id)

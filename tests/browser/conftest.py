@@ -6,12 +6,14 @@ no browser is downloaded. Without it these tests skip, except in CI where they f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from app.core.db import db
+from app.core.jobs import run_worker
 from app.definitions.loader import load_catalogue
 from app.demo.services import seed_demo
 from app.tenancy.config_files import load_directory
@@ -38,10 +40,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
         db.session.commit()
     live_app["app"] = app
+    # The reports and packages the journeys ask for are built by a job worker, as
+    # `make run` runs one beside the server (here a thread of the test process).
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(app, stop), daemon=True)
+    worker.start()
     try:
         with serve_in_thread(read_files_whole(app)) as port:
             yield f"http://127.0.0.1:{port}"
     finally:
+        stop.set()
+        worker.join(timeout=30)
         with app.app_context():
             db.engine.dispose()
 
