@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo
 
+from tests.support.apps import missing_service
+
 #: Building a wheel takes seconds: left out of `make test-quick`.
 pytestmark = pytest.mark.slow
 
@@ -25,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_wheel_carries_every_compiled_catalogue(tmp_path):
     if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("the wheel is built from the files git knows")
+        missing_service("git and a git checkout: the wheel is built from the files git knows")
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
