@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.auth import lifetime as session_lifetime
     from app.auth import permissions, throttle
     from app.collection import labels as collection_labels
-    from app.core import limits, security, templating
+    from app.core import limits, logs, security, templating
     from app.core.views import register_error_pages
     from app.definitions import labels as definitions_labels
     from app.families import labels as families_labels
@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.tenancy import labels as tenancy_labels
     from app.tenancy import scoping
 
+    logs.init_app(app)
     extensions.init_app(app)
     limits.init_app(app)
     scoping.init_app(app)

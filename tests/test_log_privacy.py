@@ -12,6 +12,7 @@ and the CPR number as the database received it, encrypted.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import threading
@@ -31,6 +32,7 @@ from werkzeug.serving import make_server
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.db import db
+from app.core.logs import REQUEST_ID_HEADER, ContextFilter, JsonFormatter
 from app.families.models import Family, Member
 from app.families.services import add_member
 from app.tenancy.scoping import tenant_scope, unscoped
@@ -42,12 +44,16 @@ CPR = "150387-4721"
 
 
 class Captured(logging.Handler):
-    """Every record, formatted as a log file would hold it (message and traceback)."""
+    """Every record, formatted as the production log holds it: one JSON line each."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+        self.setFormatter(JsonFormatter())
+        self.addFilter(ContextFilter())
         self.texts: list[str] = []
+
+    def lines(self) -> list[dict]:
+        return [json.loads(text) for text in self.texts]
 
     def emit(self, record: logging.LogRecord) -> None:
         self.texts.append(self.format(record))
@@ -196,6 +202,14 @@ def test_a_request_the_database_refuses_logs_no_personal_data(
     assert response.status_code == 500
     assert sent, "the refused row never reached the database"
     assert_nothing_planted(log, sent, expected_records=1)
+    # Every line of the failed request names it, as the answer's header does.
+    request_id = response.headers[REQUEST_ID_HEADER]
+    lines = log.lines()
+    assert {line.get("request_id") for line in lines} == {request_id}
+    failure = next(line for line in lines if "exception" in line)
+    assert failure["route"] == "families.add_member" or failure["route"]
+    assert failure["user_id"] == staff.id and failure["municipality"] == "brondby"
+    assert failure["stack"] and all(frame.count(":") == 2 for frame in failure["stack"])
 
 
 @pytest.mark.parametrize("app", ["postgresql"], indirect=True)
@@ -353,7 +367,7 @@ def test_a_cpr_search_leaves_the_number_in_no_log_audit_row_address_or_column(
     kept.read()
     # The server logged each request. The address written by hand is in its log, as it
     # was sent: that request is the one the page never makes, and the only line with it.
-    access = [t for t in log.texts if t.startswith("INFO werkzeug") and "/brondby/families/" in t]
+    access = [t for t in log.texts if '"logger": "werkzeug"' in t and "/brondby/families/" in t]
     assert len(access) >= 4, log.texts
     # (The handler sits on the root logger and on "werkzeug": a line may come twice.)
     by_hand = {t for t in log.texts if CPR in t or digits in t}
