@@ -326,25 +326,6 @@ def test_password_resets_are_throttled_per_address_asked_for_and_per_client(rese
     assert elsewhere.status_code == 200
 
 
-def test_healthz_reports_database_and_migrations(client, app_ctx):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "migrations": "current"}
-    assert "Set-Cookie" not in response.headers
-
-
-def test_healthz_fails_when_the_schema_is_behind(tmp_path):
-    app = build_app(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    with app.app_context():
-        from flask_migrate import downgrade
-
-        downgrade(revision="0006_reports")
-        response = app.test_client().get("/healthz")
-        db.engine.dispose()
-    assert response.status_code == 503
-    assert "flask db upgrade" in response.json["migrations"]
-
-
 def test_the_operator_resets_a_lost_second_factor(client, municipalities, make_user):
     admin = make_user(municipalities["brondby"], "admin")
     result = client.application.test_cli_runner().invoke(

@@ -32,6 +32,7 @@ RESERVED_SLUGS = frozenset(
         "api",
         "static",
         "healthz",
+        "readyz",
         "admin",
         "favicon.ico",
         "robots.txt",
