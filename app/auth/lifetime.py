@@ -26,7 +26,10 @@ _SEEN_RESOLUTION = 60
 def init_app(app: Flask) -> None:
     @app.before_request
     def _session_lifetime() -> Response | None:
-        if request.endpoint in ("static", "core.healthz", "core.readyz") or not current_user.is_authenticated:
+        if (
+            request.endpoint in ("static", "core.healthz", "core.readyz")
+            or not current_user.is_authenticated
+        ):
             return None
         now = int(time.time())
         signed_in = session.get(SIGNED_IN_AT, 0)
