@@ -279,6 +279,11 @@ def test_every_page_and_list_takes_any_query_string(
             for query in HOSTILE_QUERIES:
                 response = client.get(f"{url}?{query}")
                 response.close()  # a CSV streams; closing ends its request
+                # Readiness answers 503 by design when a part is missing (the tests'
+                # PostgreSQL has no job worker); it must still answer in JSON.
+                if rule.endpoint == "core.readyz" and response.status_code == 503:
+                    assert response.is_json, f"{url}?{query}"
+                    continue
                 assert response.status_code < 500, f"{url}?{query}"
     headers = {"Authorization": f"Bearer {_token(fuzz_world)}"}
     for rule in ROUTES.url_map.iter_rules():
