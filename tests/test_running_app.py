@@ -72,7 +72,13 @@ def server() -> Iterator[dict[str, Any]]:
             )
             running.start()
             try:
-                yield {**world, "port": running.port, "owner_url": url, "server": running}
+                yield {
+                    **world,
+                    "port": running.port,
+                    "owner_url": url,
+                    "server": running,
+                    "run": run,
+                }
             finally:
                 running.stop()
     except DatabaseUnavailable as exc:
@@ -172,6 +178,16 @@ def test_the_throttle_is_shared_by_the_workers(server):
     status, headers = blocked.log_in(server["staff"], PASSWORD)
     assert status == 429, "even the right password waits"
     assert int(headers["Retry-After"]) > 0
+    # The counts sit in Redis under a keyed hash of the address, never the address.
+    import redis
+
+    keys = [
+        k.decode()
+        for k in redis.Redis.from_url(REDIS_URL).scan_iter(f"*helhed-test-{server['run']}/*")
+    ]
+    assert any("account:" in key for key in keys), keys
+    local = server["staff"].split("@")[0]
+    assert [key for key in keys if local in key or "@" in key] == []
 
 
 def test_an_admin_needs_the_second_factor(server):

@@ -17,7 +17,7 @@ from app.audit.services import record
 from app.auth.forms import ForgotPasswordForm, NewPasswordForm
 from app.auth.links import LINK_LIFETIME, LinkUnusable, find, issue, use
 from app.auth.models import User
-from app.auth.services import AccountError, find_user, normalise_email
+from app.auth.services import AccountError, find_user, normalise_email, throttle_id
 from app.auth.views import _account_message
 from app.core import mail
 from app.core.db import db
@@ -130,4 +130,4 @@ def reset_account_key() -> str:
     """Throttling key of a reset request: the address asked for, whether it has an account
     or not (counting only known ones would tell which are)."""
     email = ForgotPasswordForm(meta={"csrf": False}).email.data or ""
-    return "reset:" + normalise_email(email)[:254]
+    return "reset:" + throttle_id(email)

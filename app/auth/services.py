@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
+from hashlib import sha256
 
 from flask import current_app, has_request_context, request
 from sqlalchemy import func, select
@@ -26,6 +28,16 @@ class PasswordRefused(AccountError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def throttle_id(email: str) -> str:
+    """What a rate limit counts an address by: a keyed hash, never the address itself.
+
+    The limiter's keys sit in Redis, which anyone operating it can list; the same address
+    gives the same hash, so the count is still per account.
+    """
+    key = hmac.new(current_app.config["SECRET_KEY"].encode(), b"helhed throttle v1", sha256)
+    return hmac.new(key.digest(), normalise_email(email)[:254].encode(), sha256).hexdigest()[:32]
 
 
 #: First characters an e-mail address may not have: a spreadsheet opening the audit CSV

@@ -47,11 +47,11 @@ from app.auth.services import (
     authenticate,
     change_password,
     end_sessions,
-    normalise_email,
     own_memberships,
     password_matches,
     record_login,
     set_digest_opt_out,
+    throttle_id,
 )
 from app.core.db import db
 
@@ -353,7 +353,7 @@ def account_key() -> str:
     if not _body_is_a_form():
         return "account:"  # refused with 400 by the view; no account's count
     email = LoginForm(meta={"csrf": False}).email.data or ""
-    return "account:" + normalise_email(email)[:254]
+    return "account:" + throttle_id(email)
 
 
 def _body_is_a_form() -> bool:
@@ -368,7 +368,7 @@ def own_account_key() -> str:
     """Throttling key for a signed-in user's password asked again: the same allowance."""
     if not current_user.is_authenticated:
         return f"anonymous:{request.remote_addr}"
-    return "account:" + normalise_email(current_user.email)[:254]
+    return "account:" + throttle_id(current_user.email)
 
 
 def pending_key() -> str:
