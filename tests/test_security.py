@@ -142,6 +142,12 @@ def test_roles_that_require_two_factor_must_set_it_up_first(
     assert "<svg" in page, "a QR code to scan"
     secret = re.search(r'<code class="secret">([A-Z2-7 ]+)</code>', page).group(1).replace(" ", "")
     assert client.get("/account").status_code == 302, "nothing else before the set-up"
+    # The secret rides in the signed session cookie only sealed: reading the cookie
+    # (signed, not encrypted) gives no secret.
+    app = client.application
+    cookie = client.get_cookie("session").value
+    opened = app.session_interface.get_signing_serializer(app).loads(cookie)
+    assert secret not in repr(opened) and opened.get("_new_totp_secret", "").startswith("v1:")
     bad = client.post("/login/setup", data={"code": "000000"})
     assert bad.status_code == 400
     done = client.post("/login/setup", data={"code": pyotp.TOTP(secret).now()})

@@ -53,6 +53,7 @@ from app.auth.services import (
     set_digest_opt_out,
     throttle_id,
 )
+from app.core import crypto
 from app.core.db import db
 
 bp = Blueprint("auth", __name__)
@@ -182,8 +183,10 @@ def enrol() -> str | Response:
         return redirect(url_for("auth.login"))
     if user.totp_secret is not None:
         return redirect(url_for("auth.account"))
-    secret = session.get(_NEW_SECRET) or twofactor.new_secret()
-    session[_NEW_SECRET] = secret
+    secret = _pending_secret()
+    # Sealed with the field key: the session cookie is signed, not encrypted, and the
+    # secret in it would let whoever reads the cookie make codes for this account.
+    session[_NEW_SECRET] = crypto.encrypt(secret)
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
@@ -342,6 +345,17 @@ def _fresh_session() -> None:
     session.clear()
     if language:
         session["language"] = language
+
+
+def _pending_secret() -> str:
+    """The secret being set up, kept across the page's reloads; a new one if unreadable."""
+    sealed = session.get(_NEW_SECRET)
+    if sealed:
+        try:
+            return crypto.decrypt(sealed)
+        except Exception:  # sealed with another key, or a cookie from before sealing
+            pass
+    return twofactor.new_secret()
 
 
 def account_key() -> str:
