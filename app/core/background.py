@@ -77,7 +77,13 @@ def end_read() -> None:
 
 
 def output_dir(app: Flask, *parts: str) -> Path:
-    """Where finished files wait for download (below EXPORTS_DIR)."""
-    folder = Path(app.config["EXPORTS_DIR"]).joinpath(*parts)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Where finished files wait for download (below EXPORTS_DIR), open to the service's
+    user alone: reports and packages hold personal data, and the host's other users must
+    not read them whatever the files' own modes are."""
+    root = Path(app.config["EXPORTS_DIR"])
+    folder = root.joinpath(*parts)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for level in (root, *(root.joinpath(*parts[: i + 1]) for i in range(len(parts)))):
+        if level.stat().st_mode & 0o077:
+            level.chmod(0o700)  # made before this rule, or by mkdir under a loose umask
     return folder
