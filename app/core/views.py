@@ -71,7 +71,10 @@ def answer_errors_under(app: Flask, prefix: str, answer: Callable[[HTTPException
 def register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template("errors/csrf.html"), 400
+        # Over plain HTTP the browser keeps the Secure session cookie to itself, so every
+        # form "expires": say what is really wrong.
+        needs_https = app.config.get("SESSION_COOKIE_SECURE") and not request.is_secure
+        return render_template("errors/csrf.html", needs_https=needs_https), 400
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:
