@@ -107,13 +107,16 @@ def restore(file: Path, yes: bool) -> None:
         f"by Helhed {manifest.app_version}; {_describe(manifest)}"
     )
     if not yes:
+        # A check that found the backup good has succeeded: exit 0, and no "Error:".
         entries = _journal_entries()
-        raise click.ClickException(
-            f"restoring replaces the current database ({safe_url(url)}) with this backup: "
-            f"everything written since {manifest.created_at} is lost, except the erasures "
-            f"and retention purges of the privacy journal ({len(entries)} entries), which "
-            "are applied again. Stop the application, then run the command again with --yes."
+        click.echo(
+            f"The backup is good. Restoring replaces the current database ({safe_url(url)}) "
+            f"with it: everything written since {manifest.created_at} is lost, except the "
+            f"erasures and retention purges of the privacy journal ({len(entries)} entries), "
+            "which are applied again. Stop the application, then run the command again with "
+            "--yes."
         )
+        return
     try:
         restored = restore_backup(file, url, manifest)
     except VerificationError as exc:
