@@ -33,6 +33,33 @@ def worker(drain: bool) -> None:
     job_queue.run_worker(app, drain=drain)
 
 
+@click.group(help="The keys a production installation needs.")
+def keys() -> None:
+    pass
+
+
+@keys.command(
+    "generate",
+    help="Print a new SECRET_KEY and FIELD_ENCRYPTION_KEY for the service's environment. "
+    "Nothing is written anywhere: keep FIELD_ENCRYPTION_KEY apart from the backups.",
+)
+def generate_keys() -> None:
+    import base64
+    import os
+    import secrets
+
+    # Printed, never written to a file: a key file beside the instance folder would end
+    # up in the same backups as the data it protects.
+    click.echo(f"SECRET_KEY={secrets.token_urlsafe(48)}")
+    click.echo(f"FIELD_ENCRYPTION_KEY={base64.urlsafe_b64encode(os.urandom(32)).decode()}")
+    click.echo(
+        "Put both into the environment of every app server and job worker. "
+        "Keep FIELD_ENCRYPTION_KEY apart from the backups: without it no CPR number or "
+        "second factor can be read.",
+        err=True,
+    )
+
+
 def init_app(app: Flask) -> None:
     for group in (
         municipalities,
@@ -49,5 +76,6 @@ def init_app(app: Flask) -> None:
         privacy,
         notifications,
         jobs,
+        keys,
     ):
         app.cli.add_command(group)
