@@ -53,6 +53,16 @@ def test_the_repository_files_pass_the_check(app_ctx: Flask) -> None:
     assert result.output.count("ok: ") == 5
 
 
+def test_sync_only_loads_the_municipalities_named(app_ctx: Flask, config_dir: Path) -> None:
+    unknown = run(app_ctx, "sync", "--dir", str(config_dir), "--only", "nowhere")
+    assert unknown.exit_code == 1 and "nowhere" in unknown.output
+    assert db.session.scalars(select(Municipality)).all() == []
+    done = run(app_ctx, "sync", "--dir", str(config_dir), "--only", "vejle", "--only", "assens")
+    assert done.exit_code == 0, done.output
+    assert "2 of 2 municipalities changed" in done.output
+    assert {m.slug for m in db.session.scalars(select(Municipality))} == {"vejle", "assens"}
+
+
 def test_sync_creates_the_five_seed_municipalities_and_is_idempotent(
     app_ctx: Flask, config_dir: Path
 ) -> None:

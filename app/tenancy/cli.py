@@ -71,9 +71,28 @@ def check(directory: str | None) -> None:
     "sync", help="Validate, then create or update municipalities; report what changed."
 )
 @click.option("--dir", "directory", help="Folder of *.toml files (default: municipalities/).")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="SLUG",
+    help="Only this municipality (repeatable). A real installation loads its own; the "
+    "shipped files are demo data, and a municipality once loaded cannot be removed.",
+)
 @with_appcontext
-def sync(directory: str | None) -> None:
+def sync(directory: str | None, only: tuple[str, ...]) -> None:
     configs = _load(directory)
+    if only:
+        known = {config.slug for config in configs}
+        unknown = sorted(set(only) - known)
+        if unknown:
+            click.echo(
+                f"error: no municipality file for {', '.join(unknown)}; "
+                f"the folder has {', '.join(sorted(known))}",
+                err=True,
+            )
+            raise click.exceptions.Exit(1)
+        configs = [config for config in configs if config.slug in only]
     try:
         results = sync_municipalities(configs)
         db.session.commit()
