@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import secrets
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -44,10 +48,6 @@ def keys() -> None:
     "Nothing is written anywhere: keep FIELD_ENCRYPTION_KEY apart from the backups.",
 )
 def generate_keys() -> None:
-    import base64
-    import os
-    import secrets
-
     # Printed, never written to a file: a key file beside the instance folder would end
     # up in the same backups as the data it protects.
     click.echo(f"SECRET_KEY={secrets.token_urlsafe(48)}")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.config import PROJECT_ROOT
 from app.core import crypto
 from app.core.db import db
+from app.core.jobs import uses_procrastinate
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,6 @@ def key_check(connection: Connection) -> Check:
 
 
 def _workers(connection: Connection) -> Check | None:
-    from app.core.jobs import uses_procrastinate
-
     if not uses_procrastinate(current_app):
         return None  # the local worker runs inside the server's own process
     seconds = float(current_app.config["JOBS_STALLED_SECONDS"])
