@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app.config import PROJECT_ROOT, load_config
+from app.config import INSTANCE_PATH, RESOURCES, load_config
 from app.core.version import __version__
 
 __all__ = ["__version__", "create_app"]
@@ -18,9 +18,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: configuration, extensions, then blueprints."""
     app = Flask(
         __name__,
-        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_path=INSTANCE_PATH,
         instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(RESOURCES / "templates"),
     )
     app.config.from_mapping(load_config(Path(app.instance_path), config))
 

@@ -21,6 +21,15 @@ from sqlalchemy.exc import ArgumentError
 
 #: The project root: the folder that holds ``app/``, ``forms/``, ``municipalities/``.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Where ``templates/``, ``migrations/``, ``forms/`` and ``municipalities/`` are: the
+#: source tree in a checkout; in an installed wheel, which has no source tree, the copies
+#: the build put into the package (``setup.py``).
+BUNDLED = Path(__file__).resolve().parent / "bundled"
+RESOURCES = BUNDLED if BUNDLED.is_dir() else PROJECT_ROOT
+#: A checkout keeps its instance folder (the SQLite file, exports) beside the source; an
+#: installed package has none there, and takes Flask's place for it under the
+#: environment's prefix (``<venv>/var/app-instance``).
+INSTANCE_PATH: str | None = None if BUNDLED.is_dir() else str(PROJECT_ROOT / "instance")
 
 ENVIRONMENTS = ("development", "production", "testing")
 LANGUAGES = ("da", "en")
@@ -36,8 +45,8 @@ def _defaults(instance_path: Path) -> dict[str, Any]:
         "DATABASE_URL": f"sqlite:///{instance_path / 'helhed.sqlite3'}",
         "SECRET_KEY": None,
         "FIELD_ENCRYPTION_KEY": None,
-        "MUNICIPALITIES_DIR": str(PROJECT_ROOT / "municipalities"),
-        "FORMS_DIR": str(PROJECT_ROOT / "forms"),
+        "MUNICIPALITIES_DIR": str(RESOURCES / "municipalities"),
+        "FORMS_DIR": str(RESOURCES / "forms"),
         #: Where research packages are built before download.
         "EXPORTS_DIR": str(instance_path / "exports"),
         #: The append-only record of erasures and retention purges (ids only), kept apart

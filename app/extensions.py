@@ -9,7 +9,7 @@ from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from app.auth.services import user_for_session
-from app.config import PROJECT_ROOT
+from app.config import RESOURCES
 from app.core import db as database
 from app.core.db import db
 from app.tenancy.scoping import set_request_scope
@@ -22,7 +22,7 @@ migrate = Migrate()
 def init_app(app: Flask) -> None:
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(RESOURCES / "migrations"), render_as_batch=True)
     csrf.init_app(app)
 
     login_manager.init_app(app)

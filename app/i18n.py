@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint, Flask, current_app, redirect, request, session, url_for
 from flask_babel import Babel
 from flask_login import current_user
@@ -11,7 +13,6 @@ from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf
 
 from app.auth.views import safe_next
-from app.config import PROJECT_ROOT
 from app.core.db import db
 from app.core.language import current_language
 
@@ -56,7 +57,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(
         app,
         locale_selector=select_language,
-        default_translation_directories=str(PROJECT_ROOT / "app" / "translations"),
+        default_translation_directories=str(Path(__file__).resolve().parent / "translations"),
     )
     app.register_blueprint(bp)
 

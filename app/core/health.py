@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.config import PROJECT_ROOT
+from app.config import RESOURCES
 from app.core import crypto
 from app.core.db import db
 from app.core.jobs import uses_procrastinate
@@ -39,7 +39,7 @@ class Check:
 @cache
 def _scripts() -> ScriptDirectory:
     config = Config()
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.set_main_option("script_location", str(RESOURCES / "migrations"))
     return ScriptDirectory.from_config(config)
 
 
