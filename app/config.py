@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -127,6 +128,14 @@ def boolean(raw: str) -> bool:
     raise ValueError("use true or false")
 
 
+#: What a setting's reader accepts, and an example, for the message when it refuses.
+_KIND_OF: dict[Any, str] = {int: "a whole number", float: "a number", boolean: "true or false"}
+_EXAMPLE_OF: dict[Any, str] = {
+    int: "digits only, e.g. 25",
+    float: "e.g. 2.5",
+    boolean: "true or false",
+}
+
 #: Settings that may come from the environment, with how to read them.
 _FROM_ENVIRONMENT: dict[str, Any] = {
     "HELHED_ENV": str,
@@ -186,7 +195,12 @@ def load_config(
         try:
             config[key] = convert(raw)
         except ValueError as exc:
-            raise ConfigError(f"{key}={raw!r} is not a valid {convert.__name__}: {exc}") from exc
+            default = config.get(key)
+            fix = f"leave it unset for the default ({default})" if default is not None else ""
+            raise ConfigError(
+                f"{key}={raw!r} is not {_KIND_OF.get(convert, 'valid')}: set it to "
+                f"{_EXAMPLE_OF.get(convert, 'a valid value')}" + (f", or {fix}" if fix else "")
+            ) from exc
     if overrides:
         config.update(overrides)
     return _validate(config, instance_path)
@@ -195,25 +209,36 @@ def load_config(
 def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     env = config["HELHED_ENV"]
     if env not in ENVIRONMENTS:
-        raise ConfigError(f"HELHED_ENV={env!r} is not known; use one of: {', '.join(ENVIRONMENTS)}")
+        raise ConfigError(
+            f"HELHED_ENV={env!r} is not known: set it to one of {', '.join(ENVIRONMENTS)} "
+            "(production on a server)"
+        )
     config["TESTING"] = env == "testing" or bool(config.get("TESTING"))
 
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["DATABASE_URL"])
     config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Each process names itself to the server, so an operator (pg_stat_activity) and a
+        # restore, which must not run beside the application, can tell who is connected.
+        options = config["SQLALCHEMY_ENGINE_OPTIONS"]
+        options.setdefault("connect_args", {}).setdefault("application_name", process_name())
 
     if not config.get("SECRET_KEY"):
         if env == "production":
             raise ConfigError(
                 "SECRET_KEY is not set. In production Helhed refuses to start without it: "
-                "set SECRET_KEY to a long random value (e.g. `python -c "
-                '"import secrets; print(secrets.token_urlsafe(48))"`).'
+                "set SECRET_KEY to a long random value (`flask --app wsgi keys generate` "
+                "prints one)."
             )
         if env == "development":
             config["SECRET_KEY"] = _development_secret(instance_path)
         else:
             config["SECRET_KEY"] = secrets.token_urlsafe(32)
     elif env == "production" and len(config["SECRET_KEY"]) < 32:
-        raise ConfigError("SECRET_KEY is too short for production: use at least 32 characters.")
+        raise ConfigError(
+            "SECRET_KEY is too short for production: set it to at least 32 characters "
+            "(`flask --app wsgi keys generate` prints one)."
+        )
 
     config["FIELD_ENCRYPTION_KEY"] = _field_key(config, env, instance_path)
     if int(config["SUPPRESSION_K"]) < 2:
@@ -234,12 +259,33 @@ def _validate(config: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     return config
 
 
+#: Every connection's ``application_name`` begins with this.
+APPLICATION_NAME = "helhed"
+
+
+def process_name(argv: list[str] | None = None) -> str:
+    """``helhed <what> <pid>``: an app server (``web``), a job ``worker`` or a command."""
+    argv = sys.argv if argv is None else argv
+    words = {w for w in argv[1:] if not w.startswith("-")}
+    if (argv and "gunicorn" in Path(argv[0]).name) or "run" in words:
+        what = "web"
+    elif {"jobs", "worker"} <= words:
+        what = "worker"
+    else:
+        what = "command"
+    return f"{APPLICATION_NAME} {what} {os.getpid()}"
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the URLs people paste and name the one driver per database we support."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ConfigError(f"DATABASE_URL={url!r} is not a database URL: {exc}") from exc
+        # Not the URL itself: it may hold a password.
+        raise ConfigError(
+            "DATABASE_URL is not a database URL: use postgresql://USER@HOST:PORT/DATABASE "
+            "or sqlite:///FILE"
+        ) from exc
     backend = parsed.get_backend_name()
     if backend == "postgresql":
         # psycopg 3 is the one PostgreSQL driver we install and test.
@@ -269,15 +315,16 @@ def _field_key(config: dict[str, Any], env: str, instance_path: Path) -> str:
                 raise ValueError
         except ValueError as exc:
             raise ConfigError(
-                "FIELD_ENCRYPTION_KEY must be 32 bytes in URL-safe base64 (make one with "
-                '`python -c "import base64,os;print(base64.urlsafe_b64encode(os.urandom(32))'
-                '.decode())"`)'
+                "FIELD_ENCRYPTION_KEY must be 32 bytes in URL-safe base64: make one with "
+                "`flask --app wsgi keys generate` (the key the stored data was written with "
+                "if there is any)"
             ) from exc
         return str(key)
     if env == "production":
         raise ConfigError(
             "FIELD_ENCRYPTION_KEY is not set. In production Helhed refuses to start without "
-            "it: it encrypts CPR numbers. Keep it safe and separate from database backups."
+            "it (it encrypts CPR numbers): make one with `flask --app wsgi keys generate` and "
+            "keep it apart from the backups."
         )
     if env == "development":
         return _development_secret(instance_path, "field_key", new_key)

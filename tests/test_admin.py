@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Membership
+from app.auth.models import Membership, User
 from app.core.db import db
 from app.families.models import Family
 from app.tenancy.config_files import parse
@@ -209,3 +209,20 @@ def test_a_sixth_municipality_is_onboarded_by_file_and_sync_alone(
         assert family.team_model == "coordinator"
         assert [w.key for w in family.waves][:3] == ["intake", "follow_up_4", "follow_up_8"]
         assert family.waves[1].due_date == date(2026, 7, 1)
+
+
+def test_users_create_operator_makes_the_first_operator(app_ctx):
+    runner = app_ctx.test_cli_runner()
+    base = ["users", "create", "--name", "Drift", "--password", PASSWORD]
+    made = runner.invoke(args=[*base, "--email", "drift@example.dk", "--operator"])
+    assert made.exit_code == 0, made.output
+    assert "created drift@example.dk (operator)" in made.output
+    with unscoped("test"):
+        user = db.session.scalar(select(User).filter_by(email="drift@example.dk"))
+    assert user is not None and user.platform_role == "operator"
+    both = runner.invoke(
+        args=[*base, "--email", "x@example.dk", "--operator", "--platform-role", "researcher"]
+    )
+    assert both.exit_code == 1 and "--operator and --platform-role" in both.output
+    with unscoped("test"):
+        assert db.session.scalar(select(User).filter_by(email="x@example.dk")) is None

@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date
@@ -34,6 +35,7 @@ from app.auth.models import Membership, User
 from app.backup.base import safe_url
 from app.backup.postgres import libpq
 from app.backup.services import code_revisions, manifest_path
+from app.config import process_name
 from app.core.db import db, listen_to_engine
 from app.families.models import Family, Member
 from app.families.services import enrol_family
@@ -436,6 +438,66 @@ def test_the_application_role_cannot_make_a_backup(app_ctx: Flask, tmp_path: Pat
     out = tmp_path / "partial.dump"
     refused(run(app_ctx, "create", "--out", str(out)), "row-level security", "BYPASSRLS")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("app", ["postgresql"], indirect=True)
+def test_a_restore_refuses_while_the_application_is_connected(
+    populated: Flask, owner: Engine, make_family: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "nightly.dump"
+    succeeded(run(populated, "create", "--out", str(out)))
+    make_family("brondby", label="Familien Efter Backup")
+    db.session.commit()
+    # An app server and a job worker of another process, as their engines name themselves.
+    url = make_url(populated.config["SQLALCHEMY_DATABASE_URI"])
+    dsn, _ = libpq(url)
+    running = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import os, psycopg, sys, time; c = psycopg.connect(sys.argv[1], "
+                "application_name=sys.argv[2].replace(str(sys.argv[3]), str(os.getpid()))); "
+                "print('connected', flush=True); time.sleep(60)",
+                dsn,
+                # The name this kind of process gives itself, with the child's own pid.
+                process_name([program, *words]),
+                str(os.getpid()),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for program, words in (("gunicorn", []), ("flask", ["--app", "wsgi", "jobs", "worker"]))
+    ]
+    try:
+        for process in running:
+            assert process.stdout is not None and process.stdout.readline() == "connected\n"
+        output = refused(
+            run(populated, "restore", str(out), "--yes"),
+            "2 Helhed processes are connected to the database",
+            "1 app server process(es), 1 job worker(s)",
+            "Nothing was changed",
+        )
+        assert "verified" not in output
+        assert "Familien Efter Backup" in family_labels(owner)
+    finally:
+        for process in running:
+            process.kill()
+            process.wait()
+    # Once they are gone the same restore runs.
+    assert "verified" in succeeded(run(populated, "restore", str(out), "--yes"))
+    assert "Familien Efter Backup" not in family_labels(owner)
+
+
+def test_each_process_names_itself_to_the_database() -> None:
+    names = {
+        ("gunicorn", "-c", "python:app.core.gunicorn_conf", "wsgi:app"): "web",
+        ("flask", "--app", "wsgi", "run"): "web",
+        ("flask", "--app", "wsgi", "jobs", "worker"): "worker",
+        ("flask", "--app", "wsgi", "backup", "restore", "x.dump"): "command",
+    }
+    for argv, kind in names.items():
+        assert process_name(list(argv)) == f"helhed {kind} {os.getpid()}"
 
 
 # -- credentials --------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def test_default_database_is_sqlite_under_instance(tmp_path: Path) -> None:
         ({"HELHED_ENV": "staging"}, "HELHED_ENV='staging' is not known"),
         ({"DATABASE_URL": "not a url"}, "is not a database URL"),
         ({"DATABASE_URL": "mysql://root@localhost/x"}, "Helhed supports sqlite"),
-        ({"SQLITE_BUSY_TIMEOUT_MS": "soon"}, "SQLITE_BUSY_TIMEOUT_MS='soon' is not a valid int"),
+        ({"SQLITE_BUSY_TIMEOUT_MS": "soon"}, "SQLITE_BUSY_TIMEOUT_MS='soon' is not a whole number"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, environ: dict[str, str], message: str) -> None:

@@ -42,6 +42,7 @@ def _municipality(slug: str) -> Municipality:
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--platform-role", type=click.Choice(PLATFORM_ROLES), default=None)
+@click.option("--operator", is_flag=True, help="The same as --platform-role operator.")
 @click.option("--municipality", "slug", help="Give a role in this municipality (slug).")
 @click.option("--role", type=click.Choice(MEMBERSHIP_ROLES), default=None)
 @with_appcontext
@@ -50,12 +51,17 @@ def create(
     name: str,
     password: str,
     platform_role: str | None,
+    operator: bool,
     slug: str | None,
     role: str | None,
 ) -> None:
     """Create a user, optionally with a role in one municipality."""
     if bool(slug) != bool(role):
         _fail("--municipality and --role go together")
+    if operator:
+        if platform_role not in (None, "operator"):
+            _fail("--operator and --platform-role name two platform roles")
+        platform_role = "operator"
     try:
         user = create_user(email, name, password, platform_role=platform_role)
         if slug and role:
@@ -64,7 +70,9 @@ def create(
         db.session.rollback()
         _fail(str(exc))
     db.session.commit()
-    click.echo(f"created {user.email}" + (f" ({role} in {slug})" if slug else ""))
+    held = [f"{role} in {slug}"] if slug else []
+    held += [platform_role] if platform_role else []
+    click.echo(f"created {user.email}" + (f" ({', '.join(held)})" if held else ""))
 
 
 @users.command("set-password")

@@ -14,6 +14,7 @@ from psycopg import sql
 from sqlalchemy.engine import URL
 
 from app.backup.base import LOCK_WAIT_SECONDS, BackupError, safe_url
+from app.config import APPLICATION_NAME
 
 
 def libpq(url: URL) -> tuple[str, dict[str, str]]:
@@ -172,7 +173,43 @@ def check(url: URL, backup: Path) -> None:
         )
 
 
+def connected_processes(url: URL) -> list[str]:
+    """The Helhed processes other than this one connected to the database, by kind."""
+    mine = f" {os.getpid()}"
+    with connect(url) as connection:
+        names = connection.execute(
+            "SELECT application_name FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            " AND application_name LIKE %s",
+            (f"{APPLICATION_NAME} %",),
+        ).fetchall()
+    return sorted(name for (name,) in names if not name.endswith(mine))
+
+
+def refuse_while_connected(url: URL) -> None:
+    """A restore beside a running application would pull the tables from under it, and
+    the application could write into the restored database before it is checked."""
+    others = connected_processes(url)
+    if not others:
+        return
+    kinds: dict[str, int] = {}
+    for name in others:
+        kind = name.split(" ")[1] if name.count(" ") >= 2 else "command"
+        kinds[kind] = kinds.get(kind, 0) + 1
+    described = ", ".join(f"{n} {_KINDS.get(k, k)}" for k, n in sorted(kinds.items()))
+    raise BackupError(
+        f"{len(others)} Helhed processes are connected to the database ({described}): stop "
+        "the app servers and job workers first (`systemctl stop helhed-web "
+        "'helhed-worker@*'`, docs/backups.md), then run the restore again. Nothing was "
+        "changed."
+    )
+
+
+_KINDS = {"web": "app server process(es)", "worker": "job worker(s)", "command": "command(s)"}
+
+
 def restore(url: URL, backup: Path) -> None:
+    refuse_while_connected(url)
     dsn, env = libpq(url)
     # A table still locked by a running application would make pg_restore wait forever.
     env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} -c lock_timeout={LOCK_WAIT_SECONDS}s".strip()
