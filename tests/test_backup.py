@@ -484,6 +484,8 @@ def test_a_restore_refuses_while_the_application_is_connected(
         for process in running:
             process.kill()
             process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
     # Once they are gone the same restore runs.
     assert "verified" in succeeded(run(populated, "restore", str(out), "--yes"))
     assert "Familien Efter Backup" not in family_labels(owner)

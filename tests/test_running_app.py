@@ -151,7 +151,7 @@ def test_headers_and_cookies_of_the_production_server(server):
     assert status == 200
     policy = headers["Content-Security-Policy"]
     assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert headers["X-Frame-Options"] == "DENY"
     (session,) = [c for c in cookies if c.startswith("session=")]

@@ -27,7 +27,7 @@ def test_pages_carry_a_strict_policy(client):
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     # Development and testing are served over plain HTTP: no HSTS there.

@@ -2,7 +2,7 @@
 
 Every page is served with a Content-Security-Policy that allows scripts and styles only
 from our own static files (no inline code, so an injected ``<script>`` or ``style=`` does
-nothing), forbids framing, and sends no referrer to other sites. How long a session lasts
+nothing), forbids framing, and sends a referrer to no other site. How long a session lasts
 is the sign-in's concern: ``app.auth.lifetime``.
 """
 
@@ -34,8 +34,10 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     # Older browsers that ignore frame-ancestors.
     "X-Frame-Options": "DENY",
-    # Family pages have ids in their URLs; no other site learns them from a link.
-    "Referrer-Policy": "no-referrer",
+    # Family pages have ids in their URLs; no other site learns them from a link. Our own
+    # pages do get it: over HTTPS the CSRF check requires a same-origin Referer, and with
+    # "no-referrer" a browser sends none, so every form would be refused.
+    "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }

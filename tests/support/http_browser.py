@@ -15,13 +15,22 @@ class Browser:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        #: Sent with every request (a reverse proxy's, say).
+        self.headers: dict[str, str] = {}
+        #: Where the pages appear to come from: a browser sends the page as the Referer
+        #: of a same-origin request (``Referrer-Policy: same-origin``).
+        self.origin = f"http://127.0.0.1:{port}"
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], str, list[str]]:
         from urllib.parse import urlencode
 
-        headers = {"Host": f"127.0.0.1:{self.port}"}
+        headers = {
+            "Host": f"127.0.0.1:{self.port}",
+            "Referer": f"{self.origin}{path}",
+            **self.headers,
+        }
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
