@@ -14,8 +14,6 @@ from __future__ import annotations
 import base64
 import os
 import re
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ import pytest
 from bench.harness import ROOT, DatabaseUnavailable, Server, app_role, scratch_database
 from tests.support.apps import missing_service
 from tests.support.http_browser import Browser
+from tests.support.workers import Worker
 
 pytestmark = [
     pytest.mark.skipif(
@@ -123,35 +122,6 @@ def deployment(request, tmp_path) -> Iterator[dict[str, Any]]:
                     server.stop()
     except DatabaseUnavailable as exc:
         missing_service(str(exc))
-
-
-class Worker:
-    """``flask jobs worker`` in a process group of its own."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def kill(self) -> None:
-        """SIGKILL, the whole group: the worker and a PDF renderer it may have started."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def _hidden_fields(html: str, action: str) -> dict[str, str]:

@@ -6,9 +6,9 @@ import base64
 import os
 import subprocess
 import sys
+import time
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.auth.models import User
@@ -16,6 +16,7 @@ from app.core.db import db
 from app.core.health import refused_key
 from tests.support.apps import build_app
 from tests.support.auth import TOTP_SECRET
+from tests.support.workers import Worker
 
 
 def _checks(response) -> dict[str, dict]:
@@ -32,7 +33,17 @@ def test_liveness_answers_without_asking_anything(client):
     assert "Set-Cookie" not in response.headers
 
 
-def test_ready_names_every_part_it_checked(client, app_ctx, backend):
+def _until(client, wanted, worker, seconds: float = 60):
+    deadline = time.monotonic() + seconds
+    while True:
+        response = client.get("/readyz")
+        if wanted(_checks(response)):
+            return response
+        assert time.monotonic() < deadline, worker.log.read_text()[-3000:]
+        time.sleep(0.5)
+
+
+def test_ready_names_every_part_it_checked(client, app_ctx, backend, tmp_path):
     response = client.get("/readyz")
     checks = _checks(response)
     assert {"database", "migrations", "encryption key"} <= checks.keys()
@@ -43,14 +54,23 @@ def test_ready_names_every_part_it_checked(client, app_ctx, backend):
         # The tests' server has no `flask jobs worker` beside it.
         assert not checks["job workers"]["ok"] and response.status_code == 503
         assert "start `flask jobs worker`" in checks["job workers"]["message"]
-        with db.engine.begin() as connection:
-            connection.execute(text("INSERT INTO procrastinate_workers DEFAULT VALUES"))
+        # A real worker beside it: its heartbeat makes the queue ready, its stop unready.
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("HELHED_", "FIELD_"))},
+            "HELHED_ENV": "testing",
+            "DATABASE_URL": app_ctx.config["SQLALCHEMY_DATABASE_URI"],
+            "FIELD_ENCRYPTION_KEY": app_ctx.config["FIELD_ENCRYPTION_KEY"],
+            "DIGEST_SCHEDULE": "false",
+        }
+        worker = Worker(env, tmp_path / "worker.log")
         try:
-            again = client.get("/readyz")
-            assert _checks(again)["job workers"]["ok"] and again.status_code == 200
+            again = _until(client, lambda c: c["job workers"]["ok"], worker)
+            assert again.status_code == 200
         finally:
-            with db.engine.begin() as connection:
-                connection.execute(text("DELETE FROM procrastinate_workers"))
+            worker.stop()
+        # A worker that stops says goodbye: the queue has none again.
+        gone = _until(client, lambda c: not c["job workers"]["ok"], worker)
+        assert gone.status_code == 503
     else:
         assert response.status_code == 200 and "job workers" not in checks
 
