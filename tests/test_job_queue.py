@@ -10,6 +10,8 @@ The tests wait for outcomes, never for a time.
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -18,11 +20,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import func, select, text
 
 from app.core import dates, jobs
 from app.core.db import db, utcnow
+from app.core.logs import ContextFilter, JsonFormatter
 from app.demo.generate import generate
 from app.families.models import Assignment, Family
 from app.families.services import add_member, enrol_family
@@ -41,8 +44,10 @@ GIVE_UP_SECONDS = 120
 
 
 @jobs.task("tests.note")
-def note(app: Flask, scope: object, path: str, fail_times: int = 0) -> None:
-    """Append a line to *path*; fail the first *fail_times* attempts."""
+def note(app: Flask, scope: object, path: str, fail_times: int = 0, say: str = "") -> None:
+    """Append a line to *path*; fail the first *fail_times* attempts; log *say*."""
+    if say:
+        logging.getLogger("helhed.tests").warning(say)
     target = Path(path)
     attempts = len(target.read_text().splitlines()) if target.exists() else 0
     with target.open("a") as out:
@@ -148,6 +153,38 @@ def test_a_failed_job_is_retried_until_it_succeeds(quick_queue, tmp_path):
             )
             db.session.rollback()
     assert len(lines(path)) == 3  # two failures, one success, nothing after
+
+
+def test_a_jobs_log_lines_carry_the_request_that_asked_for_it(quick_queue, tmp_path):
+    """An operator follows a click to the worker: the job's lines, its failure's included,
+    carry the id the request sent back as X-Request-ID."""
+    app = quick_queue
+    records: list[dict] = []
+    handler = logging.Handler()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    handler.emit = lambda record: records.append(json.loads(handler.format(record)))  # type: ignore[method-assign]
+    path = tmp_path / "flaky"
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        asked_by = g.request_id
+        jobs.enqueue("tests.note", path=str(path), fail_times=1, say="written by the job")
+        db.session.commit()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with workers(app):
+            wait_until(lambda: len(lines(path)) == 2, "a failure and a success")
+            wait_until(
+                lambda: sum(r["message"] == "written by the job" for r in records) == 2,
+                "the job's own lines",
+            )
+    finally:
+        root.removeHandler(handler)
+    mine = [r for r in records if r.get("job") == "tests.note"]
+    assert {r["message"] for r in mine} >= {"written by the job"}
+    assert any(r.get("exception", "").endswith("RuntimeError") for r in mine), records
+    assert all(r["request_id"] == asked_by for r in mine)
 
 
 def test_a_job_of_a_dead_worker_is_run_again_by_another(quick_queue, tmp_path):

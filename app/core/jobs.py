@@ -39,10 +39,12 @@ from flask import Flask, current_app
 from sqlalchemy import String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core import logs
 from app.core.db import JSONType, UTCDateTime, db, utcnow
 from app.core.tasks import (
     CARRIED,
     PERIODIC,
+    REQUESTED_BY,
     TASKS,
     Cancelled,
     attempt,
@@ -113,6 +115,8 @@ def enqueue(name: str, *, key: str | None = None, **args: Any) -> None:
         return
     capture, _rebuild = app.extensions[CARRIED]
     payload = {**args, "scope": capture()}
+    if (asked_by := logs.request_id()) is not None:
+        payload[REQUESTED_BY] = asked_by
     if app.config.get("EXPORTS_INLINE"):
         # Tests: the worker's code, in the request. The worker would see the request's
         # work committed, so it is committed first.
@@ -228,30 +232,32 @@ def run_one(app: Flask, name: str) -> bool:
     done = threading.Event()
     beat = threading.Thread(target=_beat, args=(app, job.id, done), daemon=True)
     beat.start()
-    try:
-        with attempt(last=job.attempts >= int(app.config["JOBS_RETRIES"])):
-            execute(app, job.task, job.args)
-    except Cancelled:
-        _finish(job.id, status="cancelled", finished_at=utcnow())
-    except Exception as exc:  # a task's failure is the queue's to retry, whatever it is
-        db.session.rollback()
-        log.exception("job %s (%s) failed, attempt %d", job.id, job.task, job.attempts)
-        if job.attempts < int(app.config["JOBS_RETRIES"]):
-            _finish(
-                job.id,
-                status="queued",
-                worker=None,
-                run_after=utcnow() + backoff(app, job.attempts),
-                error=type(exc).__name__,
-            )
+    # The failure's line too carries the job and its request.
+    with logs.job_context(job.task, job.args.get(REQUESTED_BY)):
+        try:
+            with attempt(last=job.attempts >= int(app.config["JOBS_RETRIES"])):
+                execute(app, job.task, job.args)
+        except Cancelled:
+            _finish(job.id, status="cancelled", finished_at=utcnow())
+        except Exception as exc:  # a task's failure is the queue's to retry, whatever it is
+            db.session.rollback()
+            log.exception("job %s (%s) failed, attempt %d", job.id, job.task, job.attempts)
+            if job.attempts < int(app.config["JOBS_RETRIES"]):
+                _finish(
+                    job.id,
+                    status="queued",
+                    worker=None,
+                    run_after=utcnow() + backoff(app, job.attempts),
+                    error=type(exc).__name__,
+                )
+            else:
+                _finish(job.id, status="failed", error=type(exc).__name__, finished_at=utcnow())
         else:
-            _finish(job.id, status="failed", error=type(exc).__name__, finished_at=utcnow())
-    else:
-        _finish(job.id, status="done", finished_at=utcnow())
-    finally:
-        done.set()
-        beat.join()
-        db.session.remove()
+            _finish(job.id, status="done", finished_at=utcnow())
+        finally:
+            done.set()
+            beat.join()
+            db.session.remove()
     return True
 
 

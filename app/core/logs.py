@@ -17,6 +17,9 @@ import re
 import sys
 import traceback
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,9 +40,27 @@ def request_id() -> str | None:
     return g.get("request_id")
 
 
+#: The job a worker is running: its task, and the id of the request that asked for it.
+_JOB: ContextVar[dict[str, Any] | None] = ContextVar("helhed_job", default=None)
+
+
+@contextmanager
+def job_context(task: str, requested_by: str | None) -> Iterator[None]:
+    """Log lines made while a job runs name it and carry its request's id, so an operator
+    follows a report from the click that asked for it to the worker that built it."""
+    fields: dict[str, Any] = {"job": task}
+    if requested_by:
+        fields["request_id"] = requested_by
+    token = _JOB.set(fields)
+    try:
+        yield
+    finally:
+        _JOB.reset(token)
+
+
 def _context() -> dict[str, Any]:
     if not has_request_context():
-        return {}
+        return dict(_JOB.get() or {})
     fields: dict[str, Any] = {
         "request_id": g.get("request_id"),
         "route": request.endpoint,

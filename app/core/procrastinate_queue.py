@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from app.core import tasks
+from app.core import logs, tasks
 
 log = logging.getLogger("helhed.jobs")
 
@@ -100,11 +100,18 @@ def _runner(app: Flask, name: str, attempts: int) -> Any:
     def run(context: procrastinate.JobContext, **payload: Any) -> None:
         # attempts counts those made before this one
         last = context.job.attempts + 1 >= attempts
-        with tasks.attempt(last=last):
+        with logs.job_context(name, payload.get(tasks.REQUESTED_BY)), tasks.attempt(last=last):
             try:
                 tasks.execute(app, name, payload)
             except tasks.Cancelled:
                 log.info("job %s (%s) cancelled", context.job.id, name)
+            except Exception:
+                # Procrastinate logs the failure too, but outside the job's context: this
+                # line is the one that carries the request that asked for the job.
+                log.exception(
+                    "job %s (%s) failed, attempt %d", context.job.id, name, context.job.attempts + 1
+                )
+                raise
 
     return run
 

@@ -17,6 +17,8 @@ from flask import Flask
 
 #: Where the application keeps the capture and rebuild of the tenant scope a job carries.
 CARRIED = "helhed.job_carries"
+#: The key of a job's payload that holds the id of the request that asked for it.
+REQUESTED_BY = "request_id"
 
 
 class Cancelled(Exception):
@@ -101,6 +103,8 @@ def execute(app: Flask, name: str, payload: dict[str, Any]) -> None:
     _capture, rebuild = app.extensions[CARRIED]
     args = dict(payload)
     scope = rebuild(args.pop("scope"))
+    # Where the job came from is the log's (app.core.logs.job_context), not the task's.
+    args.pop(REQUESTED_BY, None)
     TASKS[name].run(app, scope, **args)
 
 
