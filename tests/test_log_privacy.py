@@ -12,7 +12,6 @@ and the CPR number as the database received it, encrypted.
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
 import threading
@@ -25,38 +24,19 @@ from datetime import date
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import StatementError
 from werkzeug.serving import make_server
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.core.db import db
-from app.core.logs import REQUEST_ID_HEADER, ContextFilter, JsonFormatter
+from app.core.logs import REQUEST_ID_HEADER
 from app.families.models import Family, Member
 from app.families.services import add_member
 from app.tenancy.scoping import tenant_scope, unscoped
 from tests.support.apps import owner_engine
-
-NAME = "Plantedine Loggesen"
-EMAIL = "plantedine.loggesen@example.test"
-CPR = "150387-4721"
-
-
-class Captured(logging.Handler):
-    """Every record, formatted as the production log holds it: one JSON line each."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.setFormatter(JsonFormatter())
-        self.addFilter(ContextFilter())
-        self.texts: list[str] = []
-
-    def lines(self) -> list[dict]:
-        return [json.loads(text) for text in self.texts]
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.texts.append(self.format(record))
+from tests.support.log_capture import CPR, EMAIL, NAME, Captured, planted, sent  # noqa: F401
 
 
 @pytest.fixture
@@ -69,33 +49,6 @@ def log(app: Flask) -> Iterator[Captured]:
     yield handler
     for logger in loggers:
         logger.removeHandler(handler)
-
-
-@pytest.fixture
-def sent(app: Flask) -> Iterator[list[str]]:
-    """Every text parameter the database received: the CPR number's encrypted form too."""
-    values: list[str] = []
-
-    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
-        pending = [parameters]
-        while pending:
-            value = pending.pop()
-            if isinstance(value, dict):
-                pending.extend(value.values())
-            elif isinstance(value, list | tuple):
-                pending.extend(value)
-            elif isinstance(value, str) and value.startswith("v1:"):
-                values.append(value)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", remember)
-    yield values
-    event.remove(engine, "before_cursor_execute", remember)
-
-
-def planted(sent: list[str]) -> list[str]:
-    return [NAME, EMAIL, CPR, CPR.replace("-", ""), *sent]
 
 
 def assert_nothing_planted(log: Captured, sent: list[str], *, expected_records: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import UTC, datetime
 from typing import Any
@@ -96,8 +97,11 @@ db = SQLAlchemy(
 #: SQLSTATE classes whose PostgreSQL messages name the constraint, table or column at fault
 #: but never quote a value: integrity (the value itself is in the DETAIL, which is dropped),
 #: connection, transaction state and rollback, syntax and access, resources, object state,
-#: operator intervention, and the messages of our own triggers (P0).
-_MESSAGES_WITHOUT_VALUES = ("08", "23", "25", "40", "42", "53", "55", "57", "P0", "22001")
+#: operator intervention.
+_MESSAGES_WITHOUT_VALUES = ("08", "23", "25", "40", "42", "53", "55", "57", "22001")
+#: A trigger's own exception (SQLSTATE P0001) says whatever its code formats into it, rows
+#: included: only the messages of our own triggers are kept, which name an operation.
+_OWN_TRIGGER_MESSAGE = re.compile(r"^[a-z_]+ is append-only: [A-Z]+ refused$")
 
 
 def _no_values_in_database_errors(context: Any) -> None:
@@ -114,8 +118,12 @@ def _no_values_in_database_errors(context: Any) -> None:
         return
     diag = original.diag
     state = original.sqlstate or diag.sqlstate or ""
-    if state.startswith(_MESSAGES_WITHOUT_VALUES) and diag.message_primary:
-        message = diag.message_primary
+    primary = diag.message_primary or ""
+    if primary and (
+        state.startswith(_MESSAGES_WITHOUT_VALUES)
+        or (state.startswith("P0") and _OWN_TRIGGER_MESSAGE.match(primary))
+    ):
+        message = primary
     else:
         message = "(its message is withheld: it may quote a value)"
     names = (
