@@ -28,14 +28,18 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.datastructures import MultiDict
 
+from app.api.tokens import create_token
 from app.core.db import db
 from app.core.logs import REQUEST_ID_HEADER
+from app.families.models import Wave
+from app.tenancy.scoping import tenant_scope
 from tests.support.apps import owner_engine
 from tests.support.fuzz_pages import (
     FORM_ENDPOINTS,
+    FUZZED_API_ENDPOINTS,
     HINTS,
     HtmlForm,
     World,
@@ -201,6 +205,121 @@ def test_a_write_the_database_refuses_logs_no_personal_data(
         parsed = json.loads(line)
         assert parsed["request_id"] == request_id, line
     assert any("Traceback" in t for t in plain.texts), "the failure's traceback is logged"
+    texts = log.texts + plain.texts
+    leaks = {value: [t for t in texts if value in t] for value in planted(sent)}
+    assert {value: found for value, found in leaks.items() if found} == {}
+
+
+# -- the API's writes ------------------------------------------------------------------------
+
+API = "/api/v1/assens"
+
+
+@pytest.fixture
+def api(municipalities: Any, make_user: Any, make_family: Any) -> dict[str, Any]:
+    """A token of a staff member of Assens, a family of theirs, a draft to change."""
+    municipality = municipalities["assens"]
+    staff = make_user(municipality, "staff")
+    family = make_family("assens", adults=1, children=1, team=[staff])
+    with tenant_scope(municipality, staff.id):
+        _, plain = create_token(staff, municipality, "Fagsystem")
+        wave = db.session.scalar(
+            select(Wave).where(Wave.family_id == family.id, Wave.kind == "intake")
+        )
+        ids = {"family": family.id, "member": family.members[0].id, "wave": wave.id}
+        db.session.commit()
+    return {"headers": {"Authorization": f"Bearer {plain}"}, **ids}
+
+
+def _etag(client: FlaskClient, path: str, headers: dict[str, str]) -> dict[str, str]:
+    response = client.get(f"{API}{path}", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return {**headers, "If-Match": response.headers["ETag"]}
+
+
+def _draft(client: FlaskClient, world: dict[str, Any]) -> int:
+    response = client.post(
+        f"{API}/families/{world['family']}/waves/{world['wave']}/submissions",
+        json={"form_id": "family_intake", "answers": {}, "status": "draft"},
+        headers=world["headers"],
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["id"]
+
+
+#: Every API write with a planted body: (method, path, body, headers), made from the world.
+API_WRITES: dict[str, Any] = {
+    "api.enrol": lambda c, w: (
+        "POST",
+        "/families",
+        {"label": NAME, "enrolment_date": "2026-01-15"},
+        w["headers"],
+    ),
+    "api.add_member_api": lambda c, w: (
+        "POST",
+        f"/families/{w['family']}/members",
+        {"role": "adult", "name": NAME, "cpr": CPR},
+        w["headers"],
+    ),
+    "api.end_member_api": lambda c, w: (
+        "POST",
+        f"/families/{w['family']}/members/{w['member']}/end",
+        {"end_date": "2026-03-01"},
+        w["headers"],
+    ),
+    "api.correct_family": lambda c, w: (
+        "PATCH",
+        f"/families/{w['family']}",
+        {"enrolment_date": "2026-01-14"},
+        _etag(c, f"/families/{w['family']}", w["headers"]),
+    ),
+    "api.create_submission": lambda c, w: (
+        "POST",
+        f"/families/{w['family']}/waves/{w['wave']}/submissions",
+        {"form_id": "family_intake", "answers": {}, "status": "draft"},
+        w["headers"],
+    ),
+    "api.update_submission": lambda c, w: (
+        "PUT",
+        f"/submissions/{(draft := _draft(c, w))}",
+        {"answers": {}, "status": "draft"},
+        _etag(c, f"/submissions/{draft}", w["headers"]),
+    ),
+}
+
+
+def test_the_list_of_api_writes_is_every_write_of_the_api(app_ctx: Flask) -> None:
+    assert set(API_WRITES) == set(FUZZED_API_ENDPOINTS)
+
+
+@pytest.mark.parametrize("endpoint", sorted(API_WRITES))
+def test_an_api_write_the_database_refuses_logs_no_personal_data(
+    app_ctx: Flask,
+    client: FlaskClient,
+    api: dict[str, Any],
+    refusing: Any,
+    sent: list[str],
+    endpoint: str,
+) -> None:
+    method, path, body, headers = API_WRITES[endpoint](client, api)
+    log, plain = Captured(), Captured()
+    plain.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    loggers = [logging.getLogger(), app_ctx.logger]
+    for logger in loggers:
+        logger.addHandler(log)
+        logger.addHandler(plain)
+    app_ctx.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        with refusing():
+            response = client.open(f"{API}{path}", method=method, json=body, headers=headers)
+    finally:
+        app_ctx.config["PROPAGATE_EXCEPTIONS"] = None
+        for logger in loggers:
+            logger.removeHandler(log)
+            logger.removeHandler(plain)
+    assert response.status_code == 500, (endpoint, response.status_code, response.get_data())
+    request_id = response.headers[REQUEST_ID_HEADER]
+    assert log.texts and all(json.loads(t)["request_id"] == request_id for t in log.texts)
     texts = log.texts + plain.texts
     leaks = {value: [t for t in texts if value in t] for value in planted(sent)}
     assert {value: found for value, found in leaks.items() if found} == {}
