@@ -255,16 +255,14 @@ def _municipality_id(connection: Any, family_id: int, owner: Any) -> int:
 def test_the_access_log_carries_no_personal_data(server):
     browser = Browser(server["port"])
     # Signed in or not, the search is in the URL the server logs.
-    browser.request("GET", "/brondby/families/?q=Hansen-S%C3%B8rensen")
+    _, headers, _, _ = browser.request("GET", "/brondby/families/?q=Hansen-S%C3%B8rensen")
+    request_id = headers["X-Request-ID"]
     # The worker writes its access-log line after the response has gone: wait for it.
     deadline = time.monotonic() + 10
     while True:
-        log = server["server"].log_tail(400)
-        # One JSON object per line (app/core/logs.py); gunicorn's own start lines are text.
-        messages = [
-            json.loads(line)["message"] if line.startswith("{") else line
-            for line in log.splitlines()
-        ]
+        log = server["server"].log_tail(100_000)
+        # One JSON object per line (app/core/logs.py), gunicorn's master's from its start.
+        messages = [json.loads(line)["message"] for line in log.splitlines() if line.strip()]
         requests = [line for line in messages if '"GET /' in line or '"POST /' in line]
         if any('"GET /brondby/families/"' in line for line in requests):
             break
@@ -272,3 +270,7 @@ def test_the_access_log_carries_no_personal_data(server):
         time.sleep(0.1)
     assert "Hansen" not in log and "?q=" not in log
     assert "127.0.0.1" not in "\n".join(requests), "no client address"
+    # The access line names the request as the answer did.
+    (line,) = [r for r in requests if '"GET /brondby/families/"' in r]
+    assert line.endswith(f" {request_id}")
+    assert any(m.startswith("Starting gunicorn") for m in messages), "the master's own lines"
