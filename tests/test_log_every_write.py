@@ -127,6 +127,22 @@ def refusing(app_ctx: Flask, backend: str) -> Iterator[Any]:
     yield switch
 
 
+def _day_before(shown: list[str]) -> str:
+    """A day the form does not show already, so that a correction changes something."""
+    day = date.fromisoformat(shown[0]) if shown else date.today()
+    return (day - timedelta(days=1)).isoformat()
+
+
+#: The HTML controls a person types text into.
+_TYPED_TEXT = frozenset({"text", "textarea", "search", "email", "tel"})
+#: What a person types into the HTML controls that take neither text nor a choice.
+_TYPED = {
+    "date": _day_before,
+    "numeric": lambda shown: shown[0] if shown else "1",
+    "decimal": lambda shown: shown[0] if shown else "1",
+}
+
+
 def planted_body(form: HtmlForm, hints: dict[str, list[str]]) -> MultiDict:
     """The form as a person fills it, with the planted values in every text they type."""
     body: list[tuple[str, str]] = []
@@ -135,15 +151,11 @@ def planted_body(form: HtmlForm, hints: dict[str, list[str]]) -> MultiDict:
             body.extend((name, value) for value in hints[name])
         elif "cpr" in name.lower():
             body.append((name, CPR))
-        elif spec.kind in ("text", "textarea", "search", "email", "tel"):
+        elif spec.kind in _TYPED_TEXT:
             is_email = spec.kind == "email" or "email" in name.lower()
             body.append((name, EMAIL if is_email else NAME))
-        elif spec.kind == "date":
-            # A day the form does not show already, so that a correction changes something.
-            shown = date.fromisoformat(spec.values[0]) if spec.values else date.today()
-            body.append((name, (shown - timedelta(days=1)).isoformat()))
-        elif spec.kind in ("numeric", "decimal"):
-            body.append((name, spec.values[0] if spec.values else "1"))
+        elif spec.kind in _TYPED:
+            body.append((name, _TYPED[spec.kind](spec.values)))
         elif spec.kind == "select":
             chosen = [v for v in spec.values if v]
             if chosen:

@@ -37,6 +37,10 @@ def _municipality(slug: str) -> Municipality:
     return municipality  # type: ignore[return-value]
 
 
+#: The platform role ``--operator`` gives.
+OPERATOR = "operator"
+
+
 @users.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
@@ -59,9 +63,9 @@ def create(
     if bool(slug) != bool(role):
         _fail("--municipality and --role go together")
     if operator:
-        if platform_role not in (None, "operator"):
-            _fail("--operator and --platform-role name two platform roles")
-        platform_role = "operator"
+        if platform_role is not None:
+            _fail("--operator and --platform-role name a platform role twice: give one")
+        platform_role = OPERATOR
     try:
         user = create_user(email, name, password, platform_role=platform_role)
         if slug and role:
