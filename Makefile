@@ -21,8 +21,11 @@ run: install $(MO)
 	@$(FLASK) jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	    $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# Each test process has its own databases (a session's scratch PostgreSQL database, a
+# temporary SQLite file), so TEST_WORKERS processes share nothing but the cores.
+TEST_WORKERS ?= 2
 test: install-test $(MO)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The daily loop: SQLite only, no browser, none of the tests marked slow (fuzzing, load,
 # servers in child processes, PDF rendering), stop at the first failure: a few minutes.
