@@ -35,8 +35,8 @@ test-quick: install-test $(MO)
 	    $(PYTEST_ARGS)
 
 # Every performance benchmark, each against a baseline measured in the same run, with
-# PASS or FAIL against its target (docs/performance.md); about 40 minutes on 2 cores.
-bench: bench-pages bench-reports bench-submit bench-scale
+# PASS or FAIL against its target (docs/performance.md); about 45 minutes on 2 cores.
+bench: bench-pages bench-reports bench-submit bench-scale bench-keys bench-jobs
 
 # Indicators and the comparison report at 5 municipalities x FAMILIES families each.
 FAMILIES ?= 2000
