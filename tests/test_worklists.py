@@ -137,6 +137,8 @@ def test_each_list_holds_what_the_status_says_for_each_role(app_ctx, caseload, r
             assert [f.id for f in unassigned.rows] == [families["nobody"]]
         counts = worklists.counts(today)
         assert counts["overdue"] == len(expected_waves("overdue", seen, today, own))
+        # The home page's counts, made in one pass over the waves, are each list's own.
+        assert counts == {n: worklists.page(n, worklists.Query(), today).total for n in names}
     finally:
         close()
 
