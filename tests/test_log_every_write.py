@@ -167,6 +167,42 @@ def planted_body(form: HtmlForm, hints: dict[str, list[str]]) -> MultiDict:
     return MultiDict(body)
 
 
+def send_refused(app: Flask, refusing: Any, send: Any) -> tuple[Any, Captured, Captured]:
+    """*send()* while the database refuses every write: its response, and its records as
+    the production formatter writes them and as any other handler would print them (the
+    message and the whole traceback, exception messages included, so the database error
+    itself must hold no value)."""
+    records, plain = Captured(), Captured()
+    plain.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    loggers = [logging.getLogger(), app.logger]
+    for logger in loggers:
+        logger.addHandler(records)
+        logger.addHandler(plain)
+    # Flask logs an unhandled error itself only when it does not hand it on (as in tests).
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    try:
+        with refusing():
+            return send(), records, plain
+    finally:
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+        for logger in loggers:
+            logger.removeHandler(records)
+            logger.removeHandler(plain)
+
+
+def assert_nothing_planted_logged(
+    response: Any, records: Captured, plain: Captured, sent: list[str]
+) -> None:
+    assert records.texts, "a refused write is logged"
+    request_id = response.headers[REQUEST_ID_HEADER]
+    for line in records.texts:
+        assert json.loads(line)["request_id"] == request_id, line
+    assert any("Traceback" in t for t in plain.texts), "the failure's traceback is logged"
+    texts = records.texts + plain.texts
+    leaks = {value: [t for t in texts if value in t] for value in planted(sent)}
+    assert {value: found for value, found in leaks.items() if found} == {}
+
+
 @pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
 def test_a_write_the_database_refuses_logs_no_personal_data(
     app_ctx: Flask,
@@ -190,36 +226,12 @@ def test_a_write_the_database_refuses_logs_no_personal_data(
         sent.append(fuzz_world.users["admin"].email)
     form = target.first
     body = planted_body(form, hints)
-    log = Captured()
-    # And as any other handler would print them: the message and the whole traceback,
-    # exception messages included, so the database error itself must hold no value.
-    plain = Captured()
-    plain.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    loggers = [logging.getLogger(), app_ctx.logger]
-    for logger in loggers:
-        logger.addHandler(log)
-        logger.addHandler(plain)
-    # Flask logs an unhandled error itself only when it does not hand it on (as in tests).
-    app_ctx.config["PROPAGATE_EXCEPTIONS"] = False
-    try:
-        with refusing():
-            response = client.post(form.action, data=body)
-    finally:
-        app_ctx.config["PROPAGATE_EXCEPTIONS"] = None
-        for logger in loggers:
-            logger.removeHandler(log)
-            logger.removeHandler(plain)
+    response, records, plain = send_refused(
+        app_ctx, refusing, lambda: client.post(form.action, data=body)
+    )
     # The database refused the write: the view did not get past it.
     assert response.status_code == 500, (endpoint, response.status_code, body)
-    assert log.texts, "a refused write is logged"
-    request_id = response.headers[REQUEST_ID_HEADER]
-    for line in log.texts:
-        parsed = json.loads(line)
-        assert parsed["request_id"] == request_id, line
-    assert any("Traceback" in t for t in plain.texts), "the failure's traceback is logged"
-    texts = log.texts + plain.texts
-    leaks = {value: [t for t in texts if value in t] for value in planted(sent)}
-    assert {value: found for value, found in leaks.items() if found} == {}
+    assert_nothing_planted_logged(response, records, plain, sent)
 
 
 # -- the API's writes ------------------------------------------------------------------------
@@ -314,24 +326,10 @@ def test_an_api_write_the_database_refuses_logs_no_personal_data(
     endpoint: str,
 ) -> None:
     method, path, body, headers = API_WRITES[endpoint](client, api)
-    log, plain = Captured(), Captured()
-    plain.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    loggers = [logging.getLogger(), app_ctx.logger]
-    for logger in loggers:
-        logger.addHandler(log)
-        logger.addHandler(plain)
-    app_ctx.config["PROPAGATE_EXCEPTIONS"] = False
-    try:
-        with refusing():
-            response = client.open(f"{API}{path}", method=method, json=body, headers=headers)
-    finally:
-        app_ctx.config["PROPAGATE_EXCEPTIONS"] = None
-        for logger in loggers:
-            logger.removeHandler(log)
-            logger.removeHandler(plain)
+    response, records, plain = send_refused(
+        app_ctx,
+        refusing,
+        lambda: client.open(f"{API}{path}", method=method, json=body, headers=headers),
+    )
     assert response.status_code == 500, (endpoint, response.status_code, response.get_data())
-    request_id = response.headers[REQUEST_ID_HEADER]
-    assert log.texts and all(json.loads(t)["request_id"] == request_id for t in log.texts)
-    texts = log.texts + plain.texts
-    leaks = {value: [t for t in texts if value in t] for value in planted(sent)}
-    assert {value: found for value, found in leaks.items() if found} == {}
+    assert_nothing_planted_logged(response, records, plain, sent)
