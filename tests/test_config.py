@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.config import ConfigError, load_config, new_key
+from app.config import _FROM_ENVIRONMENT, ConfigError, load_config, new_key
 
 KEY = new_key()
 
@@ -88,3 +88,19 @@ def test_create_app_accepts_a_config_mapping(tmp_path: Path) -> None:
     )
     assert app.config["TESTING"] is True
     assert "municipalities" in app.cli.commands and "users" in app.cli.commands
+
+
+def test_every_setting_read_from_the_environment_names_itself_and_its_fix_when_bad(tmp_path):
+    """Loops over every setting with a reader: a value it cannot read is one message that
+    names the setting and says what to set, never a bare conversion error."""
+    checked = 0
+    for key, convert in _FROM_ENVIRONMENT.items():
+        if convert is str:
+            continue  # any text is a text
+        with pytest.raises(ConfigError) as refused:
+            load_config(tmp_path, environ={key: "not-a-value"})
+        message = str(refused.value)
+        assert message.startswith(f"{key}='not-a-value' is not "), message
+        assert "set it to" in message, message
+        checked += 1
+    assert checked >= 10
