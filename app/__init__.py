@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The daily digest registers its periodic task with the job queue when imported.
     from app.notifications import schedule  # noqa: F401
     from app.reports import package_table as report_package_table
+    from app.selfreport import labels as selfreport_labels
     from app.teams import labels as teams_labels
     from app.tenancy import labels as tenancy_labels
     from app.tenancy import scoping
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         collection_labels,
         permissions,
         report_package_table,
+        selfreport_labels,
     ):
         feature.init_app(app)
     register_error_pages(app)
@@ -101,6 +103,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports.views import tenant as reports_bp
     from app.research.views import platform as research_bp
     from app.research.views import tenant as municipal_research_bp
+    from app.selfreport.views import bp as selfreport_bp
+    from app.selfreport.views import public as selfreport_public_bp
     from app.teams.views import bp as teams_bp
     from app.tenancy.request import register_tenant_blueprint
 
@@ -111,6 +115,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(research_bp, url_prefix="/research")
     app.register_blueprint(study_reports_bp, url_prefix="/research")
+    app.register_blueprint(selfreport_public_bp)
     # Tenant blueprints last: /<slug>/ would otherwise shadow nothing, but reading the
     # list top to bottom shows the platform routes before the per-municipality ones.
     for blueprint in (
@@ -121,6 +126,7 @@ def _register_blueprints(app: Flask) -> None:
         teams_bp,
         plans_bp,
         collection_bp,
+        selfreport_bp,
         admin_bp,
         audit_bp,
         privacy_bp,

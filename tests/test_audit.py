@@ -345,10 +345,12 @@ NOT_READS = {
     "families.reopen": "the reopening's confirmation: the family's label and a reason to choose",
     "worklists.record_missed": "a wave's title, dates and the titles of its missing forms, "
     "under the family's label",
+    "selfreport.link": "the link made for a parent: their name, the wave's title and the "
+    "link itself, no answers (making it is recorded)",
 }
 
 #: Route arguments that name a family's data.
-PERSONAL_IDS = {"family_id", "member_id", "submission_id", "wave_id"}
+PERSONAL_IDS = {"family_id", "member_id", "submission_id", "wave_id", "link_id"}
 
 
 def test_every_page_with_a_familys_id_is_a_recorded_read_or_says_why_not(app):

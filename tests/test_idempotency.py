@@ -408,6 +408,7 @@ def _sendable(
 #: wave, a change to a study's researchers) and whose double send is tested where the rest
 #: of their behaviour is, by the named test.
 SENT_TWICE_ELSEWHERE = {
+    "OfferForm": "tests/test_self_report.py::test_a_double_click_makes_one_link",
     "ExitConfirmForm": "tests/test_plan_and_undo.py::"
     "test_exit_shows_a_confirmation_then_reopen_restores_waves_and_status",
     "ReopenForm": "tests/test_plan_and_undo.py::"

@@ -267,6 +267,17 @@ EVENTS: dict[str, EventText] = {
         _l("Researcher added to study"),
         _l("%(actor)s added %(user_id)s to %(object)s."),
     ),
+    "selfreport.link_made": EventText(
+        _l("Link for the parent made"),
+        _l(
+            "%(actor)s made a link for a parent to answer %(instrument)s of %(form)s at "
+            "%(wave)s themselves, valid until %(expires_at)s."
+        ),
+    ),
+    "selfreport.answered": EventText(
+        _l("The parent answered"),
+        _l("A parent answered %(instrument)s of %(form)s at %(wave)s themselves, through a link."),
+    ),
     "submission.conflict": EventText(
         _l("Form changed by two people"),
         _l("%(actor)s saved %(form)s at %(wave)s while someone else had changed it."),

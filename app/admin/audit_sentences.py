@@ -114,6 +114,9 @@ FIELD_LABELS: dict[str, LazyString] = {
     "name_da": _l("name in Danish"),
     "name_en": _l("name in English"),
     "active": _l("active"),
+    "instrument": _l("questions"),
+    "kiosk": _l("the screen was handed over"),
+    "self_reported": _l("answered by the person themselves"),
 }
 
 #: Coded values that are words, not ids: the reasons, places and kinds the code records.
@@ -139,6 +142,7 @@ CODE_LABELS: dict[str, LazyString] = {
     "membership_removed": _l("the access was removed"),
     "retention": _l("the retention period ran out"),
     "request": _l("at the person's request"),
+    "who5": _l("the WHO-5 questions"),
 }
 
 _ROLE_KEYS = {"role", "old_role", "new_role", "platform_role"}
@@ -151,6 +155,7 @@ _OBJECT_LABELS: dict[str, LazyString] = {
     "municipality": _l("the municipality"),
     "plan": _l("family %(id)s"),
     "report": _l("the report"),
+    "self_report_link": _l("a link for a parent"),
     "study": _l("study %(id)s"),
     "submission": _l("a form"),
     "token": _l("an API key"),
@@ -169,6 +174,7 @@ OBJECT_TYPE_TITLES: dict[str, LazyString] = {
     "municipality": _l("Municipality"),
     "plan": _l("Joint plan"),
     "report": _l("Report"),
+    "self_report_link": _l("Link for a parent"),
     "study": _l("Study"),
     "submission": _l("Form"),
     "token": _l("API key"),

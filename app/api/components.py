@@ -452,6 +452,12 @@ def schemas() -> dict[str, Any]:
                     "enum": [*WINDOW_REASONS, None],
                     "description": "Why it was submitted outside its wave's window",
                 },
+                "self_reported": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "Fields the person answered themselves (a self-report "
+                    "link); a save that changes them answers 422",
+                },
             },
         },
         "SubmissionCreate": {

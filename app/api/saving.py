@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.api.checks import answer_errors, confirmed_from
 from app.api.problems import ApiProblem
 from app.collection.models import FormVersion, Submission
-from app.collection.services import Conflict, Invalid, save_submission
+from app.collection.services import Conflict, Invalid, SelfReported, save_submission
 from app.collection.windows import (
     CONFIRM_FIELD,
     REASON_FIELD,
@@ -107,6 +107,14 @@ def save_answers(
     except Invalid as exc:
         errors = answer_errors(exc.result)
         raise ApiProblem(422, "The answers do not fit the form.", errors=errors) from exc
+    except SelfReported as exc:
+        errors = [
+            {"field": name, "message": "The person answered this themselves; it cannot be changed."}
+            for name in exc.names
+        ]
+        raise ApiProblem(
+            422, "The answers the person gave themselves cannot be changed.", errors=errors
+        ) from exc
     except OutsideWindow as exc:
         db.session.rollback()
         position = exc.position

@@ -66,6 +66,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         "updated_at": _iso(submission.updated_at),
         "confirmed_checks": list(submission.confirmed_checks or []),
         "window_reason": submission.window_reason,
+        "self_reported": list(submission.self_reported or []),
     }
 
 

@@ -132,6 +132,9 @@ class Submission(TenantOwned, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     #: Ids of the form's warning checks the user confirmed and that applied when saved.
     confirmed_checks: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    #: The fields the person the form is about answered themselves (a self-report link,
+    #: app/selfreport); staff see these answers but cannot change them.
+    self_reported: Mapped[list[str]] = mapped_column(JSONType, default=list)
     #: Optimistic lock: every save increments it; a save based on an older one is a conflict.
     lock_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

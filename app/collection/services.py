@@ -16,6 +16,7 @@ from app.collection.waves import refresh_completion
 from app.collection.windows import OutsideWindow, WindowAnswer, window_missing
 from app.core.db import db, utcnow
 from app.definitions.checks import CheckContext, cpr_birth_date
+from app.definitions.fields.parsing import InvalidAnswer
 from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
@@ -262,6 +263,46 @@ class Invalid(Exception):
         super().__init__(", ".join(result.errors))
 
 
+class SelfReported(Exception):
+    """A save would change answers the person gave themselves; nothing was written."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(", ".join(names))
+
+
+def _keep_self_reported(
+    form: FormDef, submission: Submission | None, raw: dict[str, Any], today: date, own: set[str]
+) -> dict[str, Any]:
+    """*raw* with the answers the person gave themselves kept as they gave them.
+
+    Staff may send them again unchanged (the API's whole document) or leave them out (the
+    page shows them as text); a different value raises :class:`SelfReported`, so they are
+    never changed silently. *own* are the fields this save is the person's own answer to.
+    """
+    locked = set(submission.self_reported or []) - own if submission else set()
+    if not locked:
+        return raw
+    kept = dict(raw)
+    changed = []
+    for fdef in form.fields:
+        if fdef.name not in locked:
+            continue
+        stored = submission.answers.get(fdef.name) if submission else None
+        given = raw.get(fdef.name)
+        if given not in (None, "", []):
+            try:
+                same = fdef.kind.parse(fdef, given, form, today, []) == stored
+            except InvalidAnswer:
+                same = False
+            if not same:
+                changed.append(fdef.name)
+        kept[fdef.name] = stored
+    if changed:
+        raise SelfReported(changed)
+    return kept
+
+
 def find_submission(wave: Wave, form_id: str, member: Member | None) -> Submission | None:
     subject = Submission.member_id == member.id if member else Submission.member_id.is_(None)
     return db.session.scalar(
@@ -290,6 +331,7 @@ def save_submission(
     confirmed: list[str] | None = None,
     window: WindowAnswer | None = None,
     new: bool = False,
+    self_reported: tuple[str, ...] = (),
 ) -> Submission:
     """Create or update the submission of *version* for *member* (or the family) in *wave*.
 
@@ -308,6 +350,10 @@ def save_submission(
 
     *new* says the caller creates the submission (the API's POST): it is not looked for,
     and if it exists the unique index refuses the second at the flush (IntegrityError).
+
+    *self_reported* names the fields the person the form is about answered themselves
+    (app/selfreport); they are marked so, and a later save that would change them raises
+    :class:`SelfReported`.
     """
     form: FormDef = version.form
     submission = None if new else find_submission(wave, version.form_id, member)
@@ -327,6 +373,7 @@ def save_submission(
         wave_date=wave.due_date,
         birth_date=cpr_birth_date(member.cpr) if member else None,
     )
+    raw = _keep_self_reported(form, submission, raw, today, set(self_reported))
     already = set(submission.confirmed_checks or []) if submission else set()
     result = validate_answers(
         form,
@@ -371,6 +418,8 @@ def save_submission(
     # Only confirmations of warnings that fire on these answers: one that no longer applies
     # would claim a decision about answers that are not there.
     submission.confirmed_checks = [f.check.id for f in result.fired if f.confirmed]
+    if self_reported:
+        submission.self_reported = sorted(set(submission.self_reported or []) | set(self_reported))
     submission.updated_at = now
     submission.updated_by_id = actor_id
     if submit:
@@ -402,6 +451,7 @@ def save_submission(
             "status": submission.status,
             "confirmed_checks": submission.confirmed_checks,
             **({"window_reason": window_reason} if window_reason else {}),
+            **({"self_reported": sorted(self_reported)} if self_reported else {}),
         },
     )
     return submission

@@ -83,7 +83,9 @@ def _fill(wave: Wave, form_id: str, member: Member | None) -> str | Response:
     language = current_language()
     today = dates.today()
     previous = submission.answers if submission else {}
-    form_class = build_form_class(version.form, language, today, previous)
+    # Answers the person gave themselves are shown, never edited here (app/selfreport).
+    locked = submission.self_reported if submission else []
+    form_class = build_form_class(version.form, language, today, previous, locked)
 
     if request.method == "GET":
         data = answers_to_formdata(version.form, previous, language)
@@ -203,6 +205,7 @@ def _render_fill(
         warnings=warnings,
         confirm_field=CONFIRM_FIELD,
         window=_window_context(wave, submission, missing or []),
+        display_value=display_value,
     )
 
 

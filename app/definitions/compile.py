@@ -8,6 +8,7 @@ same function the API uses.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -27,11 +28,17 @@ class DefinitionForm(FlaskForm):
     language: str
     today: date
     previous: dict[str, Any]
+    #: Fields the person answered themselves: shown as text, sent as they were stored.
+    self_reported: frozenset[str] = frozenset()
 
     lock_version = HiddenField()
 
     def raw_answers(self) -> dict[str, Any]:
-        return {f.name: self[f.name].data for f in self.definition.fields if f.kind.input}
+        return {
+            f.name: self.previous.get(f.name) if f.name in self.self_reported else self[f.name].data
+            for f in self.definition.fields
+            if f.kind.input
+        }
 
     def check(self, *, complete: bool) -> Result:
         """Validate the CSRF token and the answers; put messages on the fields."""
@@ -57,19 +64,26 @@ class DefinitionForm(FlaskForm):
 
 
 def build_form_class(
-    form: FormDef, language: str, today: date, previous: dict[str, Any] | None = None
+    form: FormDef,
+    language: str,
+    today: date,
+    previous: dict[str, Any] | None = None,
+    self_reported: Iterable[str] = (),
 ) -> type[DefinitionForm]:
     """A form class for *form* in *language*; codes outside their validity on *today* are
-    offered only where *previous* answers already hold them."""
+    offered only where *previous* answers already hold them. The *self_reported* fields
+    get no input: the person answered them themselves (app/selfreport)."""
     previous = previous or {}
+    locked = frozenset(self_reported)
     attributes: dict[str, Any] = {
         "definition": form,
         "language": language,
         "today": today,
         "previous": previous,
+        "self_reported": locked,
     }
     for field in form.fields:
-        if field.kind.input:
+        if field.kind.input and field.name not in locked:
             attributes[field.name] = _wtforms_field(field, form, language, today, previous)
     return type(f"{form.form_id.replace('.', '_')}_v{form.version}", (DefinitionForm,), attributes)
 

@@ -26,7 +26,7 @@ from typing import Any
 from app.collection.models import FormVersion
 from app.definitions.bilingual import Text, pick
 from app.definitions.model import FieldDef, FormDef
-from app.research import windows
+from app.research import modes, windows
 from app.research.persons import FAMILY_FILE, PERSONS_FILE, attributes
 from app.research.variables import MISSING_VALUES, NOT_ANSWERED, NOT_SHARED, Variable
 
@@ -118,7 +118,8 @@ def answer_variables(
 ) -> dict[str, dict[str, Variable]]:
     """file -> column -> the form variable it holds, for every table with answers."""
     found: dict[str, dict[str, Variable]] = {}
-    for table, columns in [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]:
+    every = [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]
+    for table, columns in [*every, *modes.variables()]:
         found.setdefault(f"{table}.csv", {}).update((v.name, v) for v in columns)
     found[PERSONS_FILE] = {a.variable.name: a.variable for a in attributes(tables)}
     return found

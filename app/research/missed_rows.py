@@ -26,6 +26,7 @@ from app.collection.services import expected_in_wave, latest_versions
 from app.core.db import db
 from app.definitions.loader import CORE_FORMS
 from app.families.models import Family, Wave
+from app.research import modes
 from app.research.rows import Selection, batch_size
 from app.research.variables import (
     MISSED_CODES,
@@ -155,4 +156,5 @@ def missed_rows(
             ]
             row += [wave.code if set(v.forms) & forms else NOT_IN_VERSION for v in columns]
             row.append(NOT_ANSWERED)
+            row += modes.missed_cells(level)
             yield wave.municipality_id, row

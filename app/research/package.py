@@ -42,6 +42,7 @@ from app.research import (
     cells,
     codebook,
     confirmations,
+    modes,
     parquet,
     persons,
     pseudonyms,
@@ -197,9 +198,11 @@ def write_package(
             keys = _key_fields(level)
             emit(
                 f"{table}.csv",
-                [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
+                [k["name"] for k in keys]
+                + [v.name for v in columns]
+                + [confirmations.COLUMN, *modes.header(level)],
                 missed_rows(selection, level, columns, missed),
-                _schema(keys, columns, confirmations.SCHEMA_FIELD),
+                _schema(keys, columns, confirmations.SCHEMA_FIELD, *modes.schema_fields(level)),
                 f"One row per {level if level != 'family' else 'family'} and wave",
                 *wide.answers(selection, dialect, level, columns, core),
             )
@@ -469,7 +472,8 @@ def _schema(
 def _codebook(
     tables: dict[str, list[Variable]], local: dict[str, list[Variable]]
 ) -> Iterator[list[Any]]:
-    for table, columns in [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]:
+    every = [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]
+    for table, columns in [*every, *modes.variables()]:
         for variable in columns:
             codes = "; ".join(
                 f"{code} = {label.get('da', '')} / {label.get('en', '')}"

@@ -21,7 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.collection.models import FormVersion, Submission
 from app.collection.typed import AnswerValue
 from app.families.models import Family, Wave
-from app.research import cells, pseudonyms
+from app.research import cells, modes, pseudonyms
 from app.research.rows import Selection
 from app.research.variables import NOT_IN_VERSION, NOT_SHARED, Variable
 from app.tenancy.models import Municipality
@@ -95,7 +95,13 @@ def answers(
         ),
     )
     statement = (
-        select(*keys, *values, _confirmed_cell(dialect, level_versions), Family.municipality_id)
+        select(
+            *keys,
+            *values,
+            _confirmed_cell(dialect, level_versions),
+            *([] if local else modes.cells(level)),
+            Family.municipality_id,
+        )
         .select_from(source)
         .where(*_criteria(selection, level, local, slug))
         .group_by(Family.id, Submission.member_id, Wave.id, Family.municipality_id)

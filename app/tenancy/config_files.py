@@ -36,6 +36,7 @@ RESERVED_SLUGS = frozenset(
         "admin",
         "favicon.ico",
         "robots.txt",
+        "svar",
     }
 )
 

@@ -4,7 +4,15 @@ endpoint, role and family, written independently of the application's own policy
 from __future__ import annotations
 
 ROLES = ("admin", "lead", "staff_assigned", "staff_other", "external", "researcher", "operator")
-FAMILY_ARGS = {"family_id", "member_id", "wave_id", "submission_id", "assignment_id", "goal_id"}
+FAMILY_ARGS = {
+    "family_id",
+    "member_id",
+    "wave_id",
+    "submission_id",
+    "assignment_id",
+    "goal_id",
+    "link_id",
+}
 CHILD_WELFARE = (
     "Har barnet en åben børnesag",
     "Barnets lov",

@@ -29,7 +29,7 @@ from app.tenancy.scoping import tenant_scope
 from tests.support.access import FAMILY_ARGS, expected
 from tests.support.apps import TEST_CONFIG
 from tests.support.forms import valid_formdata
-from tests.support.routes import form_id
+from tests.support.routes import PUBLIC_PREFIXES, form_id
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -76,6 +76,13 @@ EXCLUDED: dict[str, str] = {
         "its form is shown only beside a researcher already in a study, which the fuzzing "
         "world's studies have none of; it has no field but its token: removing, removing "
         "again and a role without the permission are tested in tests/test_operator_pages.py"
+    ),
+    "selfreport_public.": (
+        "the parent's own page opens only with a live link's secret, which no URL value of "
+        "the fuzzing world can carry (only the secret's hash is stored); every item with "
+        "missing, out-of-bound, fractional and non-numeric answers, and unknown, used, "
+        "replaced and expired links and another municipality's slug, are tested in "
+        "tests/test_self_report.py"
     ),
     "worklists.undo_missed": (
         "its form is shown only for a wave whose reason is recorded, which the fuzzing world "
@@ -277,7 +284,7 @@ def _pages(app: Flask, rule: Rule, role: str) -> list[Rule]:
     for page in app.url_map.iter_rules():
         if "GET" not in page.methods or page.endpoint == "static" or "job_id" in page.arguments:
             continue
-        if page.endpoint.startswith((API_PREFIX, "api_meta.", "auth.")):
+        if page.endpoint.startswith((API_PREFIX, "api_meta.", "auth.", *PUBLIC_PREFIXES)):
             continue
         if "slug" in page.arguments:
             family = "A" if page.arguments & FAMILY_ARGS else None

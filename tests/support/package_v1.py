@@ -28,7 +28,7 @@ from app.definitions.loader import CORE_FORMS
 from app.definitions.model import FieldDef, pick
 from app.families.models import Family, Wave
 from app.plans.models import GOAL_STATUSES, Goal, GoalStatus, Plan
-from app.research import aggregates, confirmations, windows
+from app.research import aggregates, confirmations, modes, windows
 from app.research.confirmations import confirmed_cell
 from app.research.models import Study
 from app.research.rows import Selection, batch_size, selection_for
@@ -134,12 +134,14 @@ def write_package_v1(
             keys = _key_fields(level)
             emit(
                 f"{table}.csv",
-                [k["name"] for k in keys] + [v.name for v in columns] + [confirmations.COLUMN],
+                [k["name"] for k in keys]
+                + [v.name for v in columns]
+                + [confirmations.COLUMN, *modes.header(level)],
                 chain(
                     _answer_rows(selection, level, {None: columns}),
                     missed_rows(selection, level, columns),
                 ),
-                _schema(keys, columns, confirmations.SCHEMA_FIELD),
+                _schema(keys, columns, confirmations.SCHEMA_FIELD, *modes.schema_fields(level)),
                 f"One row per {level if level != 'family' else 'family'} and wave",
             )
         for name, columns in local_tables.items():
@@ -394,7 +396,8 @@ def _schema(
 def _codebook(
     tables: dict[str, list[Variable]], local: dict[str, list[Variable]]
 ) -> Iterator[list[Any]]:
-    for table, columns in [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]:
+    every = [*tables.items(), *local.items(), (windows.TABLE, windows.variables())]
+    for table, columns in [*every, *modes.variables()]:
         for variable in columns:
             codes = "; ".join(
                 f"{code} = {label.get('da', '')} / {label.get('en', '')}"
@@ -496,6 +499,7 @@ def _answer_rows(
             Submission.form_id,
             Submission.answers,
             Submission.confirmed_checks,
+            Submission.self_reported,
             FormVersion.version,
             Submission.form_version_id,
             Wave.key,
@@ -533,12 +537,12 @@ def _answer_rows(
             continue
         identity = (row.family_id, row.member_id, row.key)
         if identity != current and parts:
-            yield _merge(parts, columns, key, level, selection)
+            yield _merge(parts, columns, key, level, selection, local)
             parts = []
         current = identity
         parts.append(row)
     if parts:
-        yield _merge(parts, columns, key, level, selection)
+        yield _merge(parts, columns, key, level, selection, local)
 
 
 # How _merge fills a column, decided once per combination of form versions; an answer
@@ -565,7 +569,12 @@ def _column_plan(
 
 
 def _merge(
-    parts: list[Any], columns: list[Variable], key: Pseudonyms, level: str, selection: Selection
+    parts: list[Any],
+    columns: list[Variable],
+    key: Pseudonyms,
+    level: str,
+    selection: Selection,
+    local: bool,
 ) -> tuple[int, list[Any]]:
     first = parts[0]
     answers: dict[str, Any] = {}
@@ -607,6 +616,8 @@ def _merge(
         else:
             append(cell(value, enrolment))
     append(confirmed_cell(parts))
+    if not local:
+        row += modes.python_cells(level, parts, answers)
     return first.municipality_id, row
 
 
@@ -751,4 +762,5 @@ def missed_rows(
             ]
             row += [code if set(v.forms) & forms else NOT_IN_VERSION for v in columns]
             row.append(NOT_ANSWERED)
+            row += modes.missed_cells(level)
             yield wave.municipality_id, row

@@ -17,6 +17,7 @@ from app.families.models import Assignment, Family, Member, Wave
 from app.plans.models import Goal
 from app.reports.models import ReportJob
 from app.research.models import Grant
+from app.selfreport.models import SelfReportLink
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope
 
@@ -92,6 +93,7 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "invitation_id": _first(Invitation),
     "grant_id": _first(Grant),
     "job_id": _first(ReportJob),
+    "link_id": _first(SelfReportLink),
     # Platform-level, shared by every municipality: not a tenant's id.
     "study_id": lambda municipality: _study_id(),
     "wave_key": lambda municipality: "intake",
@@ -115,6 +117,25 @@ def form_id(rule) -> str:
     return "adult_intake" if "member_id" in rule.arguments else "family_intake"
 
 
+#: Endpoints under a municipality's slug that are nobody's pages: opened without signing in.
+PUBLIC_PREFIXES = ("selfreport_public.",)
+
+
+def self_report_link_in(municipality: Municipality, family_id: int) -> int:
+    """A link for the family's first adult to answer the intake's WHO-5 themselves."""
+    from app.selfreport.services import make_link
+
+    with tenant_scope(municipality):
+        family = db.session.get(Family, family_id)
+        wave = family.waves[0]
+        adult = family.active_members(wave.due_date, "adult")[0]
+        link, _secret = make_link(
+            municipality, wave, adult, "adult_intake", "who5", actor_id=None, kiosk=False
+        )
+        db.session.commit()
+        return link.id
+
+
 def tenant_rules(app: Flask) -> list:
     return [
         rule
@@ -123,6 +144,9 @@ def tenant_rules(app: Flask) -> list:
         and "slug" in rule.arguments
         # The API authenticates with tokens, not sessions: tests/api/ loops over it.
         and not rule.endpoint.startswith("api.")
+        # The parent's own page: nobody signs in, the link's secret decides (every way a
+        # link cannot be used, another municipality's slug included, in test_self_report).
+        and not rule.endpoint.startswith(PUBLIC_PREFIXES)
     ]
 
 

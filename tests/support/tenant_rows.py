@@ -85,6 +85,7 @@ def fill_every_tenant_table(
         grant_study,
         set_wave_approval,
     )
+    from app.selfreport.services import make_link
     from app.tenancy.once import FormToken
 
     researcher = make_user(platform_role="researcher")
@@ -148,6 +149,13 @@ def fill_every_tenant_table(
                     key="retry-1",
                     request_hash="0" * 64,
                 )
+            )
+            db.session.flush()
+            # A link for the adult to answer the intake's WHO-5 themselves.
+            intake = next(w for w in family.waves if w.kind == "intake")
+            adult = family.active_members(TODAY, "adult")[0]
+            make_link(
+                municipality, intake, adult, "adult_intake", "who5", actor_id=staff.id, kiosk=False
             )
             db.session.flush()
         db.session.commit()

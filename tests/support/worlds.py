@@ -33,6 +33,7 @@ from tests.support.routes import (
     PLATFORM_ROLES,
     invite_someone,
     report_job_for,
+    self_report_link_in,
     submit_intake,
 )
 
@@ -49,6 +50,7 @@ def world(municipalities, make_user, make_family):
             invite_someone(municipalities[slug], make_user, staff)
             db.session.commit()
         submit_intake(municipalities[slug], family.id)
+        self_report_link_in(municipalities[slug], family.id)
     users = {role: make_user(brondby, role, email=f"{role}@brondby.test") for role in MEMBER_ROLES}
     for role in PLATFORM_ROLES:
         users[role] = make_user(platform_role=role, email=f"{role}@platform.test")
@@ -131,6 +133,8 @@ def jammerbugt_world(municipalities, make_user, make_family):
             }
         db.session.commit()
         some_membership = users["staff_other"].memberships[0].id
+    for name, family in families.items():
+        ids[name]["link_id"] = self_report_link_in(jammerbugt, family.id)
     return users, ids, some_membership
 
 
