@@ -37,6 +37,8 @@ EXPECTED = {
     "adults_self_supporting_latest": ((5, 2), 40.0),
     # Ac1 (12), Bc1 (6, reopened at 12) of Ac1, Bc1, Cc1
     "children_case_closed": ((3, 2), 66.7),
+    # the same two closed cases, of all four children with an intake
+    "children_case_closed_all": ((4, 2), 50.0),
     # first self-supporting wave: A and B at 6 months; before it only intake: 4, 0, 6
     "interventions_before_self_supporting": ((3, 10.0), 3.3),
     # from 6 months: Ac1 (3+1)/2, Ac2 0, Bc1 (2+5)/2 → 2 + 0 + 3.5

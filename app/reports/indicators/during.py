@@ -191,6 +191,49 @@ def children_case_closed(cohort: Cohort, codes: Codes) -> Select[Any]:
 
 
 @indicator(
+    id="children_case_closed_all",
+    kind="rate",
+    unit="children",
+    section="during",
+    name=text(
+        "Børn, hvis sag er lukket, af alle børn",
+        "Children whose case closed, of all children",
+    ),
+    definition=text(
+        "Andel af alle børn med udfyldt indskrivning, hvis sag var aktiv ved start og ved en "
+        "opfølgning eller afslutning ikke længere er aktiv. Tælleren er den samme som i "
+        "«Børn, hvis sag er lukket»; nævneren er alle børnene, sådan som evalueringer, "
+        "der opgør andelen af alle børn, regner.",
+        "Share of all children with a submitted intake whose case was active at intake and "
+        "is no longer active at a follow-up or exit. The numerator is that of «Children whose "
+        "case closed»; the denominator is every child, as evaluations that report the share of "
+        "all children count.",
+    ),
+    numerator=text(
+        "Børn med sagen lukket ved en opfølgning",
+        "Children with the case closed at a follow-up",
+    ),
+    denominator=text("Børn med udfyldt indskrivning", "Children with a submitted intake"),
+    basis=text("Indskrivning, opfølgninger og afslutning", "Intake, follow-ups and exit"),
+)
+def children_case_closed_all(cohort: Cohort, codes: Codes) -> Select[Any]:
+    intake = _submitted(cohort, "child_intake")
+    closed = _case_closed_children(cohort)
+    children = (
+        select(
+            intake.c.member_id,
+            intake.c.municipality_id,
+            intake.c.team_model,
+            func.coalesce(func.max(closed.c.flag), 0).label("flag"),
+        )
+        .outerjoin(closed, closed.c.member_id == intake.c.member_id)
+        .group_by(intake.c.member_id, intake.c.municipality_id, intake.c.team_model)
+        .subquery()
+    )
+    return _groups(children, func.count(), func.sum(children.c.flag))
+
+
+@indicator(
     id="interventions_before_self_supporting",
     kind="mean",
     unit="children",
