@@ -16,6 +16,7 @@ from app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from app.core.db import db, utcnow
 from app.tenancy.models import Municipality
 from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user, tenant_scope
+from app.tenancy.sso_settings import sso_of
 
 
 class AccountError(ValueError):
@@ -248,15 +249,52 @@ def authenticate(email: str, password: str, *, remote_addr: str | None) -> User 
     return user
 
 
-def record_login(user: User, *, remote_addr: str | None, second_factor: bool) -> None:
+def record_login(
+    user: User,
+    *,
+    remote_addr: str | None,
+    second_factor: bool,
+    method: str = "password",
+    municipality_id: int | None = None,
+) -> None:
+    """A completed sign-in: with a password, or through *municipality_id*'s provider
+    (``method="sso"``), whose trail then shows it."""
     user.last_login_at = utcnow()
+    details: dict[str, object] = {"remote_addr": remote_addr, "two_factor": second_factor}
+    if method != "password":
+        details["method"] = method
     record(
         "auth.login",
         actor_id=user.id,
+        municipality_id=municipality_id,
         object_type="user",
         object_id=user.id,
-        details={"remote_addr": remote_addr, "two_factor": second_factor},
+        details=details,
     )
+
+
+def password_sign_in_allowed(user: User) -> bool:
+    """Whether *user* may sign in with a password: not when every municipality they work
+    for has switched passwords off (``[sso] password_login = false``); those sign in with
+    their municipality's button. Platform accounts always may: they belong to no
+    municipality's directory."""
+    if user.platform_role is not None:
+        return True
+    memberships = own_memberships(user)
+    if not memberships:
+        return True
+    for membership in memberships:
+        settings = sso_of(membership.municipality.settings)
+        if settings is None or settings.password_login:
+            return True
+    record(
+        "auth.login_failed",
+        actor_id=user.id,
+        object_type="user",
+        object_id=user.id,
+        details={"email": user.email, "reason": "password_login_off"},
+    )
+    return False
 
 
 def password_matches(user: User, password: str, *, where: str) -> bool:

@@ -41,6 +41,7 @@ TENANT_TABLES = (
     "plan_goal_revision",
     "plan_goal_status",
     "research_grant",
+    "sso_identity",
     "submission",
     "wave",
     "wave_approval",
