@@ -15,7 +15,7 @@ from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES, Membership, User
 from app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from app.core.db import db, utcnow
 from app.tenancy.models import Municipality
-from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user, tenant_scope
+from app.tenancy.scoping import OWN_MEMBERSHIPS, Scope, as_user, restored_scope, tenant_scope
 from app.tenancy.sso_settings import sso_of
 
 
@@ -263,14 +263,22 @@ def record_login(
     details: dict[str, object] = {"remote_addr": remote_addr, "two_factor": second_factor}
     if method != "password":
         details["method"] = method
-    record(
-        "auth.login",
-        actor_id=user.id,
-        municipality_id=municipality_id,
-        object_type="user",
-        object_id=user.id,
-        details=details,
-    )
+    if municipality_id is None:
+        record(
+            "auth.login", actor_id=user.id, object_type="user", object_id=user.id, details=details
+        )
+        return
+    # The municipality's own event: written inside its scope, as the tenant boundary asks.
+    with restored_scope(Scope(municipality_id, user.id)):
+        record(
+            "auth.login",
+            actor_id=user.id,
+            municipality_id=municipality_id,
+            object_type="user",
+            object_id=user.id,
+            details=details,
+        )
+        db.session.flush()
 
 
 def password_sign_in_allowed(user: User) -> bool:
@@ -280,11 +288,13 @@ def password_sign_in_allowed(user: User) -> bool:
     municipality's directory."""
     if user.platform_role is not None:
         return True
-    memberships = own_memberships(user)
-    if not memberships:
+    # Asked before the sign-in, so no user is in the request's scope: the person's own rows.
+    with as_user(user.id):
+        municipalities = [m.municipality for m in own_memberships(user)]
+    if not municipalities:
         return True
-    for membership in memberships:
-        settings = sso_of(membership.municipality.settings)
+    for municipality in municipalities:
+        settings = sso_of(municipality.settings)
         if settings is None or settings.password_login:
             return True
     record(

@@ -148,7 +148,7 @@ def check_id_token(settings: SsoSettings, id_token: str, nonce: str) -> dict[str
     try:
         registry.validate(claims)
     except JoseError as exc:
-        raise TokenRefused(f"ID token claims: {exc.error}") from exc
+        raise TokenRefused(f"ID token claims: {exc}") from exc
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise TokenRefused("ID token claims: sub is not a string")
     return claims

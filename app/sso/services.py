@@ -18,7 +18,7 @@ from app.auth.services import create_user, find_user, grant_membership, own_memb
 from app.core.db import db, utcnow
 from app.sso.models import SsoIdentity
 from app.tenancy.models import Municipality
-from app.tenancy.scoping import tenant_scope
+from app.tenancy.scoping import as_user, tenant_scope
 from app.tenancy.sso_settings import SsoSettings
 
 
@@ -74,6 +74,7 @@ def sign_in_user(municipality: Municipality, settings: SsoSettings, claims: dict
                 object_type="user",
                 object_id=user.id,
             )
+            db.session.flush()
     _check_reach(municipality, settings, user)
     with tenant_scope(municipality):
         identity.last_login_at = utcnow()
@@ -107,21 +108,25 @@ def _check_reach(municipality: Municipality, settings: SsoSettings, user: User) 
         raise SignInRefused("inactive", user)
     if user.platform_role is not None:
         raise SignInRefused("platform_account", user)
-    memberships = own_memberships(user)
+    # Before the sign-in no user is in the request's scope: the person's own rows.
+    with as_user(user.id):
+        memberships = own_memberships(user)
     if any(m.municipality_id != municipality.id for m in memberships):
         raise SignInRefused("other_municipalities", user)
     if not memberships:
         if settings.default_role is None:
             raise SignInRefused("no_access", user)
         grant_membership(user, municipality, settings.default_role)
-        record(
-            "auth.sso_provisioned",
-            municipality_id=municipality.id,
-            actor_id=user.id,
-            object_type="user",
-            object_id=user.id,
-            details={"role": settings.default_role},
-        )
+        with tenant_scope(municipality):
+            record(
+                "auth.sso_provisioned",
+                municipality_id=municipality.id,
+                actor_id=user.id,
+                object_type="user",
+                object_id=user.id,
+                details={"role": settings.default_role},
+            )
+            db.session.flush()
 
 
 def record_refusal(
@@ -132,11 +137,13 @@ def record_refusal(
     details: dict[str, str] = {"reason": reason}
     if check:
         details["check"] = check
-    record(
-        "auth.sso_refused",
-        municipality_id=municipality.id,
-        actor_id=user.id if user else None,
-        object_type="user" if user else None,
-        object_id=user.id if user else None,
-        details=details,
-    )
+    with tenant_scope(municipality):
+        record(
+            "auth.sso_refused",
+            municipality_id=municipality.id,
+            actor_id=user.id if user else None,
+            object_type="user" if user else None,
+            object_id=user.id if user else None,
+            details=details,
+        )
+        db.session.flush()

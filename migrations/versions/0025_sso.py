@@ -23,7 +23,7 @@ def upgrade():
     # sharded by municipality; only id on SQLite, whose INTEGER PRIMARY KEY is the rowid.
     key = ['id', 'municipality_id'] if op.get_bind().dialect.name == 'postgresql' else ['id']
     op.create_table('sso_identity',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('issuer', sa.String(length=255), nullable=False),
     sa.Column('subject', sa.String(length=255), nullable=False),
