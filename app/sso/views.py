@@ -117,7 +117,7 @@ def callback(slug: str) -> str | Response | tuple[str, int]:
 
 
 @bp.route("/logout/provider")
-def end_session() -> Response:
+def end_session() -> str | Response:
     """After Helhed's sign-out: on to the provider's, which sends the browser back here."""
     sealed = session.pop(PROVIDER_LOGOUT, None)
     back = current_app.config["PUBLIC_BASE_URL"] + url_for("auth.login")
@@ -130,7 +130,12 @@ def end_session() -> Response:
         url = None
     except (ValueError, KeyError, TypeError):
         url = None  # sealed with an older key: Helhed's own sign-out is done regardless
-    return Response(status=302, headers={"Location": url or url_for("auth.login")})
+    if url is None:
+        return Response(status=302, headers={"Location": url_for("auth.login")})
+    # A page that moves on by itself rather than a redirect: the sign-out was a form's
+    # submission, and the browser holds every redirect of one to the page's
+    # ``form-action 'self'``, which the provider's address is not.
+    return render_template("sso/signing_out.html", url=url)
 
 
 def _message(reason: str, municipality: Municipality) -> str:
