@@ -59,7 +59,6 @@ def configure(app: Flask, municipalities: dict[str, Municipality], provider: Ope
     """Give a municipality single sign-on through *provider* (or another issuer)."""
     secrets = app.config["SSO_CLIENT_SECRETS"]
     before = dict(secrets)
-    sso_client._metadata.clear()
 
     def configure(slug: str = "assens", **sso: Any) -> Municipality:
         municipality = municipalities[slug]
