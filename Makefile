@@ -96,7 +96,14 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test tests/oidc/node_modules/.installed
+
+# The OpenID provider the single sign-on tests start (tests/oidc/): installed where npm is;
+# without it those tests skip (and fail under CI=true, which .ci/run makes sure of).
+tests/oidc/node_modules/.installed: tests/oidc/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	    npm ci --prefix tests/oidc --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the single sign-on tests will skip"; fi
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Helhed needs Python 3.11 or newer; set PYTHON=/path/to/python3.11")'

@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.research.views import tenant as municipal_research_bp
     from app.selfreport.views import bp as selfreport_bp
     from app.selfreport.views import public as selfreport_public_bp
+    from app.sso.views import bp as sso_bp
     from app.teams.views import bp as teams_bp
     from app.tenancy.request import register_tenant_blueprint
 
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(password_bp)
     app.register_blueprint(invitations_bp)
+    app.register_blueprint(sso_bp)
     app.register_blueprint(operator_bp, url_prefix="/operator")
     app.register_blueprint(research_bp, url_prefix="/research")
     app.register_blueprint(study_reports_bp, url_prefix="/research")

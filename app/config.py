@@ -180,6 +180,13 @@ _FROM_ENVIRONMENT: dict[str, Any] = {
 }
 
 
+#: Settings that are a family of environment variables, one per municipality: the prefix,
+#: and the setting that maps each whole variable name to its value. The client secret of
+#: a municipality's OpenID provider is ``HELHED_SSO_SECRET_<SLUG>`` (app/tenancy/
+#: sso_settings.py), kept out of the municipality's file, which is reviewed in the open.
+_PREFIXED_FROM_ENVIRONMENT: dict[str, str] = {"HELHED_SSO_SECRET_": "SSO_CLIENT_SECRETS"}
+
+
 def load_config(
     instance_path: Path,
     overrides: Mapping[str, Any] | None = None,
@@ -201,6 +208,12 @@ def load_config(
                 f"{key}={raw!r} is not {_KIND_OF.get(convert, 'valid')}: set it to "
                 f"{_EXAMPLE_OF.get(convert, 'a valid value')}" + (f", or {fix}" if fix else "")
             ) from exc
+    for prefix, setting in _PREFIXED_FROM_ENVIRONMENT.items():
+        config[setting] = {
+            key: value
+            for key, value in environ.items()
+            if key.startswith(prefix) and len(key) > len(prefix) and value.strip()
+        }
     if overrides:
         config.update(overrides)
     return _validate(config, instance_path)

@@ -95,6 +95,18 @@ EVENTS: dict[str, EventText] = {
         _l("Sign-out"),
         _l("%(actor)s signed out."),
     ),
+    "auth.sso_linked": EventText(
+        _l("Linked to the municipality's sign-in"),
+        _l("%(object)s signed in through the municipality's directory for the first time."),
+    ),
+    "auth.sso_provisioned": EventText(
+        _l("Access through the municipality's sign-in"),
+        _l("%(object)s was given access as %(role)s through the municipality's directory."),
+    ),
+    "auth.sso_refused": EventText(
+        _l("Sign-in through the municipality refused"),
+        _l("A sign-in through the municipality's directory was refused: %(reason)s."),
+    ),
     "auth.password_check_failed": EventText(
         _l("Wrong password when asked again"),
         _l("%(actor)s gave a wrong password (%(where)s)."),

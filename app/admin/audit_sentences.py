@@ -117,11 +117,22 @@ FIELD_LABELS: dict[str, LazyString] = {
     "instrument": _l("questions"),
     "kiosk": _l("the screen was handed over"),
     "self_reported": _l("answered by the person themselves"),
+    "method": _l("signed in with"),
+    "check": _l("the check that failed"),
 }
 
 #: Coded values that are words, not ids: the reasons, places and kinds the code records.
 CODE_LABELS: dict[str, LazyString] = {
     "credentials": _l("wrong e-mail or password"),
+    "sso": _l("the municipality's directory"),
+    "password_login_off": _l("the municipality signs its staff in through its directory"),
+    "state": _l("the answer did not belong to a sign-in started here, or came twice"),
+    "provider_error": _l("the directory did not sign the person in"),
+    "token": _l("the directory's answer did not pass the checks"),
+    "no_email": _l("the directory gave no e-mail address"),
+    "no_access": _l("the person has no access, and no default role is set"),
+    "platform_account": _l("a platform account cannot sign in through a municipality"),
+    "other_municipalities": _l("the account also has access to other municipalities"),
     "inactive": _l("the person is deactivated"),
     "idle": _l("no activity for too long"),
     "lifetime": _l("signed in for too long"),

@@ -10,10 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
 from app.core.db import UTCDateTime, db, utcnow
+
+# The roles inside a municipality are the membership's, one layer down (a municipality's
+# file names its default role for single sign-on); re-exported as auth's vocabulary.
+from app.tenancy.models import MEMBERSHIP_ROLES as MEMBERSHIP_ROLES
 from app.tenancy.models import Membership
 
-#: Roles inside one municipality, from most to least access.
-MEMBERSHIP_ROLES = ("admin", "lead", "staff", "external")
 #: Roles on the installation as a whole; they give no access to any municipality's data.
 PLATFORM_ROLES = ("operator", "researcher")
 #: Kinds of organisation an external contact person may come from.

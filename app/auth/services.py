@@ -15,7 +15,8 @@ from app.auth.models import MEMBERSHIP_ROLES, PLATFORM_ROLES, Membership, User
 from app.auth.passwords import MIN_PASSWORD_LENGTH, password_problem
 from app.core.db import db, utcnow
 from app.tenancy.models import Municipality
-from app.tenancy.scoping import OWN_MEMBERSHIPS, as_user, tenant_scope
+from app.tenancy.scoping import OWN_MEMBERSHIPS, Scope, as_user, restored_scope, tenant_scope
+from app.tenancy.sso_settings import sso_of
 
 
 class AccountError(ValueError):
@@ -248,15 +249,62 @@ def authenticate(email: str, password: str, *, remote_addr: str | None) -> User 
     return user
 
 
-def record_login(user: User, *, remote_addr: str | None, second_factor: bool) -> None:
+def record_login(
+    user: User,
+    *,
+    remote_addr: str | None,
+    second_factor: bool,
+    method: str = "password",
+    municipality_id: int | None = None,
+) -> None:
+    """A completed sign-in: with a password, or through *municipality_id*'s provider
+    (``method="sso"``), whose trail then shows it."""
     user.last_login_at = utcnow()
+    details: dict[str, object] = {"remote_addr": remote_addr, "two_factor": second_factor}
+    if method != "password":
+        details["method"] = method
+    if municipality_id is None:
+        record(
+            "auth.login", actor_id=user.id, object_type="user", object_id=user.id, details=details
+        )
+        return
+    # The municipality's own event: written inside its scope, as the tenant boundary asks.
+    with restored_scope(Scope(municipality_id, user.id)):
+        record(
+            "auth.login",
+            actor_id=user.id,
+            municipality_id=municipality_id,
+            object_type="user",
+            object_id=user.id,
+            details=details,
+        )
+        db.session.flush()
+
+
+def password_sign_in_allowed(user: User) -> bool:
+    """Whether *user* may sign in with a password: not when every municipality they work
+    for has switched passwords off (``[sso] password_login = false``); those sign in with
+    their municipality's button. Platform accounts always may: they belong to no
+    municipality's directory."""
+    if user.platform_role is not None:
+        return True
+    # Asked before the sign-in, so no user is in the request's scope: the person's own rows.
+    with as_user(user.id):
+        municipalities = [m.municipality for m in own_memberships(user)]
+    if not municipalities:
+        return True
+    for municipality in municipalities:
+        settings = sso_of(municipality.settings)
+        if settings is None or settings.password_login:
+            return True
     record(
-        "auth.login",
+        "auth.login_failed",
         actor_id=user.id,
         object_type="user",
         object_id=user.id,
-        details={"remote_addr": remote_addr, "two_factor": second_factor},
+        details={"email": user.email, "reason": "password_login_off"},
     )
+    return False
 
 
 def password_matches(user: User, password: str, *, where: str) -> bool:

@@ -11,6 +11,7 @@ ends a pending one too.
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -49,12 +50,15 @@ from app.auth.services import (
     end_sessions,
     own_memberships,
     password_matches,
+    password_sign_in_allowed,
     record_login,
     set_digest_opt_out,
     throttle_id,
 )
 from app.core import crypto
 from app.core.db import db
+from app.core.language import current_language
+from app.tenancy.sso_settings import with_sso
 
 bp = Blueprint("auth", __name__)
 
@@ -64,6 +68,12 @@ _PENDING_NEXT = "_pending_next"
 #: The user's session generation at the password step: ending their sessions ends this too.
 _PENDING_GENERATION = "_pending_generation"
 _NEW_SECRET = "_new_totp_secret"
+#: How a pending sign-in came (see :func:`begin_sign_in`), and, once signed in, what the
+#: sign-out needs to end the provider's session as well.
+_PENDING_VIA = "_pending_via"
+_SIGNED_IN_VIA = "_provider_session"
+#: Handed from the sign-out to the provider's sign-out (app/sso/views.py), sealed.
+PROVIDER_LOGOUT = "_provider_logout"
 #: How long the second step may take, and how many wrong codes end the attempt.
 PENDING_SECONDS = 300
 MAX_CODE_TRIES = 5
@@ -98,30 +108,74 @@ def login() -> str | Response:
         user = authenticate(
             form.email.data or "", form.password.data or "", remote_addr=request.remote_addr
         )
+        if user is not None and not password_sign_in_allowed(user):
+            db.session.commit()
+            flash(
+                _(
+                    "Your municipality signs you in through its own directory: use the "
+                    "button below with your municipality's name."
+                ),
+                "error",
+            )
+            form.password.data = ""
+            return _login_page(form, 403)
         if user is not None:
-            target = safe_next(form.next.data)
-            if user.totp_secret is not None:
-                twofactor.start_attempt(user)
-                db.session.commit()
-                return _pending(user, target, "auth.code")
-            if twofactor.is_required(user):
-                db.session.commit()
-                return _pending(user, target, "auth.enrol")
-            return _complete(user, target, second_factor=False)
+            return begin_sign_in(user, safe_next(form.next.data), second_factor_done=False)
         db.session.commit()
         flash(_("The e-mail or the password is wrong."), "error")
         form.password.data = ""
-        return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+        return _login_page(form, 401)
+    return _login_page(form, 200)
 
 
-def _pending(user: User, target: str | None, step: str) -> Response:
+def _login_page(form: LoginForm, status: int) -> tuple[str, int]:
+    """The sign-in form, with a button for each municipality that signs in its own staff."""
+    language = current_language()
+    buttons = [
+        (m.slug, _("Sign in with %(municipality)s", municipality=m.name(language)))
+        for m in with_sso()
+    ]
+    return render_template(
+        "auth/login.html", form=form, sso_buttons=buttons, next=form.next.data or ""
+    ), status
+
+
+def begin_sign_in(
+    user: User,
+    target: str | None,
+    *,
+    second_factor_done: bool,
+    via: dict[str, Any] | None = None,
+) -> Response:
+    """After a first factor (a password, or a municipality's provider): the second factor
+    where the account has one or its role needs one, unless it is done already (a
+    provider that asserted multi-factor sign-in), then the session.
+
+    *via* says how the person came (kept with the session, JSON only): ``method``,
+    ``municipality_id`` and, for a provider's sign-in, ``logout``, what the sign-out
+    needs to end the provider's session too (sealed: it holds the ID token).
+    """
+    if second_factor_done:
+        return _complete(user, target, second_factor=True, via=via)
+    if user.totp_secret is not None:
+        twofactor.start_attempt(user)
+        db.session.commit()
+        return _pending(user, target, "auth.code", via)
+    if twofactor.is_required(user):
+        db.session.commit()
+        return _pending(user, target, "auth.enrol", via)
+    return _complete(user, target, second_factor=False, via=via)
+
+
+def _pending(user: User, target: str | None, step: str, via: dict[str, Any] | None) -> Response:
     _fresh_session()
     session[_PENDING] = user.id
     session[_PENDING_SINCE] = int(time.time())
     session[_PENDING_GENERATION] = user.session_generation
     if target:
         session[_PENDING_NEXT] = target
+    if via:
+        session[_PENDING_VIA] = via
     return redirect(url_for(step))
 
 
@@ -142,12 +196,23 @@ def _pending_user() -> User | None:
     return user
 
 
-def _complete(user: User, target: str | None, *, second_factor: bool) -> Response:
-    record_login(user, remote_addr=request.remote_addr, second_factor=second_factor)
+def _complete(
+    user: User, target: str | None, *, second_factor: bool, via: dict[str, Any] | None
+) -> Response:
+    via = via or {}
+    record_login(
+        user,
+        remote_addr=request.remote_addr,
+        second_factor=second_factor,
+        method=via.get("method", "password"),
+        municipality_id=via.get("municipality_id"),
+    )
     db.session.commit()
     _fresh_session()
     login_user(user)
     start_session()
+    if via.get("logout"):
+        session[_SIGNED_IN_VIA] = via["logout"]
     return redirect(target or url_for("auth.start"))
 
 
@@ -160,7 +225,9 @@ def code() -> str | Response:
     if form.validate_on_submit():
         allowed = twofactor.claim_try(user, MAX_CODE_TRIES)
         if allowed and twofactor.verify(user, form.code.data or ""):
-            return _complete(user, session.get(_PENDING_NEXT), second_factor=True)
+            return _complete(
+                user, session.get(_PENDING_NEXT), second_factor=True, via=session.get(_PENDING_VIA)
+            )
         db.session.commit()
         if user.totp_failures >= MAX_CODE_TRIES:
             _fresh_session()
@@ -196,7 +263,9 @@ def enrol() -> str | Response:
                 db.session.commit()
                 flash(_("Two-factor sign-in is on."), "success")
                 return redirect(url_for("auth.account"))
-            return _complete(user, session.get(_PENDING_NEXT), second_factor=True)
+            return _complete(
+                user, session.get(_PENDING_NEXT), second_factor=True, via=session.get(_PENDING_VIA)
+            )
         form.code.errors = [_("The code does not match. Check the time on your phone.")]
         form.code.data = ""
         status = 400
@@ -328,6 +397,7 @@ def two_factor_off() -> str | Response:
 def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit():
+        provider_session = session.get(_SIGNED_IN_VIA)
         if current_user.is_authenticated:
             record("auth.logout")
             # Every session of the user ends, so a copy of this cookie is worth nothing.
@@ -336,6 +406,11 @@ def logout() -> Response:
             logout_user()
         _fresh_session()
         flash(_("You are logged out."), "info")
+        if provider_session:
+            # Signed in through a municipality's provider: its session ends too, or the
+            # next press of its button would sign the person straight in again.
+            session[PROVIDER_LOGOUT] = provider_session
+            return redirect(url_for("sso.end_session"))
     return redirect(url_for("auth.login"))
 
 

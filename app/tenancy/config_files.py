@@ -14,6 +14,7 @@ from typing import Any
 
 from app.tenancy.models import TEAM_MODELS
 from app.tenancy.settings_spec import TABLES, in_table
+from app.tenancy.sso_settings import parse_sso
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 CODE_RE = re.compile(r"^[0-9]{4}$")
@@ -88,6 +89,7 @@ _TOP_LEVEL = {
     "team_model",
     "departments",
     "forms",
+    "sso",
     *TABLES,
 }
 
@@ -204,6 +206,9 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
                     f"(expected '{slug}.<name>')",
                 )
     settings["local_forms"] = sorted(set(local_forms))
+    sso = parse_sso(data.get("sso"), problem)
+    if sso is not None:
+        settings["sso"] = sso
 
     if problems:
         raise ConfigFileError(problems)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.db import DISTRIBUTION_COLUMN, JSONType, UTCDateTime, db, utcnow
 
 TEAM_MODELS = ("coordinator", "family_team", "single_entry")
+#: Roles inside one municipality, from most to least access.
+MEMBERSHIP_ROLES = ("admin", "lead", "staff", "external")
 
 
 class Municipality(db.Model):

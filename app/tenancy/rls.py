@@ -42,6 +42,7 @@ TENANT_TABLES = (
     "plan_goal_status",
     "research_grant",
     "self_report_link",
+    "sso_identity",
     "submission",
     "wave",
     "wave_approval",

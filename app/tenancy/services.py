@@ -144,6 +144,8 @@ def export_municipality(municipality: Municipality) -> dict[str, Any]:
     data.update(spec_tables(settings))
     if settings.get("local_forms"):
         data["forms"] = {"local": list(settings["local_forms"])}
+    if settings.get("sso"):
+        data["sso"] = dict(settings["sso"])
     data["departments"] = [
         {"code": d.code, "name_da": d.name_da, "name_en": d.name_en} for d in departments
     ]

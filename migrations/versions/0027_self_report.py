@@ -2,7 +2,7 @@
 the fields of a submission the person answered themselves
 
 Revision ID: 0027_self_report
-Revises: 0024_tenant_keys
+Revises: 0025_sso
 Create Date: 2026-12-03
 
 """
@@ -14,7 +14,7 @@ from app.tenancy import rls
 
 # revision identifiers, used by Alembic.
 revision = '0027_self_report'
-down_revision = '0024_tenant_keys'
+down_revision = '0025_sso'
 branch_labels = None
 depends_on = None
 

@@ -147,6 +147,10 @@ def tenant_rules(app: Flask) -> list:
         # The parent's own page: nobody signs in, the link's secret decides (every way a
         # link cannot be used, another municipality's slug included, in test_self_report).
         and not rule.endpoint.startswith(PUBLIC_PREFIXES)
+        # A municipality's way in, before anyone is signed in or a member: its button
+        # leaves for that municipality's own provider. tests/test_sso.py holds it to the
+        # boundary (no provider: 404; one municipality's never signs in another's member).
+        and not rule.endpoint.startswith("sso.")
     ]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from app.core.db import db
+from app.sso.models import SsoIdentity
 from app.tenancy.models import Municipality
 from app.tenancy.rls import OWN_ROW_TABLES, PLATFORM_OR_TENANT_TABLES, TENANT_TABLES
 from app.tenancy.scoping import tenant_scope
@@ -140,6 +141,15 @@ def fill_every_tenant_table(
                     token="t" * 43,
                     answers_digest="0" * 64,
                     user_id=staff.id,
+                )
+            )
+            # The staff member's identity at the municipality's provider.
+            db.session.add(
+                SsoIdentity(
+                    municipality_id=municipality.id,
+                    user_id=staff.id,
+                    issuer=f"https://login.{municipality.slug}.example",
+                    subject=f"sub-{staff.id}",
                 )
             )
             db.session.add(
