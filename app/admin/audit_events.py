@@ -143,6 +143,13 @@ EVENTS: dict[str, EventText] = {
         _l("Family enrolled"),
         _l("%(actor)s enrolled %(object)s on %(enrolment_date)s (team model: %(team_model)s)."),
     ),
+    "families.imported": EventText(
+        _l("Families imported"),
+        _l(
+            "%(actor)s imported %(families)s families with %(adults)s adults and "
+            "%(children)s children (%(already_present)s were there already)."
+        ),
+    ),
     "family.enrolment_corrected": EventText(
         _l("Enrolment date corrected"),
         _l("%(actor)s corrected the enrolment date of %(object)s from %(old)s to %(new)s."),

@@ -92,7 +92,15 @@ def _members_changed(family: Family) -> None:
         step(family)
 
 
-def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
+def enrol_family(
+    municipality: Municipality,
+    label: str,
+    enrolment_date: date,
+    *,
+    external_ref: str | None = None,
+) -> Family:
+    """A new family with its waves; *external_ref* names it in the system it came from (an
+    import), unique in the municipality."""
     label = label.strip()
     if not label:
         raise FamilyError(_l("Write a name staff can recognise."))
@@ -101,6 +109,7 @@ def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -
         label=label,
         enrolment_date=enrolment_date,
         team_model=municipality.team_model,
+        external_ref=external_ref,
     )
     db.session.add(family)
     db.session.flush()
