@@ -97,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
     from app.privacy.views import bp as privacy_bp
+    from app.imports.views import bp as imports_bp
     from app.reports.views import platform as study_reports_bp
     from app.reports.views import tenant as reports_bp
     from app.research.views import platform as research_bp
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         plans_bp,
         collection_bp,
         admin_bp,
+        imports_bp,
         audit_bp,
         privacy_bp,
         tokens_bp,

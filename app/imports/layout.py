@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -166,7 +167,7 @@ def read_file(content: bytes, file_format: str) -> list[Sheet]:
 def _read_xlsx(content: bytes) -> list[Sheet]:
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise UnreadableFile(_l("The file is not an Excel workbook (.xlsx).")) from exc
     sheets = []
     try:

@@ -30,7 +30,8 @@ def upgrade():
     postgres = op.get_bind().dialect.name == 'postgresql'
     json = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
     op.create_table('family_import',
-    sa.Column('id', sa.Integer(), nullable=False),
+    # A serial id also where the primary key has two columns.
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('file_format', sa.String(length=4), nullable=False),
     sa.Column('content', sa.Text(), nullable=True),
