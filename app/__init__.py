@@ -94,10 +94,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
+    from app.imports.views import bp as imports_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
     from app.privacy.views import bp as privacy_bp
-    from app.imports.views import bp as imports_bp
     from app.reports.views import platform as study_reports_bp
     from app.reports.views import tenant as reports_bp
     from app.research.views import platform as research_bp

@@ -132,6 +132,5 @@ def init_app(app: Flask) -> None:
                 raise
             except BadRequest:
                 pass  # malformed JSON: each view answers it in its own words
-        elif request.files:
-            if not getattr(view, "takes_files", False):
-                raise files_refused()
+        elif request.files and not getattr(view, "takes_files", False):
+            raise files_refused()
