@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.admin.models import Invitation
+from app.imports.models import FamilyImport
 from app.admin.services import update_membership, update_settings
 from app.api.models import ApiToken
 from app.auth.models import Membership
@@ -62,6 +63,8 @@ def _values(app: Flask, users: dict[str, Any], ids: dict[str, dict[str, int]], m
         }
     shared["study_id"] = db.session.scalars(select(Study.id)).first()
     shared["job_id"] = report_job_for(users["admin"], jammerbugt)
+    with tenant_scope(jammerbugt):
+        shared["import_id"] = db.session.scalars(select(FamilyImport.id)).first()
     shared["membership_id"] = membership
     shared["wave_key"] = "intake"
     return shared
