@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -126,3 +127,26 @@ def test_an_unreadable_file_is_refused_with_a_message(
     assert "Filen er ikke en Excel-projektmappe (.xlsx)." in answer.get_data(as_text=True)
     wrong = _upload(client, "brondby", b"x", name="families.txt")
     assert "Vælg en .xlsx- eller .csv-fil." in wrong.get_data(as_text=True)
+
+
+def test_an_upload_sent_twice_makes_one_import(
+    client: Any, auth: Any, municipalities: Any, make_user: Any, forms_published: Any
+) -> None:
+    brondby = municipalities["brondby"]
+    admin = make_user(brondby, "admin")
+    auth.login(admin.email)
+    content = xlsx_bytes(headers(brondby), sample_rows(brondby, 1, dates.today()))
+    page = client.get("/brondby/admin/import/").get_data(as_text=True)
+    token = re.search(r'name="once_token"[^>]*value="([^"]+)"', page).group(1)
+    sends = [
+        client.post(
+            "/brondby/admin/import/",
+            data={"file": (io.BytesIO(content), "families.xlsx"), "once_token": token},
+            content_type="multipart/form-data",
+        )
+        for _ in range(2)
+    ]
+    assert [s.status_code for s in sends] == [302, 302]
+    assert sends[1].location == sends[0].location
+    with tenant_scope(brondby):
+        assert len(db.session.scalars(select(FamilyImport)).all()) == 1

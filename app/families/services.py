@@ -92,6 +92,12 @@ def _members_changed(family: Family) -> None:
         step(family)
 
 
+def members_changed(family: Family) -> None:
+    """Run the :data:`MEMBERS_CHANGED` steps once, after several members were added with
+    ``then_refresh=False`` (an import adds a whole family at once)."""
+    _members_changed(family)
+
+
 def enrol_family(
     municipality: Municipality,
     label: str,
@@ -175,8 +181,16 @@ def correct_enrolment_date(
 
 
 def add_member(
-    family: Family, role: str, name: str, start_date: date, cpr: str | None = None
+    family: Family,
+    role: str,
+    name: str,
+    start_date: date,
+    cpr: str | None = None,
+    *,
+    then_refresh: bool = True,
 ) -> Member:
+    """Add a person to *family*. With *then_refresh* False the steps that follow a change
+    of members wait for :func:`members_changed`, which the caller must then run."""
     if role not in MEMBER_ROLES:
         raise FamilyError(_l("Choose adult or child."))
     if not name.strip():
@@ -194,7 +208,8 @@ def add_member(
     db.session.add(member)
     db.session.flush()
     db.session.expire(family, ["members"])
-    _members_changed(family)
+    if then_refresh:
+        _members_changed(family)
     # Never the name or CPR: the audit trail says what happened, not who the person is.
     record(
         "member.added",

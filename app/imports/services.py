@@ -12,11 +12,14 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.audit.services import record
 from app.collection.models import FormVersion
 from app.collection.services import Invalid, save_submission
-from app.families.services import add_member, enrol_family
+from app.collection.published import stamp_columns, use_stamp
+from app.core.db import db
+from app.families.services import add_member, enrol_family, members_changed
 from app.imports.check import Checked, Problem, check_file
 from app.imports.layout import intake_forms, read_file
 from app.tenancy.models import Municipality
@@ -57,6 +60,9 @@ def write_checked(
     """
     if not checked.ok:
         raise ImportFailed(checked.problems)
+    # The process's parsed copy of the published forms, as a request with its stamp gets
+    # it: every wave refreshed below would otherwise read and parse them again.
+    use_stamp(*db.session.execute(select(*stamp_columns())).one())
     versions = {v.form_id: v for v in intake_forms(municipality)}
     problems: list[Problem] = []
     done_rows = 0
@@ -67,8 +73,17 @@ def write_checked(
             (None, plan.answers, plan.confirmed)
         ]
         for person in plan.members:
-            member = add_member(family, person.role, person.name, plan.enrolment_date, person.cpr)
+            member = add_member(
+                family,
+                person.role,
+                person.name,
+                plan.enrolment_date,
+                person.cpr,
+                then_refresh=False,
+            )
             subjects.append((member, person.answers, person.confirmed))
+        # Once for the whole family, not once per person: nobody has answered yet.
+        members_changed(family)
         for member, answers, confirmed in subjects:
             for form_id, raw in answers.items():
                 _save(
