@@ -16,12 +16,12 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.admin.models import Invitation
-from app.imports.models import FamilyImport
 from app.admin.services import update_membership, update_settings
 from app.api.models import ApiToken
 from app.auth.models import Membership
 from app.collection.models import FormVersion
 from app.core.db import db
+from app.imports.models import FamilyImport
 from app.research.models import Grant, Study
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope

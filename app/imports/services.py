@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.collection.models import FormVersion
-from app.collection.services import Invalid, save_submission
 from app.collection.published import stamp_columns, use_stamp
+from app.collection.services import Invalid, save_submission
 from app.core.db import db
 from app.families.services import add_member, enrol_family, members_changed
 from app.imports.check import Checked, Problem, check_file
