@@ -150,3 +150,29 @@ def test_an_upload_sent_twice_makes_one_import(
     assert sends[1].location == sends[0].location
     with tenant_scope(brondby):
         assert len(db.session.scalars(select(FamilyImport)).all()) == 1
+
+
+def test_a_running_import_shows_its_rows_and_refreshes_itself(
+    client: Any, auth: Any, municipalities: Any, make_user: Any, forms_published: Any
+) -> None:
+    brondby = municipalities["brondby"]
+    admin = make_user(brondby, "admin")
+    with tenant_scope(brondby):
+        row = FamilyImport(
+            municipality_id=brondby.id,
+            user_id=admin.id,
+            file_format="xlsx",
+            status="running",
+            rows_total=10_000,
+            rows_done=2_400,
+            summary={"counts": {}, "families": [], "present": []},
+        )
+        db.session.add(row)
+        db.session.commit()
+        import_id = row.id
+    auth.login(admin.email)
+    page = client.get(f"/brondby/admin/import/{import_id}").get_data(as_text=True)
+    # Without JavaScript: the browser asks again, and the page says how far it is.
+    assert '<meta http-equiv="refresh" content="2">' in page
+    assert "2.400 af 10.000 rækker" in page
+    assert 'value="2400"' in page
