@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+import time
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.core import dates
+from app.core import dates, jobs
 from app.core.db import db
 from app.imports.models import FamilyImport
 from app.tenancy.scoping import tenant_scope
@@ -176,3 +178,43 @@ def test_a_running_import_shows_its_rows_and_refreshes_itself(
     assert '<meta http-equiv="refresh" content="2">' in page
     assert "2.400 af 10.000 rækker" in page
     assert 'value="2400"' in page
+
+
+def test_a_confirmed_import_is_written_by_a_job_worker(
+    app: Flask,
+    client: Any,
+    auth: Any,
+    municipalities: Any,
+    make_user: Any,
+    forms_published: Any,
+    count_rows: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not in the request: the confirmation queues a job, and a worker of the queue (the
+    local one on SQLite, Procrastinate on PostgreSQL) imports the file."""
+    for key, value in {"EXPORTS_INLINE": False, "JOBS_POLL_SECONDS": 0.2}.items():
+        monkeypatch.setitem(app.config, key, value)
+    brondby = municipalities["brondby"]
+    admin = make_user(brondby, "admin")
+    auth.login(admin.email)
+    content = xlsx_bytes(headers(brondby), sample_rows(brondby, 3, dates.today()))
+    _upload(client, "brondby", content)
+    row = _only_import(brondby)
+    assert client.post(f"/brondby/admin/import/{row.id}/confirm").status_code == 302
+    queued = client.get(f"/brondby/admin/import/{row.id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh"' in queued
+    assert count_rows("family") == 0
+    stop = threading.Event()
+    worker = threading.Thread(target=jobs.run_worker, args=(app, stop), daemon=True)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 60
+        while count_rows("family_import WHERE status = 'done'") == 0:
+            assert time.monotonic() < deadline, "the worker did not import the file"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+    assert count_rows("family") == 3
+    done = client.get(f"/brondby/admin/import/{row.id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh"' not in done
