@@ -194,3 +194,28 @@ def test_every_field_type_of_the_intake_forms_is_planted(app_ctx: Flask, brondby
     used = {f.kind.name for v in versions for f in v.form.fields if f.kind.input}
     assert used <= set(FIELD_TYPES)
     assert len(used) >= 5
+
+
+def test_a_csv_files_own_problems_are_named_by_row_and_column(
+    app_ctx: Flask, brondby: Any, counts: Any
+) -> None:
+    rows = sample_rows(brondby, 3, dates.today())
+    # A family's cell in an adult's row, a family whose date is no date (its people are
+    # checked as people, not refused as strangers), and a row of no sheet.
+    rows["adults"][0]["household_type"] = "two_parents"
+    rows["families"][1]["enrolment_date"] = "31-02-2026"
+    rows["nonsense"] = [{"family_ref": "F00001"}]
+    content = csv_bytes(headers(brondby), rows)
+    with tenant_scope(brondby), force_locale("da"):
+        checked = check_content(brondby, content, "csv", dates.today())
+    # Lines: 1 names, 2 labels, then the families (3-5), the adults (6-8), the children
+    # (9-11) and the stray row (12).
+    assert sorted((p.sheet, p.row, p.column) for p in checked.problems) == [
+        ("", 12, "sheet"),
+        ("adults", 6, "household_type"),
+        ("families", 4, "enrolment_date"),
+    ]
+    with force_locale("en"), tenant_scope(brondby):
+        english = check_content(brondby, content, "csv", dates.today())
+    assert {p.message for p in english.problems} >= {"Write a date as dd-mm-yyyy."}
+    assert counts() == (0, 0, 0)

@@ -136,10 +136,11 @@ def check_file(sheets: list[Sheet], versions: list[FormVersion], today: date) ->
     read = {s.name: s for s in sheets}
     for sheet in sheets:
         if sheet.name not in SHEETS:
-            for number, row in sheet.rows:
+            for number, _row in sheet.rows:
+                # Not the cell's text as the sheet's name: only where and what.
                 result.problems.append(
                     Problem(
-                        str(row.get(SHEET_COLUMN, "")),
+                        "",
                         number,
                         SHEET_COLUMN,
                         str(_l("Write families, adults or children.")),
@@ -216,6 +217,8 @@ def _families(
         confirmed = _confirmed(row)
         answers = _answers(checker, number, row, enrolment or today, None, today, confirmed)
         if ref is None or label is None or enrolment is None:
+            if ref is not None:
+                families[ref] = None  # its people are checked, not refused as strangers
             continue
         families[ref] = FamilyPlan(number, ref, label, enrolment, answers, confirmed)
     return families

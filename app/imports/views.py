@@ -75,7 +75,7 @@ def upload() -> str | Response:
                     municipality_id=municipality.id,
                     user_id=current_user.id,
                     file_format=kind,
-                    content=encode(content) if checked.ok else None,
+                    content=encode(content) if checked.ok and checked.families else None,
                     status="checked" if checked.ok else "failed",
                     language=current_language(),
                     rows_total=checked.rows,
@@ -166,7 +166,12 @@ def confirm(import_id: int) -> Response:
     # the job; the other finds it queued and goes to the same page.
     taken = db.session.execute(
         update(FamilyImport)
-        .where(FamilyImport.id == row.id, FamilyImport.status == "checked")
+        .where(
+            FamilyImport.id == row.id,
+            FamilyImport.status == "checked",
+            # A file with nothing new is not kept: there is nothing to confirm.
+            FamilyImport.content.is_not(None),
+        )
         .values(status="queued")
     ).rowcount
     target = url_for("imports.status", import_id=row.id)
