@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
+    from app.imports.views import bp as imports_bp
     from app.operator.views import bp as operator_bp
     from app.plans.views import bp as plans_bp
     from app.privacy.views import bp as privacy_bp
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         collection_bp,
         selfreport_bp,
         admin_bp,
+        imports_bp,
         audit_bp,
         privacy_bp,
         tokens_bp,

@@ -16,6 +16,7 @@ from app.backup.cli import backup
 from app.collection.cli import forms
 from app.core import jobs as job_queue
 from app.demo.cli import demo
+from app.imports.cli import families
 from app.notifications.cli import notifications
 from app.privacy.cli import privacy
 from app.reports.cli import report
@@ -71,6 +72,7 @@ def init_app(app: Flask) -> None:
         waves,
         export,
         demo,
+        families,
         report,
         backup,
         privacy,

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.admin.models import Invitation
 from app.api.models import ApiToken
 from app.core.db import db
+from app.imports.models import FamilyImport
 from app.research.models import Grant, Study
 from app.tenancy.scoping import tenant_scope
 from tests.support.access import CHILD_WELFARE, FAMILY_ARGS, ROLES, expected
@@ -41,6 +42,7 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
             token_id = db.session.scalars(select(ApiToken.id)).first()
             invitation_id = db.session.scalars(select(Invitation.id)).first()
             grant_id = db.session.scalars(select(Grant.id)).first()
+            import_id = db.session.scalars(select(FamilyImport.id)).first()
         study_id = db.session.scalars(select(Study.id)).first()
         job_id = report_job_for(users["admin"], jammerbugt)
     assert log_in(client, users[role].email, PASSWORD).status_code == 302
@@ -73,6 +75,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = job_id
                 elif argument == "invitation_id":
                     values[argument] = invitation_id
+                elif argument == "import_id":
+                    values[argument] = import_id
                 else:
                     values[argument] = ids[family][argument]  # type: ignore[index]
             url = build(app_ctx, rule, values)

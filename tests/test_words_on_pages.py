@@ -21,6 +21,7 @@ from app.api.models import ApiToken
 from app.auth.models import Membership
 from app.collection.models import FormVersion
 from app.core.db import db
+from app.imports.models import FamilyImport
 from app.research.models import Grant, Study
 from app.tenancy.models import Department, Municipality
 from app.tenancy.scoping import tenant_scope
@@ -62,6 +63,8 @@ def _values(app: Flask, users: dict[str, Any], ids: dict[str, dict[str, int]], m
         }
     shared["study_id"] = db.session.scalars(select(Study.id)).first()
     shared["job_id"] = report_job_for(users["admin"], jammerbugt)
+    with tenant_scope(jammerbugt):
+        shared["import_id"] = db.session.scalars(select(FamilyImport.id)).first()
     shared["membership_id"] = membership
     shared["wave_key"] = "intake"
     return shared

@@ -155,6 +155,21 @@ EVENTS: dict[str, EventText] = {
         _l("Family enrolled"),
         _l("%(actor)s enrolled %(object)s on %(enrolment_date)s (team model: %(team_model)s)."),
     ),
+    "families.imported": EventText(
+        _l("Families imported"),
+        _l(
+            "%(actor)s imported %(families)s families with %(adults)s adults and "
+            "%(children)s children (%(already_present)s were there already)."
+        ),
+    ),
+    "families.import_checked": EventText(
+        _l("Import file checked"),
+        _l("%(actor)s uploaded a file of %(rows)s rows to import (%(problems)s problems)."),
+    ),
+    "families.import_confirmed": EventText(
+        _l("Import confirmed"),
+        _l("%(actor)s confirmed the import of a file of %(rows)s rows."),
+    ),
     "family.enrolment_corrected": EventText(
         _l("Enrolment date corrected"),
         _l("%(actor)s corrected the enrolment date of %(object)s from %(old)s to %(new)s."),

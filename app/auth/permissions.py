@@ -69,6 +69,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "people.manage": frozenset({"admin"}),
     # The municipality's settings and departments.
     "settings.edit": frozenset({"admin"}),
+    # Bring families in from a file (the import pages): many families at once.
+    "families.import": frozenset({"admin"}),
     # The municipality's audit trail.
     "audit.read": frozenset({"admin"}),
     # A person's rights: what is held about them (subject access), and erasure.

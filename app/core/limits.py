@@ -98,10 +98,16 @@ class LimitedRequest(Request):
         return super().on_json_loading_failed(e)
 
 
-def takes_files(view: F) -> F:
-    """Mark a view that accepts uploaded files; every other route refuses them."""
-    view.takes_files = True  # type: ignore[attr-defined]
-    return view
+def takes_files(max_bytes: int | None = None) -> Callable[[F], F]:
+    """Mark a view that accepts uploaded files; every other route refuses them. With
+    *max_bytes*, its body may be that large instead of ``MAX_CONTENT_LENGTH``."""
+
+    def mark(view: F) -> F:
+        view.takes_files = True  # type: ignore[attr-defined]
+        view.max_bytes = max_bytes  # type: ignore[attr-defined]
+        return view
+
+    return mark
 
 
 def init_app(app: Flask) -> None:
@@ -115,6 +121,10 @@ def init_app(app: Flask) -> None:
     def _check_body() -> None:
         if request.method not in ("POST", "PUT", "PATCH", "DELETE"):
             return
+        view = app.view_functions.get(request.endpoint or "")
+        if getattr(view, "max_bytes", None):
+            # Before anything reads the body: the limit applies as it is read.
+            request.max_content_length = view.max_bytes  # type: ignore[union-attr]
         if request.is_json:
             try:
                 request.get_json()
@@ -122,7 +132,5 @@ def init_app(app: Flask) -> None:
                 raise
             except BadRequest:
                 pass  # malformed JSON: each view answers it in its own words
-        elif request.files:
-            view = app.view_functions.get(request.endpoint or "")
-            if not getattr(view, "takes_files", False):
-                raise files_refused()
+        elif request.files and not getattr(view, "takes_files", False):
+            raise files_refused()

@@ -46,6 +46,9 @@ class Family(TenantOwned, db.Model):
         UniqueConstraint("id", "municipality_id"),
         CheckConstraint("status IN ('active', 'exited')", name="status"),
         Index("ix_family_municipality_enrolment", "municipality_id", "enrolment_date"),
+        # An import names each family by the reference of the system it comes from: the
+        # same file imported twice finds its families and creates none (app.imports).
+        UniqueConstraint("external_ref", "municipality_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +58,9 @@ class Family(TenantOwned, db.Model):
     enrolment_date: Mapped[date] = mapped_column(Date)
     #: Copied from the municipality at enrolment and never changed afterwards.
     team_model: Mapped[str] = mapped_column(String(20))
+    #: The family's reference in the system it was imported from (a case number, a row id);
+    #: unique per municipality. None for a family enrolled in Helhed. Never exported.
+    external_ref: Mapped[str | None] = mapped_column(String(100), default=None)
     status: Mapped[str] = mapped_column(String(10), default="active")
     #: Set when the family_exit form is submitted.
     exit_date: Mapped[date | None] = mapped_column(Date, default=None)

@@ -92,7 +92,21 @@ def _members_changed(family: Family) -> None:
         step(family)
 
 
-def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -> Family:
+def members_changed(family: Family) -> None:
+    """Run the :data:`MEMBERS_CHANGED` steps once, after several members were added with
+    ``then_refresh=False`` (an import adds a whole family at once)."""
+    _members_changed(family)
+
+
+def enrol_family(
+    municipality: Municipality,
+    label: str,
+    enrolment_date: date,
+    *,
+    external_ref: str | None = None,
+) -> Family:
+    """A new family with its waves; *external_ref* names it in the system it came from (an
+    import), unique in the municipality."""
     label = label.strip()
     if not label:
         raise FamilyError(_l("Write a name staff can recognise."))
@@ -101,6 +115,7 @@ def enrol_family(municipality: Municipality, label: str, enrolment_date: date) -
         label=label,
         enrolment_date=enrolment_date,
         team_model=municipality.team_model,
+        external_ref=external_ref,
     )
     db.session.add(family)
     db.session.flush()
@@ -166,8 +181,16 @@ def correct_enrolment_date(
 
 
 def add_member(
-    family: Family, role: str, name: str, start_date: date, cpr: str | None = None
+    family: Family,
+    role: str,
+    name: str,
+    start_date: date,
+    cpr: str | None = None,
+    *,
+    then_refresh: bool = True,
 ) -> Member:
+    """Add a person to *family*. With *then_refresh* False the steps that follow a change
+    of members wait for :func:`members_changed`, which the caller must then run."""
     if role not in MEMBER_ROLES:
         raise FamilyError(_l("Choose adult or child."))
     if not name.strip():
@@ -185,7 +208,8 @@ def add_member(
     db.session.add(member)
     db.session.flush()
     db.session.expire(family, ["members"])
-    _members_changed(family)
+    if then_refresh:
+        _members_changed(family)
     # Never the name or CPR: the audit trail says what happened, not who the person is.
     record(
         "member.added",

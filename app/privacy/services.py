@@ -114,6 +114,8 @@ def blank_family(family: Family) -> dict[str, int]:
     """The data side of an anonymisation, without its journal entry and audit event."""
     counts = {"members": 0, "answers": 0, "goals": 0}
     family.label = f"{REMOVED} #{family.id}"
+    # The reference of the system the family was imported from leads back to its case.
+    family.external_ref = None
     family.anonymised_at = utcnow()
     for member in family.members:
         _blank_member(member)

@@ -33,6 +33,7 @@ TENANT_TABLES = (
     "department",
     "export_record",
     "family",
+    "family_import",
     "family_member",
     "form_token",
     "idempotency_key",

@@ -2,7 +2,7 @@
 the fields of a submission the person answered themselves
 
 Revision ID: 0027_self_report
-Revises: 0025_sso
+Revises: 0026_family_import
 Create Date: 2026-12-03
 
 """
@@ -14,7 +14,7 @@ from app.tenancy import rls
 
 # revision identifiers, used by Alembic.
 revision = '0027_self_report'
-down_revision = '0025_sso'
+down_revision = '0026_family_import'
 branch_labels = None
 depends_on = None
 

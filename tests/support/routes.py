@@ -14,6 +14,7 @@ from app.auth.models import Membership
 from app.collection.models import Submission
 from app.core.db import db
 from app.families.models import Assignment, Family, Member, Wave
+from app.imports.models import FamilyImport
 from app.plans.models import Goal
 from app.reports.models import ReportJob
 from app.research.models import Grant
@@ -94,6 +95,7 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "grant_id": _first(Grant),
     "job_id": _first(ReportJob),
     "link_id": _first(SelfReportLink),
+    "import_id": _first(FamilyImport),
     # Platform-level, shared by every municipality: not a tenant's id.
     "study_id": lambda municipality: _study_id(),
     "wave_key": lambda municipality: "intake",
@@ -171,3 +173,28 @@ def report_job_for(user, municipality) -> int:
         (reports_dir(current_app) / job.file_name).write_bytes(b"%PDF-1.7 stand-in")
         db.session.commit()
         return job.id
+
+
+def family_import_for(user, municipality) -> int:
+    """An uploaded import of *user*, checked and waiting for its confirmation: one family."""
+    from flask_babel import force_locale
+
+    from app.core import dates
+    from app.imports.jobs import encode
+    from app.imports.services import check_content
+    from tests.support.imports import headers, sample_rows, xlsx_bytes
+
+    with tenant_scope(municipality), force_locale("da"):
+        content = xlsx_bytes(headers(municipality), sample_rows(municipality, 1, dates.today()))
+        checked = check_content(municipality, content, "xlsx", dates.today())
+        row = FamilyImport(
+            municipality_id=municipality.id,
+            user_id=user.id,
+            file_format="xlsx",
+            content=encode(content),
+            rows_total=checked.rows,
+            summary={"counts": checked.counts(), "families": [], "present": []},
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id

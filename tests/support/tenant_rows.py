@@ -76,6 +76,7 @@ def fill_every_tenant_table(
     from app.api.tokens import create_token
     from app.audit.services import record
     from app.definitions.loader import CORE_FORMS
+    from app.imports.models import FamilyImport
     from app.plans.models import Plan
     from app.plans.services import GoalFields, add_goal, edit_goal, set_goal_status
     from app.reports.models import ReportJob
@@ -150,6 +151,14 @@ def fill_every_tenant_table(
                     user_id=staff.id,
                     issuer=f"https://login.{municipality.slug}.example",
                     subject=f"sub-{staff.id}",
+                )
+            )
+            # An uploaded import's row (its file is not needed here).
+            db.session.add(
+                FamilyImport(
+                    municipality_id=municipality.id,
+                    user_id=staff.id,
+                    file_format="xlsx",
                 )
             )
             db.session.add(

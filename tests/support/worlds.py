@@ -31,6 +31,7 @@ from tests.support.routes import (
     ID_PROVIDERS,
     MEMBER_ROLES,
     PLATFORM_ROLES,
+    family_import_for,
     invite_someone,
     report_job_for,
     self_report_link_in,
@@ -60,6 +61,8 @@ def world(municipalities, make_user, make_family):
     secret = make_user(vejle, "staff", email="secret.person@vejle.test")
     report_job_for(users["admin"], brondby)
     report_job_for(make_user(vejle, "lead"), vejle)
+    family_import_for(users["admin"], brondby)
+    family_import_for(make_user(vejle, "admin"), vejle)
     return brondby, vejle, users, secret
 
 
@@ -81,6 +84,7 @@ def jammerbugt_world(municipalities, make_user, make_family):
         create_token(bystander, jammerbugt, "bystander")
         invite_someone(jammerbugt, make_user, users["admin"])
         db.session.commit()
+    family_import_for(users["admin"], jammerbugt)
     study = create_study("Matrix", "Test", "Test")
     grant_study(jammerbugt, study, forms=["family_intake"], waves=["intake"])
     db.session.commit()
