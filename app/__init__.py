@@ -78,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     # Imported here for the reason given in create_app.
+    from app.accessibility.views import bp as accessibility_bp
     from app.admin.audit_views import bp as audit_bp
     from app.admin.invitation_views import bp as invitations_bp
     from app.admin.municipality_views import bp as tenancy_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.tenancy.request import register_tenant_blueprint
 
     app.register_blueprint(core_bp)
+    app.register_blueprint(accessibility_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(password_bp)
     app.register_blueprint(invitations_bp)

@@ -117,6 +117,14 @@ def test_a_removed_department_is_closed_not_deleted(app_ctx: Flask, config_dir: 
 
 
 BROKEN = {
+    "accessibility contact not an address": (
+        lambda text: text + '\n[accessibility]\ncontact = "ring til os"\n',
+        "municipalities/assens.toml: accessibility.contact: 'ring til os' is not an e-mail",
+    ),
+    "unknown accessibility key": (
+        lambda text: text + '\n[accessibility]\ncontact = "a@b.dk"\nphone = "1"\n',
+        "municipalities/assens.toml: accessibility.phone: unknown key",
+    ),
     "bad TOML": (
         lambda text: text.replace('slug = "assens"', 'slug = "assens'),
         "municipalities/assens.toml: -: not valid TOML",

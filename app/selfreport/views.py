@@ -7,6 +7,8 @@ JavaScript and on a phone, and after the answers are sent, the link works no mor
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -151,6 +153,13 @@ def link(link_id: int) -> str:
 
 
 # -- the person's own page ------------------------------------------------------------------
+
+
+@public.context_processor
+def _footer_slug() -> dict[str, Any]:
+    # The accessibility statement's link names the municipality the parent came from.
+    municipality = g.get("self_report_municipality")
+    return {"self_report_slug": municipality.slug if municipality is not None else None}
 
 
 @public.before_request

@@ -36,6 +36,7 @@ RESERVED_SLUGS = frozenset(
         "readyz",
         "admin",
         "favicon.ico",
+        "tilgaengelighed",
         "robots.txt",
         "svar",
     }
@@ -90,6 +91,7 @@ _TOP_LEVEL = {
     "departments",
     "forms",
     "sso",
+    "accessibility",
     *TABLES,
 }
 
@@ -209,6 +211,9 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
     sso = parse_sso(data.get("sso"), problem)
     if sso is not None:
         settings["sso"] = sso
+    contact = _accessibility_contact(data.get("accessibility"), problem)
+    if contact:
+        settings["accessibility"] = {"contact": contact}
 
     if problems:
         raise ConfigFileError(problems)
@@ -223,6 +228,28 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
         departments=departments,
         settings=settings,
     )
+
+
+#: Where people write about the accessibility statement: an e-mail address or a web page.
+CONTACT_RE = re.compile(r"^(?:[^@\s]+@[^@\s]+\.[a-z]{2,}|https://\S+)$")
+
+
+def _accessibility_contact(raw: Any, problem: Any) -> str | None:
+    """``[accessibility] contact``: shown in the accessibility statement (/tilgaengelighed)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        problem("accessibility", "must be a table")
+        return None
+    for key in sorted(set(raw) - {"contact"}):
+        problem(f"accessibility.{key}", "unknown key")
+    contact = raw.get("contact")
+    if not isinstance(contact, str) or not CONTACT_RE.match(contact.strip()):
+        problem(
+            "accessibility.contact", f"{contact!r} is not an e-mail address or an https:// address"
+        )
+        return None
+    return contact.strip()
 
 
 def _departments(raw: Any, problem: Any) -> list[DepartmentConfig]:

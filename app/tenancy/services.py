@@ -146,6 +146,8 @@ def export_municipality(municipality: Municipality) -> dict[str, Any]:
         data["forms"] = {"local": list(settings["local_forms"])}
     if settings.get("sso"):
         data["sso"] = dict(settings["sso"])
+    if settings.get("accessibility"):
+        data["accessibility"] = dict(settings["accessibility"])
     data["departments"] = [
         {"code": d.code, "name_da": d.name_da, "name_en": d.name_en} for d in departments
     ]

@@ -1,0 +1,1 @@
+"""The accessibility statement (tilgængelighedserklæring) the law asks every public site for."""
