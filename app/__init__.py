@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The daily digest registers its periodic task with the job queue when imported.
     from app.notifications import schedule  # noqa: F401
     from app.reports import package_table as report_package_table
+    from app.reports import targets as report_targets
     from app.selfreport import labels as selfreport_labels
     from app.teams import labels as teams_labels
     from app.tenancy import labels as tenancy_labels
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         collection_labels,
         permissions,
         report_package_table,
+        report_targets,
         selfreport_labels,
     ):
         feature.init_app(app)

@@ -117,6 +117,26 @@ def test_a_removed_department_is_closed_not_deleted(app_ctx: Flask, config_dir: 
 
 
 BROKEN = {
+    "target of no indicator": (
+        lambda text: text + '\n[[targets]]\nindicator = "happiness"\nat_least = 10\n',
+        "municipalities/assens.toml: targets[0].indicator: 'happiness' is not an indicator",
+    ),
+    "target with both bounds": (
+        lambda text: (
+            text + '\n[[targets]]\nindicator = "families_enrolled"\nat_least = 1\nat_most = 9\n'
+        ),
+        "municipalities/assens.toml: targets[0]: give one of at_least or at_most",
+    ),
+    "target of zero": (
+        lambda text: text + '\n[[targets]]\nindicator = "families_enrolled"\nat_least = 0\n',
+        "municipalities/assens.toml: targets[0].at_least: 0 is not a number above 0",
+    ),
+    "target date quoted": (
+        lambda text: (
+            text + '\n[[targets]]\nindicator = "families_enrolled"\nat_least = 5\nby = "2027"\n'
+        ),
+        "municipalities/assens.toml: targets[0].by: '2027' is not a date",
+    ),
     "accessibility contact not an address": (
         lambda text: text + '\n[accessibility]\ncontact = "ring til os"\n',
         "municipalities/assens.toml: accessibility.contact: 'ring til os' is not an e-mail",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.checks import CHECK_SCHEMA, CONFIRMED_SCHEMA, ERROR_PROPERTIES
+from app.api.report_components import report_schemas
 from app.api.saving import WINDOW_PROPERTIES
 from app.api.work_components import work_wave_schemas
 from app.collection.windows import WINDOW_REASONS
@@ -109,67 +110,7 @@ def schemas() -> dict[str, Any]:
                 },
             },
         },
-        "Figure": {
-            "type": "object",
-            "required": ["n", "value", "status"],
-            "properties": {
-                "n": {"type": ["integer", "null"], "description": "People it is based on"},
-                "value": {"type": ["number", "null"]},
-                "status": {"type": "string", "enum": ["shown", "suppressed", "no_data"]},
-            },
-        },
-        "Indicators": {
-            "type": "object",
-            "required": ["municipality", "as_of", "k", "rule", "indicators"],
-            "properties": {
-                "municipality": {"type": "string"},
-                "as_of": {"type": "string", "format": "date"},
-                "k": {"type": "integer", "minimum": 2},
-                "rule": {"type": "string"},
-                "indicators": {
-                    "type": "array",
-                    "items": {
-                        "type": "object",
-                        "required": [
-                            "id",
-                            "kind",
-                            "unit",
-                            "name",
-                            "n",
-                            "value",
-                            "status",
-                            "by_team_model",
-                        ],
-                        "properties": {
-                            "id": {"type": "string"},
-                            "kind": {"type": "string", "enum": ["count", "rate", "mean"]},
-                            "unit": {
-                                "type": "string",
-                                "enum": ["families", "adults", "children", "waves"],
-                            },
-                            "name": {
-                                "type": "object",
-                                "required": ["da", "en"],
-                                "properties": {
-                                    "da": {"type": "string"},
-                                    "en": {"type": "string"},
-                                },
-                            },
-                            "n": {"type": ["integer", "null"]},
-                            "value": {"type": ["number", "null"]},
-                            "status": {
-                                "type": "string",
-                                "enum": ["shown", "suppressed", "no_data"],
-                            },
-                            "by_team_model": {
-                                "type": "object",
-                                "additionalProperties": ref("Figure"),
-                            },
-                        },
-                    },
-                },
-            },
-        },
+        **report_schemas(),
         "Settings": {
             "type": "object",
             "required": [

@@ -21,6 +21,7 @@ from app.reports.cohort import Cohort
 from app.reports.disclosure import Cell, ProtectedTable, Shown, protect, rule_text
 from app.reports.indicator_run import compute
 from app.reports.indicators import BY_ID, INDICATORS, Indicator
+from app.reports.targets import Progress, progress
 from app.research.models import Study
 from app.research.scope import study_scope
 from app.tenancy.models import TEAM_MODELS, Municipality
@@ -61,6 +62,8 @@ class Report:
     study_id: int | None = None
     study_title: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The municipality's targets against its figures (its own report only).
+    targets: list[Progress] = field(default_factory=list)
 
     @property
     def comparison(self) -> bool:
@@ -125,7 +128,10 @@ def build(cohort: Cohort, places: list[Place], k: int) -> Report:
 def municipality_report(municipality: Municipality, as_of: date | None = None) -> Report:
     """The municipality's own figures (run inside its tenant scope)."""
     cohort = Cohort((municipality.id,), as_of or dates.today())
-    return build(cohort, [_place(municipality)], installation_k())
+    report = build(cohort, [_place(municipality)], installation_k())
+    own = {f.indicator.id: f.municipalities[municipality.id] for f in report.figures}
+    report.targets = progress(municipality.settings, own)
+    return report
 
 
 def study_cohort(study: Study, as_of: date | None = None, only: list[int] | None = None) -> Cohort:
@@ -235,6 +241,7 @@ def as_json(report: Report, slug: str) -> dict[str, Any]:
             }
             for f in report.figures
         ],
+        "targets": [target.as_json() for target in report.targets],
     }
 
 

@@ -22,11 +22,12 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.config import PROJECT_ROOT
-from app.core.formatting import format_number
+from app.core.formatting import format_day, format_number
 from app.reports.charts import Bar, bar_chart
 from app.reports.disclosure import Shown
 from app.reports.figures import Figures, Report
 from app.reports.indicators import INDICATORS, SECTIONS, Indicator
+from app.reports.targets import Progress
 from app.teams.labels import TEAM_MODEL_LABELS
 
 STATIC_DIR = PROJECT_ROOT / "app" / "static"
@@ -175,6 +176,7 @@ def context(report: Report, language: str) -> dict[str, Any]:
             municipality=report.municipalities[0].name(language),
         )
     return {
+        "targets": [_target(t, language) for t in report.targets],
         "report": report,
         "lang": language,
         "title": title,
@@ -186,6 +188,32 @@ def context(report: Report, language: str) -> dict[str, Any]:
         "team_model_label": lambda code: str(TEAM_MODEL_LABELS.get(code, code)),
         "unit_label": _unit_label,
         "kind_label": _kind_label,
+    }
+
+
+def _target(target: Progress, language: str) -> dict[str, Any]:
+    """A target as the report says it: "6 of 10", and whether it is reached."""
+    indicator = target.indicator
+    goal = value_text(indicator, Shown(None, target.target, "shown"), language)
+    current = value_text(indicator, target.shown, language)
+    if target.comparison == "at_least":
+        text = _("%(current)s of %(target)s", current=current, target=goal)
+        aim = _("At least %(target)s", target=goal)
+    else:
+        text = _("%(current)s (at most %(target)s)", current=current, target=goal)
+        aim = _("At most %(target)s", target=goal)
+    if target.by is not None:
+        aim += " " + _("by %(day)s", day=format_day(target.by, language=language))
+    if target.reached is None:
+        state = _("hidden") if target.shown.status == "suppressed" else _("no data")
+    else:
+        state = _("Reached") if target.reached else _("Not reached yet")
+    return {
+        "name": indicator.name[language],
+        "text": text,
+        "aim": aim,
+        "state": state,
+        "percent": target.percent,
     }
 
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,7 @@ _TOP_LEVEL = {
     "forms",
     "sso",
     "accessibility",
+    "targets",
     *TABLES,
 }
 
@@ -211,6 +214,9 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
     sso = parse_sso(data.get("sso"), problem)
     if sso is not None:
         settings["sso"] = sso
+    targets = _targets(data.get("targets"), problem)
+    if targets:
+        settings["targets"] = targets
     contact = _accessibility_contact(data.get("accessibility"), problem)
     if contact:
         settings["accessibility"] = {"contact": contact}
@@ -228,6 +234,59 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
         departments=departments,
         settings=settings,
     )
+
+
+#: The indicator ids a target may name. The reports, above this package, register where
+#: they come from (app/reports/targets.py); before they do, any id of the right shape passes.
+_INDICATOR_IDS: list[Callable[[], set[str]]] = []
+TARGET_COMPARISONS = ("at_least", "at_most")
+
+
+def register_indicator_ids(source: Callable[[], set[str]]) -> None:
+    _INDICATOR_IDS[:] = [source]
+
+
+def _targets(raw: Any, problem: Any) -> list[dict[str, Any]]:
+    """``[[targets]]``: what the programme set out to reach, shown beside the figures."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problem("targets", "must be a list of [[targets]] tables")
+        return []
+    known = _INDICATOR_IDS[0]() if _INDICATOR_IDS else None
+    found = []
+    for index, item in enumerate(raw):
+        where = f"targets[{index}]"
+        if not isinstance(item, dict):
+            problem(where, "must be a table")
+            continue
+        for key in sorted(set(item) - {"indicator", *TARGET_COMPARISONS, "by"}):
+            problem(f"{where}.{key}", "unknown key")
+        indicator = item.get("indicator")
+        if not isinstance(indicator, str) or (known is not None and indicator not in known):
+            problem(f"{where}.indicator", f"{indicator!r} is not an indicator (docs/indicators.md)")
+            continue
+        given = [c for c in TARGET_COMPARISONS if c in item]
+        if len(given) != 1:
+            problem(where, "give one of at_least or at_most")
+            continue
+        value = item[given[0]]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            problem(f"{where}.{given[0]}", f"{value!r} is not a number above 0")
+            continue
+        by = item.get("by")
+        if by is not None and not isinstance(by, date):
+            problem(f"{where}.by", f"{by!r} is not a date (YYYY-MM-DD, unquoted)")
+            continue
+        found.append(
+            {
+                "indicator": indicator,
+                "comparison": given[0],
+                "value": value,
+                "by": by.isoformat() if by is not None else None,
+            }
+        )
+    return found
 
 
 #: Where people write about the accessibility statement: an e-mail address or a web page.

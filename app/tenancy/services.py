@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -121,6 +122,14 @@ def _plain(value: Any) -> Any:
     )
 
 
+def _target_item(target: dict[str, Any]) -> dict[str, Any]:
+    """A stored target as its ``[[targets]]`` table: the comparison is the key."""
+    item: dict[str, Any] = {"indicator": target["indicator"], target["comparison"]: target["value"]}
+    if target.get("by"):
+        item["by"] = date.fromisoformat(target["by"])
+    return item
+
+
 def export_municipality(municipality: Municipality) -> dict[str, Any]:
     """Today's settings as the mapping a ``municipalities/<slug>.toml`` file holds.
 
@@ -146,6 +155,8 @@ def export_municipality(municipality: Municipality) -> dict[str, Any]:
         data["forms"] = {"local": list(settings["local_forms"])}
     if settings.get("sso"):
         data["sso"] = dict(settings["sso"])
+    if settings.get("targets"):
+        data["targets"] = [_target_item(t) for t in settings["targets"]]
     if settings.get("accessibility"):
         data["accessibility"] = dict(settings["accessibility"])
     data["departments"] = [
