@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.imports.views import bp as imports_bp
     from app.operator.views import bp as operator_bp
+    from app.papers.views import bp as papers_bp
     from app.plans.views import bp as plans_bp
     from app.privacy.views import bp as privacy_bp
     from app.reports.views import platform as study_reports_bp
@@ -134,6 +135,7 @@ def _register_blueprints(app: Flask) -> None:
         plans_bp,
         collection_bp,
         selfreport_bp,
+        papers_bp,
         admin_bp,
         imports_bp,
         audit_bp,

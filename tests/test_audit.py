@@ -299,6 +299,22 @@ READ_PATHS = {
         lambda o: f"/brondby/waves/{o.intake_wave}/members/{o.child}/forms/{o.child_form}",
         lambda o: ("submission.viewed", "submission", o.child_submission),
     ),
+    # The papers: the plan and a form with its answers, as PDF.
+    "papers.plan_pdf": ReadPath(
+        "staff",
+        lambda o: f"/brondby/families/{o.family}/plan.pdf",
+        lambda o: ("family.viewed", "family", o.family),
+    ),
+    "papers.family_form_pdf": ReadPath(
+        "staff",
+        lambda o: f"/brondby/waves/{o.intake_wave}/forms/{o.family_form}.pdf",
+        lambda o: ("submission.viewed", "submission", o.family_submission),
+    ),
+    "papers.member_form_pdf": ReadPath(
+        "staff",
+        lambda o: f"/brondby/waves/{o.intake_wave}/members/{o.child}/forms/{o.child_form}.pdf",
+        lambda o: ("submission.viewed", "submission", o.child_submission),
+    ),
     "privacy.download": ReadPath(
         "admin",
         lambda o: f"/brondby/privacy/members/{o.adult}/subject-access.json",

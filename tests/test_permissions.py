@@ -29,7 +29,14 @@ from app.tenancy.scoping import tenant_scope
 PLATFORM = frozenset(PLATFORM_ROLES)
 ROLES = frozenset(MEMBERSHIP_ROLES) | PLATFORM
 #: The modules allowed to spell roles out: the one that defines them, the one that maps them.
-ROLE_MODULES = {Path("app/auth/models.py"), Path("app/auth/permissions.py")}
+#: Where the roles are named: the permission table, and the models that define them (the
+#: membership roles live with the memberships, in tenancy, which checks a municipality
+#: file's single sign-on default role against them).
+ROLE_MODULES = {
+    Path("app/auth/models.py"),
+    Path("app/auth/permissions.py"),
+    Path("app/tenancy/models.py"),
+}
 #: The functions that take a permission name, and where in their arguments it is.
 ASKING = {"can": 0, "require": 0, "permission_required": 0, "roles_with": 0, "allows": 1}
 

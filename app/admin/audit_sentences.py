@@ -159,6 +159,8 @@ CODE_LABELS: dict[str, LazyString] = {
     "retention": _l("the retention period ran out"),
     "request": _l("at the person's request"),
     "who5": _l("the WHO-5 questions"),
+    "pdf": _l("as PDF"),
+    "plan pdf": _l("the plan as PDF"),
 }
 
 _ROLE_KEYS = {"role", "old_role", "new_role", "platform_role"}

@@ -106,3 +106,9 @@ def response(rows: Iterable[Sequence[Any]], filename: str) -> Response:
         mimetype=MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+def read_rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    """The rows of a CSV *text* someone uploaded (an import): read here, where CSV is
+    written, so every use of the csv module is in one place."""
+    return csv.reader(io.StringIO(text), delimiter=delimiter)

@@ -10,7 +10,6 @@ belongs to, and its header is every sheet's columns once. docs/import.md says it
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from app.collection.models import FormVersion
 from app.collection.services import latest_versions
+from app.core import csvfile
 from app.definitions.bilingual import pick
 from app.definitions.loader import CORE_FORMS
 from app.definitions.model import FieldDef, FormDef
@@ -194,7 +194,7 @@ def _read_csv(content: bytes) -> list[Sheet]:
     except UnicodeDecodeError as exc:
         raise UnreadableFile(_l("The CSV file is not UTF-8 text.")) from exc
     dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=dialect)
+    reader = csvfile.read_rows(text, dialect)
     header: list[str] = []
     sheets = {name: Sheet(name) for name in SHEETS}
     unknown = Sheet("")

@@ -33,7 +33,7 @@ PER_KIND = 1
 #: Links the crawl leaves alone: downloads, sign-out and the language switch (both POST
 #: anyway), and static files.
 SKIP = re.compile(
-    r"\.(csv|pdf|zip|json|txt)$|/download$|/logout$|/language$|^/static/|^/api/(?!tokens)"
+    r"\.(csv|pdf|zip|json|txt|xlsx)$|/download$|/logout$|/language$|^/static/|^/api/(?!tokens)"
 )
 #: Pages that look the same whoever opens them (a form, a submission, adding a person):
 #: checked once per run, by the first role that reaches them.

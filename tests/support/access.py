@@ -82,5 +82,7 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
         role in ("staff_assigned", "external") and family == "A"
     )
     if role == "external":
-        return "allowed" if sees and endpoint == "plans.plan" and method == "GET" else "forbidden"
+        # The plan, on its page or as the family's paper copy: nothing else of the family.
+        reads_plan = endpoint in ("plans.plan", "papers.plan_pdf") and method == "GET"
+        return "allowed" if sees and reads_plan else "forbidden"
     return "allowed" if sees else "forbidden"
