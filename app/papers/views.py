@@ -30,7 +30,8 @@ from app.families.services import record_reading as record_family_reading
 from app.plans.models import Plan
 from app.plans.services import visible_goals
 from app.plans.views import GOAL_STATUS_LABELS, LIFE_AREA_LABELS
-from app.reports.render import render_pdf
+from app.reports.pdf_worker import html_to_pdf
+from app.reports.render import STATIC_DIR
 from app.teams.services import active_team
 from app.tenancy.request import TenantBlueprint, current_municipality
 
@@ -48,8 +49,11 @@ def _pdf(template: str, name: str, **context: object) -> Response:
             municipality=current_municipality(),
             **context,
         )
+    # In this process: a plan or a form is a few pages, so the separate, limited process
+    # the reports need (thousands of families) would only add its start-up to every paper.
+    # The same renderer, with the same tagging and the same refusal of any outside asset.
     return Response(
-        render_pdf(document),
+        html_to_pdf(document, STATIC_DIR),
         mimetype="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="{name}.pdf"',
