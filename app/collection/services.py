@@ -312,6 +312,21 @@ def find_submission(wave: Wave, form_id: str, member: Member | None) -> Submissi
     )
 
 
+def answered_version(
+    municipality: Municipality, wave: Wave, form_id: str, member: Member | None
+) -> FormVersion | None:
+    """The version a form of *wave* answers: the one already answered, else the newest
+    published that the wave asks of the member's level (None if it asks no such form)."""
+    existing = find_submission(wave, form_id, member)
+    if existing is not None:
+        return existing.form_version
+    level = member.role if member else "family"
+    for version in forms_for_wave(municipality, wave):
+        if version.form_id == form_id and version.level == level:
+            return version
+    return None
+
+
 def must_stay_complete(submission: Submission | None) -> bool:
     """A submitted form is never saved back into an incomplete state."""
     return submission is not None and submission.status == "submitted"

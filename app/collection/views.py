@@ -19,8 +19,8 @@ from app.collection.order import next_missing
 from app.collection.services import (
     Conflict,
     Invalid,
+    answered_version,
     find_submission,
-    forms_for_wave,
     must_stay_complete,
     record_reading,
     save_submission,
@@ -54,14 +54,10 @@ CONFIRM_FIELD = "confirm_check"
 
 def _version_for(wave: Wave, form_id: str, member: Member | None) -> FormVersion:
     """The form version to show: the one already answered, else the newest published."""
-    existing = find_submission(wave, form_id, member)
-    if existing is not None:
-        return existing.form_version
-    level = member.role if member else "family"
-    for version in forms_for_wave(current_municipality(), wave):
-        if version.form_id == form_id and version.level == level:
-            return version
-    abort(404)
+    version = answered_version(current_municipality(), wave, form_id, member)
+    if version is None:
+        abort(404)
+    return version
 
 
 @bp.route("/waves/<int:wave_id>/forms/<form_id>", methods=["GET", "POST"])

@@ -18,8 +18,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from app.auth.permissions import can
-from app.collection.models import FormVersion
-from app.collection.services import find_submission, forms_for_wave, record_reading
+from app.collection.services import answered_version, find_submission, record_reading
 from app.core.db import db
 from app.core.language import current_language
 from app.core.version import __version__
@@ -84,19 +83,10 @@ def plan_pdf(family_id: int) -> Response:
     )
 
 
-def _version(wave: Wave, form_id: str, member: Member | None) -> FormVersion:
-    existing = find_submission(wave, form_id, member)
-    if existing is not None:
-        return existing.form_version
-    level = member.role if member else "family"
-    for version in forms_for_wave(current_municipality(), wave):
-        if version.form_id == form_id and version.level == level:
-            return version
-    abort(404)
-
-
 def _form_pdf(wave: Wave, form_id: str, member: Member | None) -> Response:
-    version = _version(wave, form_id, member)
+    version = answered_version(current_municipality(), wave, form_id, member)
+    if version is None:
+        abort(404)
     blank = request.args.get("blank") == "1"
     submission = None if blank else find_submission(wave, form_id, member)
     if submission is not None:

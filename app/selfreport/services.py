@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select, update
 from app.audit.services import record
 from app.auth.links import digest
 from app.collection.models import FormVersion, Submission
-from app.collection.services import find_submission, forms_for_wave, save_submission
+from app.collection.services import answered_version, find_submission, save_submission
 from app.core.db import db, utcnow
 from app.definitions.fields.parsing import InvalidAnswer
 from app.definitions.instruments import Instrument, instrument, instruments_of
@@ -46,14 +46,11 @@ class NotOffered(ValueError):
 def version_for(
     municipality: Municipality, wave: Wave, member: Member, form_id: str
 ) -> FormVersion:
-    """The version the person's answers go into: the one already answered, else the newest."""
-    existing = find_submission(wave, form_id, member)
-    if existing is not None:
-        return existing.form_version
-    for version in forms_for_wave(municipality, wave):
-        if version.form_id == form_id and version.level == member.role:
-            return version
-    raise NotOffered(form_id)
+    """The version the person's answers go into (collection's answered_version)."""
+    version = answered_version(municipality, wave, form_id, member)
+    if version is None:
+        raise NotOffered(form_id)
+    return version
 
 
 def offered(version: FormVersion, submission: Submission | None) -> list[Instrument]:
