@@ -59,6 +59,27 @@ EXPECTED = {
     "who5_latest": ((5, 300.0), 60.0),
     # A1 +40, B1 +20, D1 +20; A2 −20, C1 0
     "who5_improved_10": ((5, 3), 60.0),
+    # The plans' goals (tests/support/cohort.py), each family's share achieved at the
+    # latest status: A g1 g2 g7 of g1 g2 g3 g7 = 3/4 (g4 changed, g5 no status, g6
+    # deleted), B b2 of b1 b2 b3 = 1/3, C c2 of c1 c2 = 1/2, D d1 = 1
+    "goals_achieved": ((4, 3 / 4 + 1 / 3 + 1 / 2 + 1), 64.6),
+    # A g1 (g6 deleted) 1, B b1 (achieved, then dropped) 0
+    "goals_achieved_work_education": ((2, 1.0), 50.0),
+    "goals_achieved_children_school_wellbeing": ((1, 1.0), 100.0),
+    # A g3 0, C c1 (not achieved, then partly) 0
+    "goals_achieved_economy": ((2, 0.0), 0.0),
+    # A g4 changed: not counted; C c2 1
+    "goals_achieved_health": ((1, 1.0), 100.0),
+    "goals_achieved_housing": ((1, 1.0), 100.0),
+    # A g7, D d1
+    "goals_achieved_everyday_structure": ((2, 2.0), 100.0),
+    # A g5 no status; B b3 partly
+    "goals_achieved_leisure": ((1, 0.0), 0.0),
+    # A g1 g2 = 1, B 1/3, C 1/2, D 1
+    "goals_achieved_phase_1": ((4, 1 + 1 / 3 + 1 / 2 + 1), 70.8),
+    "goals_achieved_phase_2": ((1, 0.0), 0.0),
+    # A g7 (g4 changed)
+    "goals_achieved_phase_3_on": ((1, 1.0), 100.0),
     # 7 follow-ups whose window closed by AS_OF; only D's (answered inside its window) on time
     "follow_up_completeness": ((7, 1), 14.3),
 }

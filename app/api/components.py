@@ -300,11 +300,31 @@ def schemas() -> dict[str, Any]:
         **work_wave_schemas(),
         "Plan": {
             "type": "object",
-            "required": ["family_id", "phases", "phase_months", "goals", "team"],
+            "required": ["family_id", "phases", "phase_months", "periods", "goals", "team"],
             "properties": {
                 "family_id": {"type": "integer"},
                 "phases": {"type": "integer"},
                 "phase_months": {"type": "integer"},
+                "periods": {
+                    "type": "array",
+                    "description": "Each phase's dates (from the enrolment date) and focus.",
+                    "items": {
+                        "type": "object",
+                        "required": ["phase", "starts", "ends", "focus"],
+                        "properties": {
+                            "phase": {"type": "integer"},
+                            "starts": {"type": "string", "format": "date"},
+                            "ends": {"type": "string", "format": "date"},
+                            "focus": {
+                                "type": ["object", "null"],
+                                "properties": {
+                                    "da": {"type": "string"},
+                                    "en": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
                 "goals": {
                     "type": "array",
                     "items": {

@@ -9,6 +9,7 @@ from typing import Any
 from app.collection.models import Submission
 from app.families.models import Assignment, Family, Member, Wave
 from app.plans.models import Plan
+from app.plans.phases import Phase
 
 
 def _iso(value: date | datetime | None) -> str | None:
@@ -70,7 +71,9 @@ def submission_json(submission: Submission) -> dict[str, Any]:
     }
 
 
-def plan_json(plan: Plan, team: list[Assignment], sees_hidden: bool) -> dict[str, Any]:
+def plan_json(
+    plan: Plan, team: list[Assignment], sees_hidden: bool, periods: list[Phase]
+) -> dict[str, Any]:
     """The plan; without *sees_hidden* (external contact persons) the goals hidden from
     them are left out, as on the plan page."""
     goals = [g for g in plan.goals if sees_hidden or not g.hidden_from_external]
@@ -78,6 +81,7 @@ def plan_json(plan: Plan, team: list[Assignment], sees_hidden: bool) -> dict[str
         "family_id": plan.family_id,
         "phases": plan.phases,
         "phase_months": plan.phase_months,
+        "periods": [period.as_json() for period in periods],
         "goals": [
             {
                 "id": goal.id,

@@ -54,6 +54,7 @@ from app.families.services import (
     record_reading as record_family_reading,
 )
 from app.plans.models import Plan
+from app.plans.phases import plan_phases
 from app.reports.figures import as_json, municipality_report
 from app.teams.services import active_team, assign
 from app.tenancy import cached
@@ -409,7 +410,8 @@ def plan(family_id: int) -> Response:
     record_family_reading(row, via="api plan", actor_id=g.membership.user_id)
     db.session.commit()
     # External contact persons never get a goal hidden from them.
-    return _json(plan_json(the_plan, active_team(row), can("plans.view_hidden_goals")))
+    periods = plan_phases(the_plan, row.enrolment_date, g.municipality.settings)
+    return _json(plan_json(the_plan, active_team(row), can("plans.view_hidden_goals"), periods))
 
 
 # -- submissions ---------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from app.families.access import PLAN, family_or_404, member_or_404, wave_or_404
 from app.families.models import Member, Wave
 from app.families.services import record_reading as record_family_reading
 from app.plans.models import Plan
+from app.plans.phases import plan_phases
 from app.plans.services import visible_goals
 from app.plans.views import GOAL_STATUS_LABELS, LIFE_AREA_LABELS
 from app.reports.pdf_worker import html_to_pdf
@@ -76,6 +77,7 @@ def plan_pdf(family_id: int) -> Response:
         title=_("Our joint plan"),
         family=family,
         plan=plan,
+        phases=plan_phases(plan, family.enrolment_date, current_municipality().settings),
         goals=goals,
         team=active_team(family),
         life_area_labels=LIFE_AREA_LABELS,

@@ -28,6 +28,7 @@ from app.families.access import PLAN, family_or_404
 from app.families.models import Family, Wave
 from app.families.services import record_reading
 from app.plans.models import CHILD_AREAS, GOAL_STATUSES, LIFE_AREAS, Goal, Plan
+from app.plans.phases import plan_phases
 from app.plans.services import (
     GoalFields,
     PlanError,
@@ -41,7 +42,7 @@ from app.plans.services import (
 from app.teams.services import active_team
 from app.tenancy.models import Department, Membership
 from app.tenancy.once import lands_on, repeat_of
-from app.tenancy.request import TenantBlueprint, get_or_404
+from app.tenancy.request import TenantBlueprint, current_municipality, get_or_404
 
 bp = TenantBlueprint("plans", __name__, url_prefix="/families")
 
@@ -195,6 +196,7 @@ def plan(family_id: int) -> str | Response:
         goal_status_labels=GOAL_STATUS_LABELS,
         goal_statuses=GOAL_STATUSES,
         life_areas=LIFE_AREAS,
+        phases=plan_phases(the_plan, family.enrolment_date, current_municipality().settings),
     )
 
 

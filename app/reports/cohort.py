@@ -71,6 +71,11 @@ class Cohort:
     def forms(self) -> ColumnElement[bool]:
         return true() if self.scope is None else self.scope.forms()
 
+    def status_waves(self) -> ColumnElement[bool]:
+        """Over :class:`Wave`: the waves a goal's status may count at (for a study: the
+        approved ones, whatever their kind, as its package reads them)."""
+        return true() if self.scope is None else self.scope.approved_waves()
+
 
 @dataclass(frozen=True)
 class Codes:

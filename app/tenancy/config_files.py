@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -95,6 +95,7 @@ _TOP_LEVEL = {
     "sso",
     "accessibility",
     "targets",
+    "plan_phases",
     *TABLES,
 }
 
@@ -217,6 +218,9 @@ def parse(data: dict[str, Any], *, source: str, expected_slug: str | None) -> Mu
     targets = _targets(data.get("targets"), problem)
     if targets:
         settings["targets"] = targets
+    phases = _plan_phases(data.get("plan_phases"), problem)
+    if phases:
+        settings["plan_phases"] = phases
     contact = _accessibility_contact(data.get("accessibility"), problem)
     if contact:
         settings["accessibility"] = {"contact": contact}
@@ -246,22 +250,30 @@ def register_indicator_ids(source: Callable[[], set[str]]) -> None:
     _INDICATOR_IDS[:] = [source]
 
 
-def _targets(raw: Any, problem: Any) -> list[dict[str, Any]]:
-    """``[[targets]]``: what the programme set out to reach, shown beside the figures."""
+def _tables(
+    raw: Any, name: str, keys: set[str], problem: Any
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each table of an optional ``[[name]]`` list with where it is, unknown keys refused."""
     if raw is None:
-        return []
+        return
     if not isinstance(raw, list):
-        problem("targets", "must be a list of [[targets]] tables")
-        return []
-    known = _INDICATOR_IDS[0]() if _INDICATOR_IDS else None
-    found = []
+        problem(name, f"must be a list of [[{name}]] tables")
+        return
     for index, item in enumerate(raw):
-        where = f"targets[{index}]"
+        where = f"{name}[{index}]"
         if not isinstance(item, dict):
             problem(where, "must be a table")
             continue
-        for key in sorted(set(item) - {"indicator", *TARGET_COMPARISONS, "by"}):
+        for key in sorted(set(item) - keys):
             problem(f"{where}.{key}", "unknown key")
+        yield where, item
+
+
+def _targets(raw: Any, problem: Any) -> list[dict[str, Any]]:
+    """``[[targets]]``: what the programme set out to reach, shown beside the figures."""
+    known = _INDICATOR_IDS[0]() if _INDICATOR_IDS else None
+    found = []
+    for where, item in _tables(raw, "targets", {"indicator", *TARGET_COMPARISONS, "by"}, problem):
         indicator = item.get("indicator")
         if not isinstance(indicator, str) or (known is not None and indicator not in known):
             problem(f"{where}.indicator", f"{indicator!r} is not an indicator (docs/indicators.md)")
@@ -286,6 +298,26 @@ def _targets(raw: Any, problem: Any) -> list[dict[str, Any]]:
                 "by": by.isoformat() if by is not None else None,
             }
         )
+    return found
+
+
+def _plan_phases(raw: Any, problem: Any) -> list[dict[str, str]]:
+    """``[[plan_phases]]``: the focus of phase 1, 2, … in order.
+
+    Their number is not tied to ``joint_plan.phases``: an admin may change that on the
+    settings page, and plans made before keep their own number of phases, so a phase
+    beyond the list has no focus and a text beyond the phases is kept, unused."""
+    found = []
+    for where, item in _tables(raw, "plan_phases", {"focus_da", "focus_en"}, problem):
+        texts = {}
+        for language in ("da", "en"):
+            value = item.get(f"focus_{language}")
+            if not isinstance(value, str) or not value.strip() or len(value) > 200:
+                problem(f"{where}.focus_{language}", "must be a text of 1-200 characters")
+            else:
+                texts[language] = value.strip()
+        if len(texts) == 2:
+            found.append(texts)
     return found
 
 

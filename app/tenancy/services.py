@@ -157,6 +157,10 @@ def export_municipality(municipality: Municipality) -> dict[str, Any]:
         data["sso"] = dict(settings["sso"])
     if settings.get("targets"):
         data["targets"] = [_target_item(t) for t in settings["targets"]]
+    if settings.get("plan_phases"):
+        data["plan_phases"] = [
+            {"focus_da": p["da"], "focus_en": p["en"]} for p in settings["plan_phases"]
+        ]
     if settings.get("accessibility"):
         data["accessibility"] = dict(settings["accessibility"])
     data["departments"] = [

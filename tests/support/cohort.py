@@ -8,10 +8,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.services import add_member, add_months, enrol_family
+from app.plans.models import Plan
+from app.plans.services import add_goal, delete_goal, set_goal_status
 from app.tenancy.scoping import tenant_scope
 from tests.support.checks import warning_ids
 from tests.support.forms import valid_formdata
@@ -77,6 +80,38 @@ def child_follow(active: bool, interventions: int):
     if not active:
         answers["case_closed_date"] = iso(TODAY - timedelta(days=10))
     return answers
+
+
+def plan_goals(a, b, c, d):
+    """The joint plans' goals and their statuses (tests/test_indicators.py adds them up).
+
+    Family A's plan has three phases (as if Brøndby had planned in three when it enrolled).
+    """
+    plans = {
+        f.id: db.session.scalar(select(Plan).where(Plan.family_id == f.id)) for f in (a, b, c, d)
+    }
+    plans[a.id].phases = 3
+    goals = {}
+    for key, family, phase, area, statuses in (
+        ("g1", a, 1, "work_education", [("follow_up_6", "partly"), ("follow_up_12", "achieved")]),
+        ("g2", a, 1, "housing", [("follow_up_6", "achieved")]),
+        ("g3", a, 2, "economy", [("follow_up_12", "not_achieved")]),
+        ("g4", a, 3, "health", [("follow_up_6", "changed")]),
+        ("g5", a, 1, "leisure", []),
+        ("g6", a, 1, "work_education", [("follow_up_6", "achieved")]),
+        ("g7", a, 3, "everyday_structure", [("follow_up_12", "achieved")]),
+        ("b1", b, 1, "work_education", [("follow_up_6", "achieved"), ("follow_up_12", "dropped")]),
+        ("b2", b, 1, "children_school_wellbeing", [("follow_up_12", "achieved")]),
+        ("b3", b, 1, "leisure", [("follow_up_6", "partly")]),
+        ("c1", c, 1, "economy", [("follow_up_6", "not_achieved"), ("follow_up_12", "partly")]),
+        ("c2", c, 1, "health", [("follow_up_12", "achieved")]),
+        ("d1", d, 1, "everyday_structure", [("follow_up_6", "achieved")]),
+    ):
+        goal = goals[key] = add_goal(plans[family.id], phase, area, f"Mål {key}", None)
+        for wave_key, status in statuses:
+            wave = next(w for w in family.waves if w.key == wave_key)
+            set_goal_status(goal, wave, status, None, TODAY)
+    delete_goal(goals["g6"], goals["g6"].lock_version, None)
 
 
 @pytest.fixture
@@ -218,6 +253,7 @@ def cohort(municipalities, forms_published):
             (c, cc1, "follow_up_12", child_follow(True, 2)),
         ):
             fill(brondby, family, wave, "child_follow_up", child, **answers)
+        plan_goals(a, b, c, d)
         db.session.commit()
 
     # Another municipality's family, answered in full: it must not move Brøndby's figures.

@@ -15,7 +15,7 @@ them over the cohort; :mod:`app.reports.disclosure` then decides what may be sho
 from __future__ import annotations
 
 # The section modules register their indicators when imported.
-from app.reports.indicators import during, enrolment, intake, quality, wellbeing
+from app.reports.indicators import during, enrolment, intake, plan, quality, wellbeing
 from app.reports.indicators.registry import SECTIONS, Indicator, Text, registered
 
 INDICATORS: tuple[Indicator, ...] = registered()
@@ -30,6 +30,7 @@ __all__ = [
     "during",
     "enrolment",
     "intake",
+    "plan",
     "quality",
     "wellbeing",
 ]

@@ -34,6 +34,7 @@ SECTIONS: dict[str, Text] = {
     "enrolment": text("Indskrivning", "Enrolment"),
     "intake": text("Familierne ved start", "The families at intake"),
     "during": text("Under forløbet", "During the programme"),
+    "plan": text("Den fælles plan", "The joint plan"),
     "wellbeing": text("Trivsel", "Wellbeing"),
     "quality": text("Datakvalitet", "Data quality"),
 }
