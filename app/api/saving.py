@@ -17,7 +17,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.api.checks import answer_errors, confirmed_from
 from app.api.problems import ApiProblem
 from app.collection.models import FormVersion, Submission
-from app.collection.services import Conflict, Invalid, SelfReported, save_submission
+from app.collection.self_reported import SelfReported
+from app.collection.services import Conflict, Invalid, save_submission
 from app.collection.windows import (
     CONFIRM_FIELD,
     REASON_FIELD,

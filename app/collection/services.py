@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.collection import published
 from app.collection.models import FormVersion, Submission
+from app.collection.self_reported import keep_self_reported
 from app.collection.typed import store_typed
 from app.collection.waves import refresh_completion
 from app.collection.windows import OutsideWindow, WindowAnswer, window_missing
 from app.core.db import db, utcnow
 from app.definitions.checks import CheckContext, cpr_birth_date
-from app.definitions.fields.parsing import InvalidAnswer
 from app.definitions.loader import CORE_FORMS, Catalogue, earlier_content_hash
 from app.definitions.model import FormDef
 from app.definitions.validation import Result, validate_answers
@@ -230,9 +230,25 @@ def refresh_wave(municipality: Municipality, wave: Wave) -> None:
 def refresh_family_waves(family: Family) -> None:
     """Re-decide each of the family's waves: a member who belonged to the family on a due
     date, recorded after the wave was completed, opens it again until their forms are in."""
+    if all(w.completed_at is None for w in family.waves) and not _any_submitted(family):
+        # With nothing submitted no wave can be complete (refresh_completion), and none is
+        # complete to be opened again: a family being enrolled or imported costs one query
+        # here, not one per wave.
+        return
     municipality = db.session.get_one(Municipality, family.municipality_id)
     for wave in family.waves:
         refresh_wave(municipality, wave)
+
+
+def _any_submitted(family: Family) -> bool:
+    return (
+        db.session.scalar(
+            select(Submission.id)
+            .where(Submission.family_id == family.id, Submission.status == "submitted")
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def refresh_open_waves(municipality: Municipality) -> None:
@@ -261,46 +277,6 @@ class Invalid(Exception):
     def __init__(self, result: Result):
         self.result = result
         super().__init__(", ".join(result.errors))
-
-
-class SelfReported(Exception):
-    """A save would change answers the person gave themselves; nothing was written."""
-
-    def __init__(self, names: list[str]):
-        self.names = names
-        super().__init__(", ".join(names))
-
-
-def _keep_self_reported(
-    form: FormDef, submission: Submission | None, raw: dict[str, Any], today: date, own: set[str]
-) -> dict[str, Any]:
-    """*raw* with the answers the person gave themselves kept as they gave them.
-
-    Staff may send them again unchanged (the API's whole document) or leave them out (the
-    page shows them as text); a different value raises :class:`SelfReported`, so they are
-    never changed silently. *own* are the fields this save is the person's own answer to.
-    """
-    locked = set(submission.self_reported or []) - own if submission else set()
-    if not locked:
-        return raw
-    kept = dict(raw)
-    changed = []
-    for fdef in form.fields:
-        if fdef.name not in locked:
-            continue
-        stored = submission.answers.get(fdef.name) if submission else None
-        given = raw.get(fdef.name)
-        if given not in (None, "", []):
-            try:
-                same = fdef.kind.parse(fdef, given, form, today, []) == stored
-            except InvalidAnswer:
-                same = False
-            if not same:
-                changed.append(fdef.name)
-        kept[fdef.name] = stored
-    if changed:
-        raise SelfReported(changed)
-    return kept
 
 
 def find_submission(wave: Wave, form_id: str, member: Member | None) -> Submission | None:
@@ -347,6 +323,7 @@ def save_submission(
     window: WindowAnswer | None = None,
     new: bool = False,
     self_reported: tuple[str, ...] = (),
+    then_refresh: bool = True,
 ) -> Submission:
     """Create or update the submission of *version* for *member* (or the family) in *wave*.
 
@@ -368,7 +345,10 @@ def save_submission(
 
     *self_reported* names the fields the person the form is about answered themselves
     (app/selfreport); they are marked so, and a later save that would change them raises
-    :class:`SelfReported`.
+    :class:`~app.collection.self_reported.SelfReported`.
+
+    *then_refresh* false leaves deciding the wave to the caller, who saves several forms of
+    one wave at once (an import) and calls :func:`refresh_wave` after the last.
     """
     form: FormDef = version.form
     submission = None if new else find_submission(wave, version.form_id, member)
@@ -388,7 +368,7 @@ def save_submission(
         wave_date=wave.due_date,
         birth_date=cpr_birth_date(member.cpr) if member else None,
     )
-    raw = _keep_self_reported(form, submission, raw, today, set(self_reported))
+    raw = keep_self_reported(form, submission, raw, today, set(self_reported))
     already = set(submission.confirmed_checks or []) if submission else set()
     result = validate_answers(
         form,
@@ -451,7 +431,8 @@ def save_submission(
     store_typed(db.session, submission.id, municipality.id, form, result.answers, new=created)
     if version.form_id == "family_exit" and submit:
         _apply_exit(wave, result.answers)
-    refresh_wave(municipality, wave)
+    if then_refresh:
+        refresh_wave(municipality, wave)
     action = "submission.submitted" if submit and not was_submitted else "submission.saved"
     # Field names only: the values are personal data and stay in the submission.
     record(

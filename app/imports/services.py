@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.collection.models import FormVersion
 from app.collection.published import stamp_columns, use_stamp
-from app.collection.services import Invalid, save_submission
+from app.collection.services import Invalid, refresh_wave, save_submission
 from app.core.db import db
 from app.families.services import add_member, enrol_family, members_changed
 from app.imports.check import Checked, Problem, check_file
@@ -98,6 +98,8 @@ def write_checked(
                     plan_row=plan.row,
                     problems=problems,
                 )
+        # Once the family's last intake form is in, not after each of them.
+        refresh_wave(municipality, intake)
         done_rows += len(subjects)
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(done_rows)
@@ -142,6 +144,7 @@ def _save(
             today=today,
             confirmed=confirmed,
             new=True,
+            then_refresh=False,
         )
     except Invalid as exc:
         sheet = (
