@@ -114,6 +114,10 @@ def backend(app: Flask) -> str:
         return db.engine.dialect.name
 
 
+#: Rows from which a table is emptied with TRUNCATE rather than DELETE (PostgreSQL).
+LARGE_TABLE_ROWS = 5000
+
+
 def _empty_all_tables(app: Flask) -> None:
     # Core statements: the ORM tenant rules do not apply to them, which is what a
     # clean-up between tests needs.
@@ -123,6 +127,21 @@ def _empty_all_tables(app: Flask) -> None:
 
     engine = owner_engine(app)
     with app.app_context(), engine.begin() as connection, guard.suspended(connection):
+        if connection.dialect.name == "postgresql":
+            # A DELETE row by row took 36 s after the 10,000-row import; TRUNCATE empties
+            # a table at once but costs more than a DELETE of an empty one, so it is kept
+            # for the tables the statistics call large (a stale figure only picks the
+            # slower of two ways to the same empty table).
+            large = [
+                name
+                for name in connection.exec_driver_sql(
+                    f"SELECT relname FROM pg_stat_user_tables WHERE n_live_tup > {LARGE_TABLE_ROWS}"
+                ).scalars()
+                if name in db.metadata.tables
+            ]
+            if large:
+                # CASCADE: the tables referring to them go too, as the DELETEs below would.
+                connection.exec_driver_sql(f"TRUNCATE {', '.join(large)} CASCADE")
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
         if connection.dialect.name == "postgresql":
