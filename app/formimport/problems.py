@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 
 #: Every code the converters raise, with what it means (docs/forms.md lists them).
 IMPORT_CODES = {
-    "I001": "the file cannot be read",
     "I002": "a sheet the format needs is missing",
     "I003": "a column the format needs is missing",
     "I004": "a question has no type or no name",
