@@ -67,6 +67,8 @@ class UploadForm(FlaskForm):
     )
     name = StringField(
         _l("The form's name"),
+        # A file sent in place of the name is no name (and no length can be measured).
+        filters=[lambda value: value if isinstance(value, str) or value is None else ""],
         validators=[
             DataRequired(_l("Give the form a name.")),
             Length(max=40),
