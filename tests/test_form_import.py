@@ -277,3 +277,75 @@ def test_a_db_only_local_form_leaves_forms_check_and_municipalities_check_conten
     missing = runner.invoke(args=["municipalities", "check", "--dir", str(folder)])
     assert missing.exit_code == 1
     assert "jammerbugt.nowhere" in missing.output
+
+
+#: What each XLSForm condition becomes; the kinds are those of the valid form's questions.
+XLS_CONDITIONS = {
+    "${a} = 'x'": "a == 'x'",
+    "${n} > 3 and ${n} <= 10": "n > 3 and n <= 10",
+    "${n} != '2'": "n != 2",
+    "selected(${m}, 'b') or not(${a} = 'y')": "m == 'b' or not (a == 'y')",
+    "(${a} = 'x' or ${a} = 'y') and ${n} >= 1": "(a == 'x' or a == 'y') and n >= 1",
+}
+REDCAP_CONDITIONS = {
+    "[a] = '1'": "a == '1'",
+    "[y] = '1'": "y == true",
+    "[y] = '0'": "y == false",
+    "[m(2)] = '1'": "m == '2'",
+    "[m(2)] = '0'": "m != '2'",
+    "[a] <> '3' AND [n] > 2": "a != '3' and n > 2",
+}
+_KINDS = {"n": "number", "y": "truth", "m": "codes", "a": "code"}
+
+
+@pytest.mark.parametrize(("source", "expected"), sorted(XLS_CONDITIONS.items()))
+def test_xlsform_conditions_become_show_if(source: str, expected: str) -> None:
+    from app.definitions import conditions
+    from app.formimport.expressions import xlsform_relevant
+
+    converted = xlsform_relevant(source, lambda name: _KINDS.get(name, ""))
+    assert converted == expected
+    assert conditions.parse(converted)
+
+
+@pytest.mark.parametrize(("source", "expected"), sorted(REDCAP_CONDITIONS.items()))
+def test_redcap_branching_becomes_show_if(source: str, expected: str) -> None:
+    from app.formimport.expressions import redcap_branching
+
+    assert redcap_branching(source, lambda name: _KINDS.get(name, "")) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["count(${m}) > 1", "${a} = ${b}", "string-length(${a}) > 3", ". > 1", "${a} = 'it''s'"],
+)
+def test_what_show_if_cannot_say_is_refused(source: str) -> None:
+    from app.formimport.expressions import Unconvertible, xlsform_relevant
+
+    with pytest.raises(Unconvertible):
+        xlsform_relevant(source, lambda name: "")
+
+
+@pytest.mark.parametrize(
+    ("source", "whole", "bounds"),
+    [
+        (". >= 0 and . <= 120", True, (0, 120)),
+        (". > 0", True, (1, None)),
+        (". < 10", True, (None, 9)),
+        (". >= 0.5", False, (0.5, None)),
+    ],
+)
+def test_constraints_become_bounds(source: str, whole: bool, bounds: tuple) -> None:
+    from app.formimport.expressions import constraint_bounds
+
+    assert constraint_bounds(source, whole) == bounds
+
+
+@pytest.mark.parametrize(
+    ("source", "whole"), [(". > 0", False), ("regex(., 'x')", True), (". != 3", True)]
+)
+def test_other_constraints_are_refused(source: str, whole: bool) -> None:
+    from app.formimport.expressions import Unconvertible, constraint_bounds
+
+    with pytest.raises(Unconvertible):
+        constraint_bounds(source, whole)

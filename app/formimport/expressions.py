@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 
 from app.definitions import conditions
 
@@ -35,7 +38,12 @@ _CONSTRAINT = re.compile(r"^\s*\.\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 
 class Unconvertible(ValueError):
-    """The expression says something the definitions cannot; the message says what."""
+    """The expression says something the definitions cannot; the message says what, in
+    the reader's language (a lazy string)."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _tokens(pattern: re.Pattern[str], source: str) -> list[tuple[str, str]]:
@@ -43,7 +51,7 @@ def _tokens(pattern: re.Pattern[str], source: str) -> list[tuple[str, str]]:
     while position < len(source):
         match = pattern.match(source, position)
         if not match or match.end() == position:
-            raise Unconvertible(f"cannot read {source[position:]!r}")
+            raise Unconvertible(_l("%(text)s cannot be read", text=source[position:]))
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         position = match.end()
@@ -58,7 +66,7 @@ def _literal(kind: str, text: str, field_kind: str) -> str:
     if field_kind == "number" and re.fullmatch(r"-?\d+(?:\.\d+)?", value):
         return value
     if "'" in value:
-        raise Unconvertible(f"a value with a quote in it: {value!r}")
+        raise Unconvertible(_l("the value %(text)s has a quote in it", text=value))
     return f"'{value}'"
 
 
@@ -67,7 +75,7 @@ def _finish(parts: list[str], source: str) -> str:
     try:
         conditions.parse(result)
     except conditions.ConditionError as exc:
-        raise Unconvertible(f"{source!r} does not make a condition") from exc
+        raise Unconvertible(_l("%(text)s is not a whole condition", text=source)) from exc
     return result
 
 
@@ -86,7 +94,7 @@ def xlsform_relevant(source: str, kind_of: KindOf) -> str:
                 continue
             op, (value_kind, value) = tokens[index + 1][1], tokens[index + 2]
             if value_kind not in ("string", "number"):
-                raise Unconvertible(f"compare ${{{name}}} with a value, not {value!r}")
+                raise Unconvertible(_l("compare %(text)s with a value", text=name))
             parts.append(f"{name} {_COMPARATORS[op]} {_literal(value_kind, value, kind_of(name))}")
             index += 3
         elif kind == "word" and text == "selected":
@@ -94,14 +102,14 @@ def xlsform_relevant(source: str, kind_of: KindOf) -> str:
             window = tokens[index + 1 : index + 6]
             shape = [k if k != "op" else t for k, t in window]
             if shape[:3] != ["(", "field", ","] or shape[4:] != [")"] or window[3][0] != "string":
-                raise Unconvertible("selected() takes a question and a quoted choice")
+                raise Unconvertible(_l("selected() takes a question and a choice in quotes"))
             parts.append(f"{window[1][1][2:-1]} == {_literal('string', window[3][1], 'codes')}")
             index += 6
         elif (kind == "word" and text in ("and", "or", "not")) or (kind == "op" and text in "()"):
             parts.append(text)
             index += 1
         else:
-            raise Unconvertible(f"{text!r} has no counterpart in show_if")
+            raise Unconvertible(_l("%(text)s has no counterpart in Helhed's conditions", text=text))
     return _finish(parts, source)
 
 
@@ -115,16 +123,16 @@ def redcap_branching(source: str, kind_of: KindOf) -> str:
         if kind == "field":
             inner = text[1:-1]
             if index + 2 >= len(tokens) or tokens[index + 1][1] not in _COMPARATORS:
-                raise Unconvertible(f"compare {text} with a value")
+                raise Unconvertible(_l("compare %(text)s with a value", text=text))
             op, (value_kind, value) = tokens[index + 1][1], tokens[index + 2]
             if value_kind not in ("string", "number"):
-                raise Unconvertible(f"compare {text} with a value, not {value!r}")
+                raise Unconvertible(_l("compare %(text)s with a value", text=text))
             if "(" in inner:
                 # A checkbox's option: [m(2)] = '1' is "2 is ticked", = '0' "not ticked".
                 name, code = inner[:-1].split("(")
                 ticked = value.strip("'\"")
                 if ticked not in ("0", "1") or _COMPARATORS[op] not in ("==", "!="):
-                    raise Unconvertible(f"{text} is compared with 1 or 0 only")
+                    raise Unconvertible(_l("%(text)s can only be compared with 1 or 0", text=text))
                 same = (ticked == "1") == (_COMPARATORS[op] == "==")
                 parts.append(f"{name} {'==' if same else '!='} '{code}'")
             else:
@@ -138,7 +146,7 @@ def redcap_branching(source: str, kind_of: KindOf) -> str:
             parts.append(text)
             index += 1
         else:
-            raise Unconvertible(f"{text!r} has no counterpart in show_if")
+            raise Unconvertible(_l("%(text)s has no counterpart in Helhed's conditions", text=text))
     return _finish(parts, source)
 
 
@@ -150,12 +158,14 @@ def constraint_bounds(source: str, whole: bool) -> tuple[float | None, float | N
     for part in re.split(r"\s+and\s+", source.strip()):
         match = _CONSTRAINT.match(part)
         if not match:
-            raise Unconvertible(f"{part!r} is not of the form '. >= number'")
+            raise Unconvertible(_l("%(text)s is not of the form . >= number", text=part))
         op, text = match.groups()
         number: float = float(text) if "." in text else int(text)
         if op in ("<", ">"):
             if not whole or isinstance(number, float):
-                raise Unconvertible(f"{op} needs a whole number and a whole-number question")
+                raise Unconvertible(
+                    _l("%(text)s needs a whole number and a whole-number question", text=op)
+                )
             number = number + 1 if op == ">" else number - 1
         if op.startswith(">"):
             low = number if low is None else max(low, number)

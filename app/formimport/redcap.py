@@ -123,7 +123,7 @@ def convert_redcap(
         try:
             converted = redcap_branching(source, kinds)
         except Unconvertible as exc:
-            message = _l("The condition cannot be expressed in Helhed: %(why)s.", why=str(exc))
+            message = _l("The condition cannot be expressed in Helhed: %(why)s.", why=exc.message)
             out.add("I008", SHEET, number, column["branching"], message)
             continue
         next(f for f in fields if f["name"] == field_name)["show_if"] = converted

@@ -145,7 +145,7 @@ def convert_xlsform(
         try:
             converted = xlsform_relevant(source, kinds)
         except Unconvertible as exc:
-            message = _l("The condition cannot be expressed in Helhed: %(why)s.", why=str(exc))
+            message = _l("The condition cannot be expressed in Helhed: %(why)s.", why=exc.message)
             out.add("I008", "survey", number, "relevant", message)
             continue
         next(f for f in fields if f["name"] == field_name)["show_if"] = converted
@@ -226,7 +226,7 @@ def _question(
         try:
             low, high = constraint_bounds(row["constraint"], helhed_type in WHOLE_NUMBERS)
         except Unconvertible as exc:
-            message = _l("The constraint cannot be expressed as bounds: %(why)s.", why=str(exc))
+            message = _l("The constraint cannot be expressed as bounds: %(why)s.", why=exc.message)
             out.add("I009", "survey", number, "constraint", message)
         else:
             item.update({k: v for k, v in (("min", low), ("max", high)) if v is not None})
