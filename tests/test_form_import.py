@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import io
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from app.definitions.fields import FIELD_TYPES
 from app.definitions.loader import load_catalogue
 from app.formimport.build import codelist_name
 from app.formimport.problems import IMPORT_CODES
+from app.formimport.reading import UnreadableFile
 from app.formimport.services import check_upload, publish, yaml_bundle
 from app.formimport.xlsform import PLAIN_TYPES, SELECT_TYPES
 from app.tenancy.scoping import tenant_scope
@@ -149,8 +151,6 @@ def test_each_broken_redcap_dictionary_is_refused_at_its_row_and_column(
 
 
 def test_a_file_that_is_no_workbook_is_refused(app_ctx: Flask, jammerbugt: Any) -> None:
-    from app.formimport.reading import UnreadableFile
-
     with pytest.raises(UnreadableFile):
         _check(jammerbugt, b"not a workbook")
 
@@ -188,8 +188,6 @@ def test_the_downloaded_yaml_checks_as_the_snapshot_it_came_from(
 ) -> None:
     version, _ = _publish(jammerbugt, _check(jammerbugt, xlsx(VALID)))
     tree = tmp_path / "forms"
-    import shutil
-
     shutil.copytree(PROJECT_ROOT / "forms", tree)
     with zipfile.ZipFile(io.BytesIO(yaml_bundle(version))) as archive:
         for member in archive.namelist():

@@ -96,14 +96,16 @@ def test_preview_then_publish_once_switch_on_and_download(client: Any, admin: An
     assert "Antal værelser" in text and "Hund" in text  # the questions and their choices
     assert "<fieldset disabled>" in text
     assert _versions() == []
-    token, once = _hidden(text, "token"), _hidden(text, "once_token")
+    token, once = _hidden(text, "publish-token"), _hidden(text, "publish-once_token")
 
-    unconfirmed = client.post(URL + "publish", data={"token": token, "once_token": once})
+    unconfirmed = client.post(
+        URL + "publish", data={"publish-token": token, "publish-once_token": once}
+    )
     assert unconfirmed.status_code == 200
     assert "Bekræft, at du har gennemset forhåndsvisningen." in unconfirmed.get_data(as_text=True)
     assert _versions() == []
 
-    data = {"token": token, "once_token": once, "confirm": "y"}
+    data = {"publish-token": token, "publish-once_token": once, "publish-confirm": "y"}
     first = client.post(URL + "publish", data=data)
     second = client.post(URL + "publish", data=data)
     assert first.status_code == second.status_code == 302
@@ -125,10 +127,14 @@ def test_preview_then_publish_once_switch_on_and_download(client: Any, admin: An
 
 def test_a_changed_or_foreign_token_publishes_nothing(client: Any, admin: Any) -> None:
     text = _upload(client, xlsx(VALID), "trivsel.xlsx").get_data(as_text=True)
-    token = _hidden(text, "token")
-    tampered = client.post(URL + "publish", data={"token": token[:-3] + "abc", "confirm": "y"})
+    token = _hidden(text, "publish-token")
+    tampered = client.post(
+        URL + "publish", data={"publish-token": token[:-3] + "abc", "publish-confirm": "y"}
+    )
     assert tampered.status_code == 302 and _versions() == []
-    foreign = client.post("/vejle/admin/local-forms/publish", data={"token": token, "confirm": "y"})
+    foreign = client.post(
+        "/vejle/admin/local-forms/publish", data={"publish-token": token, "publish-confirm": "y"}
+    )
     assert foreign.status_code == 404 and _versions() == []
 
 

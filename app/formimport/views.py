@@ -52,6 +52,7 @@ bp = TenantBlueprint("localforms", __name__, url_prefix="/admin/local-forms")
 
 #: A form definition is small; a workbook of a few hundred questions is well under this.
 MAX_FILE_BYTES = 2 * 1024 * 1024
+PUBLISH_PREFIX = "publish"
 #: How long a preview may be published from.
 TOKEN_MAX_AGE = 2 * 60 * 60
 LEVEL_LABELS = dict(
@@ -89,6 +90,9 @@ class UploadForm(FlaskForm):
 
 
 class PublishForm(OneTimeForm):
+    """Sent from the preview, beside the previewed questions: its fields' names carry a
+    prefix with a hyphen, which no question's name can have."""
+
     token = HiddenField()
     confirm = BooleanField(
         _l("I have checked the preview. Publishing cannot be undone."),
@@ -192,7 +196,7 @@ def upload() -> str:
         return _upload_page(form)
     if not checked.ok:
         return _upload_page(form, checked.problems)
-    publish_form = PublishForm(formdata=None)
+    publish_form = PublishForm(formdata=None, prefix=PUBLISH_PREFIX)
     publish_form.token.data = _token(municipality.slug, checked)
     return _preview_page(checked, publish_form)
 
@@ -201,7 +205,7 @@ def upload() -> str:
 @permission_required("forms.import")
 def publish_version() -> str | Response:
     municipality = current_municipality()
-    publish_form = PublishForm()
+    publish_form = PublishForm(prefix=PUBLISH_PREFIX)
     converted = _from_token(publish_form.token.data, municipality.slug)
     if converted is None:
         flash(_("The preview is too old or was changed. Upload the file again."), "error")
