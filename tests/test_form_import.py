@@ -347,3 +347,37 @@ def test_other_constraints_are_refused(source: str, whole: bool) -> None:
 
     with pytest.raises(Unconvertible):
         constraint_bounds(source, whole)
+
+
+def test_a_local_code_list_can_never_replace_a_core_one(app_ctx: Flask) -> None:
+    from app.definitions.loader import DefinitionError, check_local_definition
+
+    catalogue = load_catalogue(PROJECT_ROOT / "forms")
+    core = sorted(catalogue.codelists)[0]
+    raw = {
+        "form": "jammerbugt.liste",
+        "version": 1,
+        "level": "adult",
+        "waves": ["intake"],
+        "title": {"da": "Liste", "en": "List"},
+        "sections": [
+            {
+                "id": "main",
+                "fields": [
+                    {
+                        "name": "liste_valg",
+                        "type": PLAIN_TYPES["text"],
+                        "label": {"da": "Valg", "en": "Choice"},
+                    }
+                ],
+            }
+        ],
+    }
+    own = {"codelist": core, "title": {"da": "x", "en": "x"}, "codes": []}
+    with pytest.raises(DefinitionError) as refused:
+        check_local_definition(raw, "jammerbugt", catalogue, {core: own}, PROJECT_ROOT / "forms")
+    assert [p.code for p in refused.value.problems] == ["F013"]
+    assert "core code list" in refused.value.problems[0].message
+    # The same definition without the clash passes.
+    form = check_local_definition(raw, "jammerbugt", catalogue, {}, PROJECT_ROOT / "forms")
+    assert form.form_id == "jammerbugt.liste"
