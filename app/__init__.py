@@ -99,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.collection.views import bp as collection_bp
     from app.core.views import bp as core_bp
     from app.extensions import csrf
+    from app.formimport.views import bp as localforms_bp
     from app.imports.views import bp as imports_bp
     from app.operator.views import bp as operator_bp
     from app.papers.views import bp as papers_bp
@@ -138,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
         papers_bp,
         admin_bp,
         imports_bp,
+        localforms_bp,
         audit_bp,
         privacy_bp,
         tokens_bp,

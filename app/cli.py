@@ -16,6 +16,7 @@ from app.backup.cli import backup
 from app.collection.cli import forms
 from app.core import jobs as job_queue
 from app.demo.cli import demo
+from app.formimport.cli import import_redcap, import_xlsform
 from app.imports.cli import families
 from app.notifications.cli import notifications
 from app.privacy.cli import privacy
@@ -62,6 +63,9 @@ def generate_keys() -> None:
 
 
 def init_app(app: Flask) -> None:
+    # The imports of a local form from a file belong with the other form commands.
+    forms.add_command(import_xlsform)
+    forms.add_command(import_redcap)
     for group in (
         municipalities,
         database,

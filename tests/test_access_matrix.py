@@ -23,7 +23,7 @@ from app.research.models import Grant, Study
 from app.tenancy.scoping import tenant_scope
 from tests.support.access import CHILD_WELFARE, FAMILY_ARGS, ROLES, expected
 from tests.support.auth import PASSWORD, log_in
-from tests.support.routes import report_job_for, tenant_rules
+from tests.support.routes import local_version_of, report_job_for, tenant_rules
 
 
 def build(app, rule, values: dict[str, object]) -> str:
@@ -56,6 +56,7 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
             import_id = db.session.scalars(select(FamilyImport.id)).first()
         study_id = db.session.scalars(select(Study.id)).first()
         job_id = report_job_for(users["admin"], jammerbugt)
+        version_id = local_version_of(jammerbugt)
     assert log_in(client, users[role].email, PASSWORD).status_code == 302
     checked = 0
     for rule in tenant_rules(app_ctx):
@@ -88,6 +89,8 @@ def test_every_route_for_every_role_and_family(app_ctx, client, jammerbugt_world
                     values[argument] = invitation_id
                 elif argument == "import_id":
                     values[argument] = import_id
+                elif argument == "version_id":
+                    values[argument] = version_id
                 else:
                     values[argument] = ids[family][argument]  # type: ignore[index]
             url = build(app_ctx, rule, values)

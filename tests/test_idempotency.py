@@ -425,6 +425,8 @@ SENT_TWICE_ELSEWHERE = {
     "test_the_operator_resets_two_factor_after_a_confirmation",
     # Its field is a file, which the urlencoded sends of this module cannot carry.
     "UploadForm": "tests/test_family_import_pages.py::test_an_upload_sent_twice_makes_one_import",
+    "PublishForm": "tests/test_form_import_pages.py::"
+    "test_preview_then_publish_once_switch_on_and_download",
 }
 
 

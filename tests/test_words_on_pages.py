@@ -28,7 +28,7 @@ from app.tenancy.scoping import tenant_scope
 from app.tenancy.settings_spec import tables
 from tests.support.access import FAMILY_ARGS, ROLES, expected
 from tests.support.auth import PASSWORD, log_in
-from tests.support.routes import ID_PROVIDERS, report_job_for, tenant_rules
+from tests.support.routes import ID_PROVIDERS, local_version_of, report_job_for, tenant_rules
 
 #: Words that are codes, not Danish: wave keys, role and status codes.
 CODES = re.compile(
@@ -65,6 +65,7 @@ def _values(app: Flask, users: dict[str, Any], ids: dict[str, dict[str, int]], m
     shared["job_id"] = report_job_for(users["admin"], jammerbugt)
     with tenant_scope(jammerbugt):
         shared["import_id"] = db.session.scalars(select(FamilyImport.id)).first()
+    shared["version_id"] = local_version_of(jammerbugt)
     shared["membership_id"] = membership
     shared["wave_key"] = "intake"
     return shared

@@ -194,6 +194,10 @@ EVENTS: dict[str, EventText] = {
         _l("Family read"),
         _l("%(actor)s read %(object)s (%(via)s)."),
     ),
+    "forms.imported": EventText(
+        _l("Local form published from a file"),
+        _l("%(actor)s published version %(version)s of the local form %(form)s from a file."),
+    ),
     "forms.published": EventText(
         _l("Forms published"),
         _l("New versions of the forms were published."),

@@ -82,6 +82,8 @@ FIELD_LABELS: dict[str, LazyString] = {
     "remote_addr": _l("address"),
     "role": _l("role"),
     "rows": _l("rows"),
+    "version": _l("version"),
+    "questions": _l("questions"),
     "adults": _l("adults"),
     "children": _l("children"),
     "already_present": _l("families there already"),

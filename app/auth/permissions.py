@@ -71,6 +71,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "settings.edit": frozenset({"admin"}),
     # Bring families in from a file (the import pages): many families at once.
     "families.import": frozenset({"admin"}),
+    # Publish a local form from an XLSForm or a REDCap dictionary (the local-forms pages).
+    "forms.import": frozenset({"admin"}),
     # The municipality's audit trail.
     "audit.read": frozenset({"admin"}),
     # A person's rights: what is held about them (subject access), and erasure.

@@ -239,6 +239,10 @@ def _codelist(checker: _Checker, path: Path) -> dict[str, Any] | None:
     raw = _read_yaml(checker, path, "C001")
     if raw is None:
         return None
+    return _checked_codelist(checker, path, raw)
+
+
+def _checked_codelist(checker: _Checker, path: Path, raw: dict[str, Any]) -> dict[str, Any] | None:
     before = len(checker.problems)
     name = raw.get("codelist")
     where = str(name or path.stem)
@@ -411,3 +415,39 @@ def _form(
     if checks:
         normalised["checks"] = checks
     return normalised
+
+
+def check_local_definition(
+    raw: dict[str, Any],
+    slug: str,
+    catalogue: Catalogue,
+    codelists: dict[str, dict[str, Any]],
+    root: Path,
+) -> FormDef:
+    """Check one local definition held in memory, as the folder's checks would check its
+    file ``forms/local/<slug>/<name>/v<N>.yaml``: against *catalogue*'s core variables and
+    code lists, plus its own *codelists*. Raises :class:`DefinitionError`.
+
+    A definition converted from another format (an XLSForm) is checked here, by the same
+    rules as every file, rather than by a second checker.
+    """
+    checker = _Checker(root)
+    name = str(raw.get("form", "")).split(".", 1)[-1]
+    path = root / "local" / slug / name / f"v{raw.get('version')}.yaml"
+    core_names = {
+        f.name for form in catalogue.forms.values() if not form.is_local for f in form.fields
+    }
+    own: dict[str, dict[str, Any]] = {}
+    for list_name, data in sorted(codelists.items()):
+        # The municipality's own lists kept in the folder may be given again; never a
+        # core list, nor another municipality's.
+        if list_name in catalogue.codelists and not list_name.startswith(f"{slug}."):
+            checker.add("F013", path, str(raw.get("form")), f"{list_name!r} is a core code list")
+            continue
+        checked = _checked_codelist(checker, root / "codelists" / f"{list_name}.yaml", data)
+        if checked is not None:
+            own[list_name] = checked
+    normalised = _form(checker, path, raw, slug, {**catalogue.codelists, **own}, core_names)
+    if checker.problems or normalised is None:
+        raise DefinitionError(checker.problems)
+    return FormDef.from_dict(normalised)

@@ -39,7 +39,7 @@ def expected(endpoint: str, method: str, role: str, family: str | None) -> str:
             return "allowed"
         if endpoint in ("tenancy.people", "tenancy.person"):
             return "allowed" if member_role in ("admin", "lead") else "forbidden"
-        if blueprint in ("admin", "audit", "imports"):
+        if blueprint in ("admin", "audit", "imports", "localforms"):
             return "allowed" if member_role == "admin" else "forbidden"
         if endpoint == "families.index":
             return "allowed"

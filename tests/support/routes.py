@@ -96,6 +96,8 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
     "job_id": _first(ReportJob),
     "link_id": _first(SelfReportLink),
     "import_id": _first(FamilyImport),
+    # A local form version published from a file: the namespace in its id is the owner.
+    "version_id": lambda municipality: local_version_of(municipality),
     # Platform-level, shared by every municipality: not a tenant's id.
     "study_id": lambda municipality: _study_id(),
     "wave_key": lambda municipality: "intake",
@@ -106,6 +108,38 @@ ID_PROVIDERS: dict[str, Callable[[Municipality], object]] = {
 }
 #: Parameters that name shared, platform-level things rather than a municipality's rows.
 PLATFORM_ARGS = {"study_id", "wave_key", "form_id", "secret", "name"}
+
+
+def local_version_of(municipality: Municipality) -> int:
+    """A local form version of *municipality*, as publishing one from a file stores it."""
+    from app.collection.models import FormVersion
+
+    form_id = f"{municipality.slug}.probe"
+    found = db.session.scalar(select(FormVersion.id).filter_by(form_id=form_id))
+    if found is not None:
+        return found
+    definition = {
+        "form": form_id,
+        "version": 1,
+        "level": "family",
+        "waves": ["intake"],
+        "title": {"da": "Prøve", "en": "Probe"},
+        "sections": [
+            {
+                "id": "main",
+                "fields": [
+                    {"name": "probe_note", "type": "text", "label": {"da": "Note", "en": "Note"}}
+                ],
+            }
+        ],
+        "codelists": {},
+    }
+    version = FormVersion(
+        form_id=form_id, version=1, level="family", content_hash="0" * 64, definition=definition
+    )
+    db.session.add(version)
+    db.session.commit()
+    return version.id
 
 
 def _study_id() -> int:
