@@ -9,6 +9,7 @@ tests skip with a message, except in CI (``CI=true``), where a missing service f
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import uuid
 from collections.abc import Iterator
@@ -255,12 +256,31 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # -- families and forms -------------------------------------------------------------------------
 
 
+#: The forms folder as checked, pickled, under the files' names and modification times.
+_CHECKED_FORMS: dict[tuple[tuple[str, int], ...], bytes] = {}
+
+
+def checked_forms() -> Any:
+    """The forms folder, checked once per process while its files stay the same.
+
+    Checking it takes 80 ms and about every second test publishes it; each gets a copy of
+    its own (a test may change what it was given), unpickled in under a millisecond.
+    """
+    from app.definitions.loader import load_catalogue
+
+    folder = PROJECT_ROOT / "forms"
+    key = tuple(sorted((str(path), path.stat().st_mtime_ns) for path in folder.rglob("*.y*ml")))
+    if key not in _CHECKED_FORMS:
+        _CHECKED_FORMS.clear()
+        _CHECKED_FORMS[key] = pickle.dumps(load_catalogue(folder))
+    return pickle.loads(_CHECKED_FORMS[key])
+
+
 @pytest.fixture
 def forms_published(app_ctx: Flask) -> Any:
     from app.collection.services import publish_catalogue
-    from app.definitions.loader import load_catalogue
 
-    catalogue = load_catalogue(PROJECT_ROOT / "forms")
+    catalogue = checked_forms()
     publish_catalogue(catalogue)
     db.session.commit()
     return catalogue
