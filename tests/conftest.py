@@ -226,6 +226,14 @@ def project_root() -> Path:
 _BACKEND_ID = re.compile(r"\[(sqlite|postgresql)[\]-]")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, so the two processes share them from the start instead of
+    one finishing a minutes-long test alone at the end. First among the hooks: pytest then
+    still groups the tests by database, each group keeping this order."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Say how many tests ran on each database and in the browser, so CI logs show it."""
     from collections import Counter
