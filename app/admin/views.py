@@ -98,13 +98,9 @@ class MembershipForm(FlaskForm):
 
 
 def _local_forms() -> list[str]:
-    prefix = f"{current_municipality().slug}."
+    slug = current_municipality().slug
     return sorted(
-        set(
-            db.session.scalars(
-                select(FormVersion.form_id).where(FormVersion.form_id.startswith(prefix))
-            )
-        )
+        set(db.session.scalars(select(FormVersion.form_id).where(FormVersion.local_to(slug))))
     )
 
 

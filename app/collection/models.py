@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
+    ColumnElement,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -44,6 +45,16 @@ class FormVersion(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @staticmethod
+    def local_to(slug: str) -> ColumnElement[bool]:
+        """The versions of *slug*'s local forms. Versions are shared rows, not a tenant's:
+        the namespace in a local form's id is its municipality, and this is where a query
+        says so."""
+        return FormVersion.form_id.startswith(f"{slug}.", autoescape=True)
+
+    def is_local_to(self, slug: str) -> bool:
+        return self.form_id.startswith(f"{slug}.")
 
     @property
     def form(self) -> FormDef:

@@ -130,12 +130,11 @@ def _from_token(token: str | None, slug: str) -> Converted | None:
 
 
 def _local_versions(slug: str) -> list[FormVersion]:
-    """The municipality's local form versions: the versions are shared by every
-    municipality, and the namespace in the id is the scope."""
+    """The municipality's local form versions."""
     return list(
         db.session.scalars(
             select(FormVersion)
-            .where(FormVersion.form_id.startswith(f"{slug}.", autoescape=True))
+            .where(FormVersion.local_to(slug))
             .order_by(FormVersion.form_id, FormVersion.version)
         )
     )
@@ -243,7 +242,7 @@ def publish_version() -> str | Response:
 def download(version_id: int) -> Response:
     version = get_or_404(FormVersion, version_id)
     # Another municipality's form is not there (404), as its rows are not.
-    if not version.form_id.startswith(f"{current_municipality().slug}."):
+    if not version.is_local_to(current_municipality().slug):
         abort(404)
     require("forms.import")
     slug, name = version.form_id.split(".", 1)

@@ -45,9 +45,7 @@ def grantable_forms(municipality: Municipality) -> list[str]:
     """The forms a municipality can grant: the core forms and its own local forms, those
     it uses now and those it has published (a form no longer used still has answers)."""
     published = db.session.scalars(
-        select(FormVersion.form_id)
-        .where(FormVersion.form_id.startswith(f"{municipality.slug}.", autoescape=True))
-        .distinct()
+        select(FormVersion.form_id).where(FormVersion.local_to(municipality.slug)).distinct()
     )
     local = set(published) | set(municipality.settings.get("local_forms", []))
     return [*CORE_FORMS, *sorted(local)]
