@@ -8,6 +8,7 @@ in the comparison, under the same disclosure control as every figure."""
 from __future__ import annotations
 
 import itertools
+import re
 import subprocess
 import tomllib
 from datetime import date, timedelta
@@ -133,6 +134,13 @@ def test_the_plan_page_shows_each_phase_with_its_dates_and_focus(
     assert page.count(">nu</span>") == 1
     assert page.index(">nu</span>") > page.index('id="phase-2"')
     assert page.index(">nu</span>") < page.index('id="phase-3"')
+
+    # A new goal starts in the phase the family is in, each phase named with its focus.
+    options = re.findall(r'<option([^>]*)value="(\d)"([^>]*)>([^<]*)</option>', page)
+    phase_options = [(v, "selected" in a + b, t) for a, v, b, t in options if t.startswith("Fase")]
+    assert phase_options == [
+        (str(n), n == 2, f"Fase {n}: {focus}") for n, focus in enumerate(VEJLE_FOCUS, 1)
+    ]
 
     client.post("/language", data={"language": "en", "next": "/vejle/"})
     english = client.get(f"/vejle/families/{family_id}/plan").get_data(as_text=True)

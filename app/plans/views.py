@@ -28,7 +28,7 @@ from app.families.access import PLAN, family_or_404
 from app.families.models import Family, Wave
 from app.families.services import record_reading
 from app.plans.models import CHILD_AREAS, GOAL_STATUSES, LIFE_AREAS, Goal, Plan
-from app.plans.phases import plan_phases
+from app.plans.phases import Phase, plan_phases
 from app.plans.services import (
     GoalFields,
     PlanError,
@@ -122,13 +122,23 @@ def _responsible_choices(family: Family) -> list[SelectChoice]:
     return [SelectChoice(0, "–")] + [SelectChoice(u.id, u.name) for u in unique]
 
 
+def _phase_label(period: Phase, language: str) -> str:
+    focus = period.focus_text(language)
+    label = str(_l("Phase %(n)s", n=period.number))
+    return f"{label}: {focus}" if focus else label
+
+
 def _goal_form(plan: Plan, family: Family, **data: object) -> GoalForm:
-    form = GoalForm(**data)
-    form.responsible_user_id.choices = _responsible_choices(family)
-    form.phase.choices = [
-        SelectChoice(n, _l("Phase %(n)s", n=n)) for n in range(1, plan.phases + 1)
-    ]
     language = current_language()
+    periods = plan_phases(plan, family.enrolment_date, current_municipality().settings)
+    # A new goal starts in the phase the family is in now (before the plan: the first;
+    # after it: the last).
+    today = dates.today()
+    outside = periods[-1] if today > periods[-1].ends else periods[0]
+    current = next((p for p in periods if p.holds(today)), outside)
+    form = GoalForm(**{"phase": current.number, **data})
+    form.responsible_user_id.choices = _responsible_choices(family)
+    form.phase.choices = [SelectChoice(p.number, _phase_label(p, language)) for p in periods]
     departments = db.session.scalars(select(Department).where(Department.active)).all()
     form.department_id.choices = [SelectChoice(0, "–")] + [
         SelectChoice(d.id, d.name(language)) for d in departments
