@@ -8,9 +8,11 @@ joint plan.
 from __future__ import annotations
 
 import re
+import tomllib
 
 import pytest
 
+from app.config import PROJECT_ROOT
 from tests.browser.journeys import answer_everything
 from tests.support.browser import assert_accessible, log_in
 
@@ -23,6 +25,10 @@ MUNICIPALITIES = {
     "assens": ("Assens Kommune", "Tilføj til familiens team"),
     "rodovre": ("Rødovre Kommune", "Vælg indgangsrådgiveren"),
 }
+
+
+def _file(slug: str) -> dict:
+    return tomllib.loads((PROJECT_ROOT / "municipalities" / f"{slug}.toml").read_text("utf-8"))
 
 
 def fill_form(page) -> None:
@@ -98,7 +104,11 @@ def test_a_lead_runs_a_family_through_intake_follow_up_and_plan(page, slug) -> N
 
     # The joint plan: a goal, and its status at the 6-month follow-up.
     page.get_by_role("link", name="Åbn den fælles plan").click()
-    page.get_by_role("combobox", name="Fase", exact=True).select_option(label="Fase 1")
+    # Each phase is named with its focus where the municipality's file gives one.
+    phase = page.get_by_role("combobox", name="Fase", exact=True)
+    phase.select_option(value="1")
+    focus = _file(slug).get("plan_phases", [{}])[0].get("focus_da")
+    expect(phase.locator("option:checked")).to_have_text(f"Fase 1: {focus}" if focus else "Fase 1")
     page.get_by_label("Livsområde").select_option("work_education")
     page.get_by_role("textbox", name="Mål", exact=True).fill("Mor starter i virksomhedspraktik")
     page.get_by_role("button", name="Tilføj målet").click()
