@@ -87,11 +87,22 @@ def _fresh_code(email: str) -> str:
 def assert_accessible(page, what: str = "") -> None:
     """axe-core finds no serious or critical WCAG 2.1 A/AA violation on the page as it is."""
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Error as PlaywrightError
 
-    results = Axe().run(
-        page,
-        options={"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]},
-    )
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    # A click on a link returns once the new page is committed, not loaded: axe must see the
+    # page the click led to, so it waits for that page's load event first. A navigation that
+    # starts while axe runs (a script's redirect) replaces the document under it; axe then
+    # runs again on the page it ended on.
+    for attempt in range(3):
+        page.wait_for_load_state("load")
+        try:
+            results = Axe().run(page, options=options)
+            break
+        except PlaywrightError as error:
+            navigating = "documentElement" in str(error) or "context was destroyed" in str(error)
+            if not navigating or attempt == 2:
+                raise
     failing = [v for v in results.response["violations"] if v["impact"] in FAILING_IMPACTS]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']}: "
