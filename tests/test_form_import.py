@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -210,6 +211,7 @@ def test_the_commands_refuse_a_broken_file_and_publish_a_valid_one(
     assert refused.exit_code == 1
     assert "F016 survey, row 7, column name:" in refused.output
     assert "kernedata" in refused.output  # in Danish
+    assert "1 problem; nothing was published." in refused.output
     good = tmp_path / "good.xlsx"
     good.write_bytes(xlsx(VALID))
     args = ("import-xlsform", str(good), "--municipality", "jammerbugt", "--name", "trivsel")
@@ -231,6 +233,8 @@ def test_the_commands_refuse_a_broken_file_and_publish_a_valid_one(
     )
     assert redcap.exit_code == 1
     assert "I013 CSV, row 6, column Choices, Calculations, OR Slider Labels:" in redcap.output
+    found = len(re.findall(r"^I\d{3} ", redcap.output, re.MULTILINE))
+    assert f"{found} problem{'' if found == 1 else 's'}; nothing was published." in redcap.output
     ok = _run(
         app_ctx,
         "import-redcap",

@@ -100,3 +100,9 @@ def format_share(value: float | None, decimals: int = 0, language: str | None = 
     if decimals:
         pattern = pattern.replace("0", "0." + "0" * decimals, 1)
     return babel_numbers.format_percent(value, format=pattern, locale=locale)
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 problem", "3 problems": a count with its English noun, for command-line output
+    (the operator's commands speak English; the interface uses ngettext)."""
+    return f"{count} {noun if count == 1 else noun + 's'}"

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from app.core.db import db
+from app.core.formatting import counted
 from app.definitions.field_checks import NAME_RE
 from app.definitions.model import LEVELS, WAVES
 from app.formimport.reading import UnreadableFile
@@ -47,15 +48,16 @@ def _import(
                 click.echo(
                     f"{p.code} {p.sheet}, row {p.row}, column {p.column}: {p.message}", err=True
                 )
-            click.echo(f"{len(checked.problems)} problems; nothing was published.", err=True)
+            click.echo(
+                f"{counted(len(checked.problems), 'problem')}; nothing was published.", err=True
+            )
             raise click.exceptions.Exit(1)
         form = checked.form
         assert form is not None  # checked.ok
         if dry_run:
             db.session.rollback()
-            click.echo(
-                f"{form.form_id} v{form.version} would be published ({len(form.fields)} questions)."
-            )
+            questions = counted(len(form.fields), "question")
+            click.echo(f"{form.form_id} v{form.version} would be published ({questions}).")
             return
         try:
             version, created = publish(municipality, checked, actor_id=None)
@@ -64,9 +66,8 @@ def _import(
             db.session.rollback()
             raise
     if created:
-        click.echo(
-            f"published: {version.form_id} v{version.version} ({len(form.fields)} questions)"
-        )
+        questions = counted(len(form.fields), "question")
+        click.echo(f"published: {version.form_id} v{version.version} ({questions})")
     else:
         click.echo(f"unchanged: {version.form_id} v{version.version} already asks these questions")
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.core import dates
 from app.core.db import db
+from app.core.formatting import counted
 from app.imports.check import Problem
 from app.imports.layout import UnreadableFile, intake_forms, write_template
 from app.imports.services import ImportFailed, check_content, write_checked
@@ -67,7 +68,9 @@ def import_command(path: Path, slug: str, dry_run: bool) -> None:
         if not checked.ok:
             db.session.rollback()
             _echo_problems(checked.problems)
-            click.echo(f"{len(checked.problems)} problems; nothing was imported.", err=True)
+            click.echo(
+                f"{counted(len(checked.problems), 'problem')}; nothing was imported.", err=True
+            )
             raise click.exceptions.Exit(1)
         if dry_run:
             db.session.rollback()
@@ -78,7 +81,7 @@ def import_command(path: Path, slug: str, dry_run: bool) -> None:
         except ImportFailed as exc:
             db.session.rollback()
             _echo_problems(exc.problems)
-            click.echo(f"{len(exc.problems)} problems; nothing was imported.", err=True)
+            click.echo(f"{counted(len(exc.problems), 'problem')}; nothing was imported.", err=True)
             raise click.exceptions.Exit(1) from exc
         except Exception:
             db.session.rollback()
