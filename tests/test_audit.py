@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.models import AuditEvent
-from app.audit.services import AuditIsAppendOnly, record
+from app.audit.services import AuditIsAppendOnly, held, record
 from app.collection.services import forms_for_wave, save_submission
 from app.core.db import db
 from app.families.models import Family
@@ -40,6 +40,23 @@ def _actions(municipality_id: int | None = None) -> list[str]:
         if municipality_id is not None:
             statement = statement.where(AuditEvent.municipality_id == municipality_id)
         return list(db.session.scalars(statement))
+
+
+def test_events_held_back_are_added_together_in_their_order_or_dropped(app_ctx):
+    def pending() -> list[str]:
+        return [o.action for o in db.session.new if isinstance(o, AuditEvent)]
+
+    with held():
+        record("test.first")
+        with held():  # an inner block leaves adding them to the outer one
+            record("test.second")
+        assert pending() == []
+    assert sorted(pending()) == ["test.first", "test.second"]
+    with pytest.raises(RuntimeError), held():
+        record("test.dropped")
+        raise RuntimeError("the work these events describe is rolled back")
+    db.session.commit()
+    assert _actions() == ["test.first", "test.second"]
 
 
 def test_the_application_cannot_change_or_delete_an_event(app_ctx):

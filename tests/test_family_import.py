@@ -3,6 +3,7 @@ or nothing, idempotent on the family's reference, through the family services.""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,18 @@ def test_a_file_imports_once_and_a_second_import_changes_nothing(
         ).all()
     assert len(events) == 1
     assert events[0].details["families"] == 3 and events[0].details["adults"] == 6
+    # As on the page, each family, person and form has its own event, each naming its row.
+    with tenant_scope(brondby):
+        each = Counter(
+            (action, object_type)
+            for action, object_type, object_id in db.session.execute(
+                select(AuditEvent.action, AuditEvent.object_type, AuditEvent.object_id)
+            )
+            if object_id is not None
+        )
+    assert each[("family.enrolled", "family")] == 3
+    assert each[("member.added", "member")] == 9
+    assert each[("submission.submitted", "submission")] == 12
 
     again = _run(app_ctx, "import", str(path), "--municipality", "brondby")
     assert again.exit_code == 0, again.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import has_request_context
@@ -40,8 +42,37 @@ def record(
         object_id=None if object_id is None else str(object_id),
         details=details or {},
     )
-    db.session.add(event_row)
+    held_back = db.session.info.get(_HELD)
+    if held_back is not None:
+        held_back.append(event_row)
+    else:
+        db.session.add(event_row)
     return event_row
+
+
+_HELD = "audit_events_held"
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Keep the events :func:`record` makes inside the block back, and add them to the
+    session together when it ends, in the order they were recorded.
+
+    Each flush writes the events added since the last one, so a service that flushes
+    per object (an import of thousands of people) would write its events one INSERT at a
+    time; held back, one flush writes them in one multi-row INSERT. If the block raises,
+    its events are dropped: the caller rolls back the work they describe.
+    """
+    if _HELD in db.session.info:  # already held by an outer block: that one adds them
+        yield
+        return
+    events: list[AuditEvent] = []
+    db.session.info[_HELD] = events
+    try:
+        yield
+    finally:
+        del db.session.info[_HELD]
+    db.session.add_all(events)
 
 
 def record_each(

@@ -14,13 +14,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.audit.services import record
+from app.audit.services import held, record
 from app.collection.models import FormVersion
 from app.collection.published import stamp_columns, use_stamp
 from app.collection.services import Invalid, refresh_wave, save_submission
 from app.core.db import db
 from app.families.services import add_member, enrol_family, members_changed
-from app.imports.check import Checked, Problem, check_file
+from app.imports.check import Checked, FamilyPlan, Problem, check_file
 from app.imports.layout import intake_forms, read_file
 from app.tenancy.models import Municipality
 
@@ -67,40 +67,10 @@ def write_checked(
     problems: list[Problem] = []
     done_rows = 0
     for index, plan in enumerate(checked.families, 1):
-        family = enrol_family(municipality, plan.label, plan.enrolment_date, external_ref=plan.ref)
-        intake = next(w for w in family.waves if w.kind == "intake")
-        subjects: list[tuple[Any, dict[str, dict[str, Any]], list[str]]] = [
-            (None, plan.answers, plan.confirmed)
-        ]
-        for person in plan.members:
-            member = add_member(
-                family,
-                person.role,
-                person.name,
-                plan.enrolment_date,
-                person.cpr,
-                then_refresh=False,
-            )
-            subjects.append((member, person.answers, person.confirmed))
-        # Once for the whole family, not once per person: nobody has answered yet.
-        members_changed(family)
-        for member, answers, confirmed in subjects:
-            for form_id, raw in answers.items():
-                _save(
-                    municipality,
-                    intake,
-                    versions[form_id],
-                    member,
-                    raw,
-                    confirmed,
-                    actor_id=actor_id,
-                    today=today,
-                    plan_row=plan.row,
-                    problems=problems,
-                )
-        # Once the family's last intake form is in, not after each of them.
-        refresh_wave(municipality, intake)
-        done_rows += len(subjects)
+        # A family's events (enrolled, each person added, each form saved) in one INSERT.
+        with held():
+            _write_family(municipality, plan, versions, actor_id, today, problems)
+        done_rows += 1 + len(plan.members)
         if progress is not None and index % PROGRESS_EVERY == 0:
             progress(done_rows)
     if problems:
@@ -116,6 +86,50 @@ def write_checked(
         details={**counts, "format": file_format},
     )
     return counts
+
+
+def _write_family(
+    municipality: Municipality,
+    plan: FamilyPlan,
+    versions: dict[str, FormVersion],
+    actor_id: int | None,
+    today: date,
+    problems: list[Problem],
+) -> None:
+    """One family of the file: enrolled, its people added, their intake forms saved."""
+    family = enrol_family(municipality, plan.label, plan.enrolment_date, external_ref=plan.ref)
+    intake = next(w for w in family.waves if w.kind == "intake")
+    subjects: list[tuple[Any, dict[str, dict[str, Any]], list[str]]] = [
+        (None, plan.answers, plan.confirmed)
+    ]
+    for person in plan.members:
+        member = add_member(
+            family,
+            person.role,
+            person.name,
+            plan.enrolment_date,
+            person.cpr,
+            then_refresh=False,
+        )
+        subjects.append((member, person.answers, person.confirmed))
+    # Once for the whole family, not once per person: nobody has answered yet.
+    members_changed(family)
+    for member, answers, confirmed in subjects:
+        for form_id, raw in answers.items():
+            _save(
+                municipality,
+                intake,
+                versions[form_id],
+                member,
+                raw,
+                confirmed,
+                actor_id=actor_id,
+                today=today,
+                plan_row=plan.row,
+                problems=problems,
+            )
+    # Once the family's last intake form is in, not after each of them.
+    refresh_wave(municipality, intake)
 
 
 def _save(
