@@ -29,7 +29,7 @@ from app.formimport.reading import UnreadableFile
 from app.formimport.services import check_upload, publish, yaml_bundle
 from app.formimport.xlsform import PLAIN_TYPES, SELECT_TYPES
 from app.tenancy.scoping import tenant_scope
-from tests.support.xlsforms import BROKEN, SUPPORTED_TYPES, VALID, broken, xlsx
+from tests.support.xlsforms import BROKEN, SUPPORTED_TYPES, VALID, broken, with_column, xlsx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REDCAP = PROJECT_ROOT / "tests" / "fixtures" / "redcap"
@@ -113,6 +113,21 @@ def test_each_broken_xlsform_is_refused_at_its_sheet_row_and_column(
     with force_locale("da"):
         messages = [str(p.message) for p in checked.problems]
     assert all(messages) and not any("The " in m for m in messages), messages
+
+
+@pytest.mark.parametrize("column", ["appearance", "constraint_message", "required_message"])
+def test_a_column_of_how_a_question_looks_is_passed_over(
+    app_ctx: Flask, jammerbugt: Any, column: str
+) -> None:
+    checked = _check(jammerbugt, xlsx(with_column("survey", column, 3, "minimal")(VALID)))
+    assert checked.problems == [] and checked.form is not None
+
+
+def test_every_converter_code_is_explained_in_the_docs() -> None:
+    listed = set(
+        re.findall(r"^\| `(I\d{3})` \|", (PROJECT_ROOT / "docs" / "forms.md").read_text(), re.M)
+    )
+    assert listed == set(IMPORT_CODES)
 
 
 def test_every_converter_code_has_its_fixture() -> None:

@@ -28,6 +28,7 @@ IMPORT_CODES = {
     "I012": "groups do not match (nested, or end without begin)",
     "I013": "the choices of a REDCap field cannot be read",
     "I014": "the file has no questions",
+    "I015": "a column whose meaning Helhed cannot carry over has a value",
 }
 
 

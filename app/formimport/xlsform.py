@@ -11,7 +11,9 @@
 | relevant | show_if (app.formimport.expressions) |
 | constraint ``. >= a and . <= b`` | min and max |
 
-Metadata types (start, end, today, deviceid, ...) ask nothing and are passed over.
+Metadata types (start, end, today, deviceid, ...) ask nothing and are passed over. A
+value in a column that changes what a question asks (default, choice_filter, read_only,
+calculation, trigger) is refused rather than dropped.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ METADATA_TYPES = frozenset(
     {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial", "audit"}
 )
 WHOLE_NUMBERS = frozenset({Integer.name})
+#: Columns that change what a question asks or records: a value in one would be lost
+#: without a word, so it is refused. (``appearance``, ``constraint_message`` and the like
+#: change only how a question looks or what a refusal says, and are passed over.)
+UNCARRIED_COLUMNS = ("default", "choice_filter", "read_only", "calculation", "trigger")
 _YES = {"yes", "true", "1", "true()", "ja"}
 _NO = {"no", "false", "0", "false()", "nej", ""}
 _LANGUAGE_COLUMN = re.compile(r"^(?P<base>[a-z_]+)::(?:[^()]*\()?(?P<lang>da|en)\)?$", re.I)
@@ -128,8 +134,16 @@ def convert_xlsform(
             continue
         if kind in METADATA_TYPES:
             continue
+        uncarried = [c for c in UNCARRIED_COLUMNS if row.get(c, "").strip()]
+        for column in uncarried:
+            message = _l(
+                "Helhed cannot carry over %(column)s: remove the value, or the question "
+                "would ask something else than the file says.",
+                column=column,
+            )
+            out.add("I015", "survey", number, column, message)
         item = _question(out, number, row, kind, labels, hints, codelists)
-        if item is None:
+        if item is None or uncarried:
             continue
         if row.get("relevant"):
             relevant[item["name"]] = (row["relevant"], number)

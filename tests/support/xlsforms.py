@@ -103,6 +103,18 @@ def _cell(sheets: Sheets, sheet: str, row: int, column: str, value: Any) -> Shee
     return changed
 
 
+def with_column(sheet: str, column: str, row: int, value: str) -> Callable[[Sheets], Sheets]:
+    """A column the valid form lacks, with *value* in one row."""
+
+    def change(sheets: Sheets) -> Sheets:
+        changed = copy.deepcopy(sheets)
+        changed[sheet] = [[*r, column if n == 0 else ""] for n, r in enumerate(changed[sheet])]
+        changed[sheet][row - 1][-1] = value
+        return changed
+
+    return change
+
+
 def _without_sheet(name: str) -> Callable[[Sheets], Sheets]:
     return lambda s: {k: v for k, v in s.items() if k != name}
 
@@ -156,6 +168,7 @@ BROKEN: dict[str, tuple[Callable[[Sheets], Sheets], str, int, str]] = {
     ),
     "I012": (lambda s: _cell(s, "survey", 2, "type", "end group"), "survey", 2, "type"),
     "I014": (lambda s: {**s, "survey": [*s["survey"][:1], s["survey"][-1]]}, "survey", 2, "type"),
+    "I015": (with_column("survey", "default", 3, "4"), "survey", 3, "default"),
     # The checker's problems, translated back to the row they came from.
     "F011": (lambda s: _cell(s, "survey", 7, "name", "trivsel_rooms"), "survey", 7, "name"),
     "F015": (
