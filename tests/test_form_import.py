@@ -27,7 +27,7 @@ from app.formimport.build import codelist_name
 from app.formimport.problems import IMPORT_CODES
 from app.formimport.reading import UnreadableFile
 from app.formimport.services import check_upload, publish, yaml_bundle
-from app.formimport.xlsform import PLAIN_TYPES, SELECT_TYPES
+from app.formimport.xlsform import PLAIN_TYPES, SELECT_TYPES, UNCARRIED_COLUMNS
 from app.tenancy.scoping import tenant_scope
 from tests.support.xlsforms import BROKEN, SUPPORTED_TYPES, VALID, broken, with_column, xlsx
 
@@ -41,6 +41,7 @@ REDCAP_BROKEN = {
     "bad_validation.csv": ("I009", 2, "Text Validation Type OR Show Slider Number"),
     "bad_choices.csv": ("I013", 6, "Choices, Calculations, OR Slider Labels"),
     "core_variable.csv": ("F016", 9, "Variable / Field Name"),
+    "action_tag.csv": ("I015", 3, "Field Annotation"),
 }
 
 
@@ -113,6 +114,41 @@ def test_each_broken_xlsform_is_refused_at_its_sheet_row_and_column(
     with force_locale("da"):
         messages = [str(p.message) for p in checked.problems]
     assert all(messages) and not any("The " in m for m in messages), messages
+
+
+@pytest.mark.parametrize("column", UNCARRIED_COLUMNS)
+def test_a_value_in_every_column_helhed_cannot_carry_over_is_refused(
+    app_ctx: Flask, jammerbugt: Any, column: str
+) -> None:
+    checked = _check(jammerbugt, xlsx(with_column("survey", column, 3, "1")(VALID)))
+    assert [(p.code, p.row, p.column) for p in checked.problems] == [("I015", 3, column)]
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "@DEFAULT='3'",
+        "@SETVALUE='1'",
+        "@READONLY",
+        "@CALCTEXT(1)",
+        "@CALCDATE([d], 1, 'y')",
+        "@HIDDEN",
+        "@hidden-survey",
+    ],
+)
+def test_every_redcap_action_tag_that_changes_the_field_is_refused(
+    app_ctx: Flask, jammerbugt: Any, tag: str
+) -> None:
+    text = (REDCAP / "action_tag.csv").read_text(encoding="utf-8").replace("@DEFAULT='3'", tag)
+    checked = _check(jammerbugt, text.encode(), "redcap", "netvaerk")
+    assert [(p.code, p.row) for p in checked.problems] == [("I015", 3)]
+
+
+def test_a_redcap_annotation_for_people_is_passed_over(app_ctx: Flask, jammerbugt: Any) -> None:
+    text = (REDCAP / "action_tag.csv").read_text(encoding="utf-8")
+    text = text.replace("@DEFAULT='3'", "Spørg om hverdage; @DEFAULTS er ikke et mærke")
+    checked = _check(jammerbugt, text.encode(), "redcap", "netvaerk")
+    assert checked.problems == []
 
 
 @pytest.mark.parametrize("column", ["appearance", "constraint_message", "required_message"])

@@ -103,6 +103,6 @@ def format_share(value: float | None, decimals: int = 0, language: str | None = 
 
 
 def counted(count: int, noun: str) -> str:
-    """ "1 problem", "3 problems": a count with its English noun, for command-line output
-    (the operator's commands speak English; the interface uses ngettext)."""
+    """A count with its English noun ("1 problem", "3 problems"), for command-line output:
+    the operator's commands speak English; the interface uses ngettext."""
     return f"{count} {noun if count == 1 else noun + 's'}"

@@ -84,3 +84,13 @@ def text_pair(da: str, en: str) -> dict[str, str]:
 
 
 NO_QUESTIONS = _l("The file has no questions.")
+
+
+def uncarried(what: str) -> Any:
+    """Why a value Helhed cannot carry over is refused (I015): dropping it would change the
+    question without a word. *what* is the column or the action tag."""
+    return _l(
+        "Helhed cannot carry over %(column)s: remove the value, or the question would ask "
+        "something else than the file says.",
+        column=what,
+    )

@@ -10,7 +10,9 @@
 
 *Text Validation Min/Max* become min/max, *Required Field?* ``y`` required, *Identifier?*
 ``y`` identifying, *Field Note* help, *Branching Logic* show_if, and a *Section Header*
-(or another *Form Name*) starts a section. REDCap has one label language: an optional
+(or another *Form Name*) starts a section. A *Field Annotation* action tag that changes
+what a field asks (@DEFAULT, @SETVALUE, @READONLY, @CALCTEXT, @CALCDATE, @HIDDEN) is
+refused rather than dropped. REDCap has one label language: an optional
 column ``Field Label (en)`` gives the English; without it the English repeats the Danish,
 and the preview says so.
 """
@@ -35,6 +37,7 @@ from app.formimport.build import (
     kind_of,
     section_id,
     text_pair,
+    uncarried,
 )
 from app.formimport.expressions import Unconvertible, redcap_branching
 from app.formimport.reading import Rows
@@ -75,8 +78,14 @@ COLUMNS = {
     "identifier": ("Identifier?",),
     "branching": ("Branching Logic (Show field only if...)", "Branching Logic"),
     "required": ("Required Field?",),
+    "annotation": ("Field Annotation",),
 }
 REQUIRED_COLUMNS = ("name", "type", "label")
+#: Action tags of *Field Annotation* that change what a field asks or records: refused, as
+#: they would be lost without a word. (Other annotations are notes for people and pass.)
+UNCARRIED_TAGS = re.compile(
+    r"@(DEFAULT|SETVALUE|READONLY|CALCTEXT|CALCDATE|HIDDEN)(?![A-Z_])", re.IGNORECASE
+)
 _CHOICE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*,\s*(.+?)\s*$")
 
 
@@ -153,6 +162,9 @@ def _field(
     if not name or not kind:
         where = column["name"] if not name else column["type"]
         out.add("I004", SHEET, number, where, _l("Every question needs a type and a name."))
+        return None
+    if tag := UNCARRIED_TAGS.search(cell["annotation"]):
+        out.add("I015", SHEET, number, column["annotation"], uncarried(tag.group(0).upper()))
         return None
     helhed_type = FIELD_TYPES_BY_REDCAP.get(kind)
     if helhed_type is None:

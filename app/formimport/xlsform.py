@@ -35,6 +35,7 @@ from app.formimport.build import (
     kind_of,
     section_id,
     text_pair,
+    uncarried,
 )
 from app.formimport.expressions import Unconvertible, constraint_bounds, xlsform_relevant
 from app.formimport.reading import Rows
@@ -134,16 +135,11 @@ def convert_xlsform(
             continue
         if kind in METADATA_TYPES:
             continue
-        uncarried = [c for c in UNCARRIED_COLUMNS if row.get(c, "").strip()]
-        for column in uncarried:
-            message = _l(
-                "Helhed cannot carry over %(column)s: remove the value, or the question "
-                "would ask something else than the file says.",
-                column=column,
-            )
-            out.add("I015", "survey", number, column, message)
+        not_carried = [c for c in UNCARRIED_COLUMNS if row.get(c, "").strip()]
+        for column in not_carried:
+            out.add("I015", "survey", number, column, uncarried(column))
         item = _question(out, number, row, kind, labels, hints, codelists)
-        if item is None or uncarried:
+        if item is None or not_carried:
             continue
         if row.get("relevant"):
             relevant[item["name"]] = (row["relevant"], number)

@@ -19,6 +19,7 @@ from app.collection.models import FormVersion
 from app.collection.published import stamp_columns, use_stamp
 from app.collection.services import Invalid, refresh_wave, save_submission
 from app.core.db import db
+from app.core.formatting import counted
 from app.families.services import add_member, enrol_family, members_changed
 from app.imports.check import Checked, FamilyPlan, Problem, check_file
 from app.imports.layout import intake_forms, read_file
@@ -33,7 +34,7 @@ class ImportFailed(Exception):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__(f"{len(problems)} problems")
+        super().__init__(counted(len(problems), "problem"))
 
 
 def check_content(
